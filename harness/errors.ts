@@ -1,0 +1,68 @@
+/** What went wrong in the harness itself (never a finding about etcd: those are check results). */
+export type HarnessErrorCode =
+  | 'BAD_INPUT' // the user asked for something we cannot do: unknown version, scenario, flag value
+  | 'ETCD_DIST' // binaries could not be found, fetched or verified
+  | 'PROVIDER_START' // a member or cluster did not come up
+  | 'CLUSTER_UNHEALTHY'
+  | 'ETCDCTL' // an etcdctl/etcdutl call failed
+  | 'STRATEGY'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'CLEANUP';
+
+export class HarnessError extends Error {
+  readonly code: HarnessErrorCode;
+  readonly details?: Readonly<Record<string, unknown>>;
+  constructor(
+    code: HarnessErrorCode,
+    message: string,
+    opts: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'HarnessError';
+    this.code = code;
+    if (opts.details) this.details = opts.details;
+  }
+}
+
+export interface SerializedError {
+  readonly code?: string;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly cause?: SerializedError;
+}
+
+export function serializeError(err: unknown, depth = 0): SerializedError {
+  if (err instanceof AggregateError && depth < 4) {
+    return { message: err.message, cause: serializeError(err.errors[0], depth + 1) };
+  }
+  if (err instanceof Error) {
+    const out: { code?: string; message: string; details?: Record<string, unknown>; cause?: SerializedError } = {
+      message: err.message,
+    };
+    if (err instanceof HarnessError) {
+      out.code = err.code;
+      if (err.details) out.details = { ...err.details };
+    } else if (err.name === 'AbortError') {
+      out.code = 'ABORTED';
+    }
+    if (err.cause !== undefined && depth < 4) out.cause = serializeError(err.cause, depth + 1);
+    return out;
+  }
+  return { message: String(err) };
+}
+
+/** One line for a terminal: the outer message plus the innermost cause, which usually names the fix. */
+export function oneLine(err: unknown): string {
+  const s = serializeError(err);
+  let inner = s;
+  while (inner.cause) inner = inner.cause;
+  return inner === s ? s.message : `${s.message}: ${inner.message}`;
+}
+
+export function isAbort(err: unknown): boolean {
+  return (
+    (err instanceof Error && err.name === 'AbortError') ||
+    (err instanceof HarnessError && err.code === 'ABORTED')
+  );
+}
