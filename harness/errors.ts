@@ -37,7 +37,12 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
     return { message: err.message, cause: serializeError(err.errors[0], depth + 1) };
   }
   if (err instanceof Error) {
-    const out: { code?: string; message: string; details?: Record<string, unknown>; cause?: SerializedError } = {
+    const out: {
+      code?: string;
+      message: string;
+      details?: Record<string, unknown>;
+      cause?: SerializedError;
+    } = {
       message: err.message,
     };
     if (err instanceof HarnessError) {

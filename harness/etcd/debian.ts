@@ -1,5 +1,5 @@
-import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { HarnessError } from '../errors.ts';
@@ -28,19 +28,35 @@ export async function fetchFromDebian(
     `Types: deb\nURIs: ${mirror}\nSuites: ${suites}\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
   );
   const o = [
-    '-o', 'Dir::Etc::SourceList=/dev/null',
-    '-o', `Dir::Etc::SourceParts=${join(aptDir, 'sources.d')}`,
-    '-o', `Dir::State::Lists=${join(aptDir, 'lists')}`,
-    '-o', `Dir::Cache=${join(aptDir, 'cache')}`,
-    '-o', 'Dir::State::status=/dev/null',
-    '-o', 'Debug::NoLocking=true',
+    '-o',
+    'Dir::Etc::SourceList=/dev/null',
+    '-o',
+    `Dir::Etc::SourceParts=${join(aptDir, 'sources.d')}`,
+    '-o',
+    `Dir::State::Lists=${join(aptDir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(aptDir, 'cache')}`,
+    '-o',
+    'Dir::State::status=/dev/null',
+    '-o',
+    'Debug::NoLocking=true',
   ];
   const apt = async (cmd: string, args: string[], cwd?: string) => {
-    const res = await execa(cmd, [...o, ...args], { cwd, reject: false, cancelSignal: signal, timeout: 300_000 });
+    const res = await execa(cmd, [...o, ...args], {
+      cwd,
+      reject: false,
+      cancelSignal: signal,
+      timeout: 300_000,
+    });
     if (res.failed) {
       throw new HarnessError(
         'ETCD_DIST',
-        `${cmd} ${args.join(' ')} failed (is Debian's archive reachable? otherwise pass --etcd-bin-dir): ${String(res.stderr || res.message || res.exitCode).split('\n').slice(-3).join(' ')}`,
+        `${cmd} ${args.join(' ')} failed (is Debian's archive reachable? otherwise pass --etcd-bin-dir): ${String(
+          res.stderr || res.message || res.exitCode,
+        )
+          .split('\n')
+          .slice(-3)
+          .join(' ')}`,
       );
     }
     return res.stdout;

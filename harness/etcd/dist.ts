@@ -8,7 +8,13 @@ import type { Logger } from '../log.ts';
 import { withFileLock } from '../util/lock.ts';
 import { fetchFromDebian } from './debian.ts';
 import { fetchFromGithub } from './github.ts';
-import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS, knownVersion, parseEtcdVersionOutput, parseVersion } from './versions.ts';
+import {
+  DEFAULT_ETCD_VERSION,
+  KNOWN_VERSIONS,
+  knownVersion,
+  parseEtcdVersionOutput,
+  parseVersion,
+} from './versions.ts';
 
 /** A set of etcd binaries whose version has been checked by running them. */
 export interface EtcdDist {
@@ -58,6 +64,7 @@ export async function resolveEtcd(opts: ResolveOptions): Promise<EtcdDist> {
   const version = opts.version ?? DEFAULT_ETCD_VERSION;
   const source = opts.source ?? 'debian';
   const known = knownVersion(version);
+  // Unknown versions only through --etcd-source github, which may know releases newer than this table.
   if (!parseVersion(version) || (!known && source === 'debian')) {
     throw new HarnessError('BAD_INPUT', unknownVersionMessage(version));
   }
@@ -73,11 +80,11 @@ export async function resolveEtcd(opts: ResolveOptions): Promise<EtcdDist> {
     const staging = await mkdtemp(`${dir}.staging-`);
     try {
       opts.log.progress(`fetching etcd ${version} from ${source} (first use; cached afterwards)`);
+      const aptDir = join(opts.cacheDir ?? defaultCacheDir(), 'apt');
       const origin =
-        source === 'github'
-          ? await fetchFromGithub(version, staging, opts.signal)
-          : // biome-ignore lint/style/noNonNullAssertion: checked above: debian implies known
-            await fetchFromDebian(known!, join(opts.cacheDir ?? defaultCacheDir(), 'apt'), staging, opts.log, opts.signal);
+        known && source === 'debian'
+          ? await fetchFromDebian(known, aptDir, staging, opts.log, opts.signal)
+          : await fetchFromGithub(version, staging, opts.signal);
       const dist = await checkBinaries(staging, version, origin);
       await writeFile(join(staging, 'origin.json'), JSON.stringify({ version, origin }, null, 2));
       await rm(join(dir, 'bin'), { recursive: true, force: true });
@@ -113,7 +120,10 @@ async function fromCache(dir: string, version: string): Promise<EtcdDist | undef
 
 async function fromBinDir(binDir: string, wanted: string | undefined): Promise<EtcdDist> {
   if (!existsSync(binDir)) {
-    throw new HarnessError('BAD_INPUT', `--etcd-bin-dir ${binDir} does not exist: give a folder holding etcd and etcdctl`);
+    throw new HarnessError(
+      'BAD_INPUT',
+      `--etcd-bin-dir ${binDir} does not exist: give a folder holding etcd and etcdctl`,
+    );
   }
   // Version from the binary itself: the user's folder name may say anything.
   const version = await readVersion(join(binDir, 'etcd'));
@@ -142,7 +152,10 @@ async function checkBinaries(root: string, version: string, origin: string, flat
   }
   const seen = await readVersion(join(binDir, 'etcd'));
   if (seen !== version) {
-    throw new HarnessError('ETCD_DIST', `${join(binDir, 'etcd')} reports version ${seen}, expected ${version}`);
+    throw new HarnessError(
+      'ETCD_DIST',
+      `${join(binDir, 'etcd')} reports version ${seen}, expected ${version}`,
+    );
   }
   const hasEtcdutl = existsSync(join(binDir, 'etcdutl'));
   return { version, binDir, origin, cached: false, ...paths(binDir, hasEtcdutl) };
@@ -152,10 +165,19 @@ async function readVersion(etcd: string): Promise<string> {
   const res = await execa(etcd, ['--version'], { reject: false, timeout: 20_000 });
   const v = parseEtcdVersionOutput(`${res.stdout}\n${res.stderr}`);
   if (res.failed && res.code === 'ENOENT') {
-    throw new HarnessError('ETCD_DIST', `missing etcd binary ${etcd}: install etcd there or drop --etcd-bin-dir`);
+    throw new HarnessError(
+      'ETCD_DIST',
+      `missing etcd binary ${etcd}: install etcd there or drop --etcd-bin-dir`,
+    );
   }
   if (!v) {
-    throw new HarnessError('ETCD_DIST', `${etcd} --version did not print an etcd version (is it etcd?): ${res.stderr || res.stdout}`.slice(0, 300));
+    throw new HarnessError(
+      'ETCD_DIST',
+      `${etcd} --version did not print an etcd version (is it etcd?): ${res.stderr || res.stdout}`.slice(
+        0,
+        300,
+      ),
+    );
   }
   return v;
 }

@@ -12,7 +12,11 @@ export async function collectBinaries(tree: string, binDir: string): Promise<voi
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (['etcd', 'etcdctl', 'etcdutl'].includes(e.name) && !found.has(e.name) && (await stat(p)).size > 1 << 20) {
+      else if (
+        ['etcd', 'etcdctl', 'etcdutl'].includes(e.name) &&
+        !found.has(e.name) &&
+        (await stat(p)).size > 1 << 20
+      ) {
         found.add(e.name);
         await copyFile(p, join(binDir, e.name));
       }

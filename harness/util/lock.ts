@@ -4,7 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pidAlive } from './proc.ts';
 
 /** Runs `fn` holding a lock folder; a lock left by a dead process is taken over. */
-export async function withFileLock<T>(lockDir: string, fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
+export async function withFileLock<T>(
+  lockDir: string,
+  fn: () => Promise<T>,
+  timeoutMs = 15 * 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -18,7 +22,8 @@ export async function withFileLock<T>(lockDir: string, fn: () => Promise<T>, tim
         await rm(lockDir, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lockDir} held by pid ${holder}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for lock ${lockDir} held by pid ${holder}`);
       await sleep(500);
     }
   }

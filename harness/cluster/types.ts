@@ -1,0 +1,93 @@
+import type { RunContext } from '../context.ts';
+import type { MemberInfo } from '../etcd/api.ts';
+import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
+import type { EtcdDist } from '../etcd/dist.ts';
+
+export interface ClusterSpec {
+  /** @default 3 */
+  readonly size: number;
+  /** --initial-cluster-token; the write-up used k8s_etcd. */
+  readonly token: string;
+  /** Serve the v2 API (needs --enable-v2=true from 3.4 on). @default true */
+  readonly enableV2: boolean;
+  /** Fixed ports base, base+1, …; free ports are picked when absent. */
+  readonly basePort?: number;
+}
+
+export interface StartOptions {
+  /** --initial-cluster-state. Ignored by etcd when the data dir already holds a member. */
+  readonly state: 'new' | 'existing';
+  /** --initial-cluster; every member of the cluster when absent. */
+  readonly initialCluster?: string;
+  readonly forceNewCluster?: boolean;
+  readonly extraArgs?: readonly string[];
+}
+
+/** One etcd member slot: fixed name and URLs, a data dir that restores may replace. */
+export interface Member {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  readonly running: boolean;
+  /** Starts the process and waits until it answers HTTP (not until it is healthy: that needs quorum). */
+  start(opts: StartOptions): Promise<void>;
+  /** SIGTERM, then SIGKILL if it has not exited in time. Idempotent. */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  /** Stops and starts again with the last start options, or new ones. */
+  restart(opts?: StartOptions): Promise<void>;
+  /** Removes the data dir (the member must be stopped). */
+  wipe(): Promise<void>;
+  logTail(lines?: number): Promise<string>;
+}
+
+export interface MemberHealth {
+  readonly name: string;
+  readonly running: boolean;
+  readonly healthy: boolean;
+  readonly memberId?: string;
+  readonly leaderId?: string;
+  readonly revision?: number;
+  readonly reason?: string;
+}
+
+export interface HealthReport {
+  readonly members: readonly MemberHealth[];
+  /** Distinct non-zero leader IDs the running members report. */
+  readonly leaders: readonly string[];
+  /** Every given member healthy and all agreeing on one leader. */
+  readonly up: boolean;
+}
+
+export interface Cluster extends AsyncDisposable {
+  readonly provider: string;
+  readonly spec: ClusterSpec;
+  readonly dist: EtcdDist;
+  readonly ctx: RunContext;
+  readonly members: readonly Member[];
+  /** name=peerUrl,… for the given members (all by default). */
+  initialCluster(members?: readonly Member[]): string;
+  /** Client URLs of running members (or the given ones). */
+  endpoints(members?: readonly Member[]): string[];
+  /** Starts every member as a new cluster and waits until it is up. */
+  start(): Promise<void>;
+  health(members?: readonly Member[]): Promise<HealthReport>;
+  /** Waits until the given (default: running) members are up. */
+  waitHealthy(members?: readonly Member[], timeoutMs?: number): Promise<HealthReport>;
+  memberList(): Promise<MemberInfo[]>;
+  stopAll(): Promise<void>;
+  /** Runs etcdctl where the members run (this host for processes, inside a member for containers). */
+  etcdctl(args: readonly string[], opts?: CtlOptions): Promise<CtlResult>;
+  /** Runs etcdutl, or throws UNSUPPORTED if this version has none. */
+  etcdutl(args: readonly string[], opts?: CtlOptions): Promise<CtlResult>;
+  /** A path where backup files can be written by etcdctl and read by the harness. */
+  readonly backupDir: string;
+  /** Leave the members running after the run (--keep). */
+  detach(): void;
+}
+
+export interface Provider {
+  readonly name: string;
+  create(spec: ClusterSpec, dist: EtcdDist, ctx: RunContext, name: string): Promise<Cluster>;
+}

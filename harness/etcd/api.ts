@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import { noop } from 'cockatiel';
+import { Etcd3 } from 'etcd3';
+import Etcd2 from 'node-etcd';
+import { HarnessError } from '../errors.ts';
+import { compareVersions } from './versions.ts';
+
+/**
+ * Talking to etcd from the harness. v3 data goes through etcd3 (gRPC), v2 data through node-etcd (HTTP);
+ * status and membership go through the v3 JSON gateway, whose uint64 IDs arrive as strings (JS numbers
+ * would round them).
+ */
+
+/** A keyspace as read from a cluster: key -> sha256 of the value (v2 directories map to '<dir>'). */
+export type Keyset = Map<string, string>;
+
+export interface V3Dump {
+  readonly keys: Keyset;
+  readonly revision: number;
+}
+
+export function digest(value: Buffer | string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
+
+export function v3Client(endpoints: readonly string[]): Etcd3 {
+  return new Etcd3({
+    hosts: [...endpoints],
+    dialTimeout: 5000,
+    // A drill wants to see failures, not have them retried away by the client.
+    faultHandling: { host: () => noop, global: noop },
+  });
+}
+
+export async function withV3<T>(endpoints: readonly string[], fn: (c: Etcd3) => Promise<T>): Promise<T> {
+  const c = v3Client(endpoints);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+const PAGE = 1000;
+
+/** Every v3 key, read in pages pinned to one revision so the dump is a consistent cut. */
+export async function dumpV3(endpoints: readonly string[]): Promise<V3Dump> {
+  return withV3(endpoints, async (c) => {
+    const keys: Keyset = new Map();
+    let from = Buffer.from([0]);
+    let revision = 0;
+    for (;;) {
+      const res = await c.kv.range({ key: from, range_end: Buffer.from([0]), limit: PAGE, revision });
+      if (revision === 0) revision = Number(res.header.revision);
+      for (const kv of res.kvs) keys.set(kv.key.toString('utf8'), digest(kv.value));
+      const last = res.kvs.at(-1);
+      if (!res.more || !last) break;
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+    return { keys, revision };
+  });
+}
+
+export interface PutOp {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** etcd's default --max-txn-ops is 128. */
+const TXN_OPS = 128;
+
+export async function putAllV3(
+  endpoints: readonly string[],
+  ops: readonly PutOp[],
+  concurrency = 4,
+): Promise<void> {
+  await withV3(endpoints, async (c) => {
+    const batches: PutOp[][] = [];
+    for (let i = 0; i < ops.length; i += TXN_OPS) batches.push(ops.slice(i, i + TXN_OPS));
+    let next = 0;
+    const worker = async () => {
+      for (let b = next++; b < batches.length; b = next++) {
+        const batch = batches[b] ?? [];
+        await c.kv.txn({
+          compare: [],
+          success: batch.map((o) => ({
+            request_put: { key: Buffer.from(o.key), value: Buffer.from(o.value) },
+          })),
+          failure: [],
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+  });
+}
+
+// ---- v2 (node-etcd) ----
+
+export interface V2Entry {
+  readonly key: string;
+  readonly dir?: boolean;
+  readonly value?: string;
+  readonly ttl?: number;
+}
+
+type V2Node = { key?: string; dir?: boolean; value?: string; nodes?: V2Node[] };
+
+function call<T>(fn: (cb: (err: unknown, res: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
+}
+
+export async function putAllV2(endpoints: readonly string[], entries: readonly V2Entry[]): Promise<void> {
+  const c = new Etcd2([...endpoints]);
+  for (const e of entries) {
+    if (e.dir) await call((cb) => c.mkdir(e.key, cb));
+    else await call((cb) => c.set(e.key, e.value ?? '', e.ttl ? { ttl: e.ttl } : {}, cb));
+  }
+}
+
+/** Every v2 node below / (directories included, as `etcdctl ls -r /` counts them). */
+export async function dumpV2(endpoints: readonly string[]): Promise<Keyset> {
+  const c = new Etcd2([...endpoints]);
+  const keys: Keyset = new Map();
+  let res: { node?: V2Node };
+  try {
+    res = await call((cb) => c.get('/', { recursive: true }, cb));
+  } catch (err) {
+    throw new HarnessError('CLUSTER_UNHEALTHY', `v2 read of / failed (is --enable-v2 on?)`, { cause: err });
+  }
+  const walk = (n: V2Node) => {
+    for (const child of n.nodes ?? []) {
+      if (!child.key) continue;
+      keys.set(child.key, child.dir ? '<dir>' : digest(child.value ?? ''));
+      if (child.dir) walk(child);
+    }
+  };
+  if (res.node) walk(res.node);
+  return keys;
+}
+
+// ---- v3 JSON gateway: status and membership ----
+
+export interface MemberStatus {
+  readonly memberId: string;
+  readonly clusterId: string;
+  readonly leaderId: string;
+  readonly revision: number;
+  readonly version: string;
+}
+
+export interface MemberInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  readonly clientUrls: readonly string[];
+  readonly isLearner: boolean;
+}
+
+/** 3.3 serves the gateway under /v3beta; 3.4 and later under /v3. */
+function gatewayPrefix(version: string): string {
+  return compareVersions(version, '3.4.0') < 0 ? '/v3beta' : '/v3';
+}
+
+async function gateway<T>(clientUrl: string, version: string, path: string, timeoutMs: number): Promise<T> {
+  const res = await fetch(`${clientUrl}${gatewayPrefix(version)}${path}`, {
+    method: 'POST',
+    body: '{}',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
+}
+
+export async function memberStatus(
+  clientUrl: string,
+  version: string,
+  timeoutMs = 3000,
+): Promise<MemberStatus> {
+  const r = await gateway<{
+    header: { cluster_id: string; member_id: string; revision?: string };
+    leader?: string;
+    version: string;
+  }>(clientUrl, version, '/maintenance/status', timeoutMs);
+  return {
+    memberId: r.header.member_id,
+    clusterId: r.header.cluster_id,
+    leaderId: r.leader ?? '0',
+    revision: Number(r.header.revision ?? 0),
+    version: r.version,
+  };
+}
+
+export async function memberList(
+  clientUrl: string,
+  version: string,
+  timeoutMs = 5000,
+): Promise<MemberInfo[]> {
+  const r = await gateway<{
+    members?: {
+      ID: string;
+      name?: string;
+      peerURLs?: string[];
+      clientURLs?: string[];
+      isLearner?: boolean;
+    }[];
+  }>(clientUrl, version, '/cluster/member/list', timeoutMs);
+  return (r.members ?? []).map((m) => ({
+    id: m.ID,
+    name: m.name ?? '',
+    peerUrls: m.peerURLs ?? [],
+    clientUrls: m.clientURLs ?? [],
+    isLearner: m.isLearner ?? false,
+  }));
+}
+
+/** GET /health: {"health":"true"} when the member has a leader and can serve. */
+export async function memberHealthy(
+  clientUrl: string,
+  timeoutMs = 3000,
+): Promise<{ healthy: boolean; reason?: string }> {
+  try {
+    const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await res.json()) as { health?: string; reason?: string };
+    return body.health === 'true'
+      ? { healthy: true }
+      : { healthy: false, reason: body.reason ?? `HTTP ${res.status}` };
+  } catch (err) {
+    return { healthy: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}

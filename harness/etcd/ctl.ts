@@ -1,0 +1,63 @@
+import { execa } from 'execa';
+import { HarnessError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+export interface CtlResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CtlOptions {
+  /** ETCDCTL_API; ignored by etcdutl. @default 3 */
+  readonly api?: 2 | 3;
+  readonly signal?: AbortSignal;
+  /** @default 60_000 */
+  readonly timeoutMs?: number;
+  readonly log?: Logger;
+}
+
+/** The environment for etcd tools: the caller's, minus any ETCD_/ETCDCTL_ settings that would override our flags. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('ETCD_') && !k.startsWith('ETCDCTL_')) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** First lines of a tool's error output, verbatim, for messages and reports. */
+export function firstLines(text: string, n = 3): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, n)
+    .join(' | ');
+}
+
+/** Runs etcdctl or etcdutl on this host; a non-zero exit becomes an ETCDCTL error quoting stderr. */
+export async function runTool(
+  binary: string,
+  args: readonly string[],
+  opts: CtlOptions = {},
+): Promise<CtlResult> {
+  const tool = binary.split('/').at(-1) ?? binary;
+  opts.log?.debug('running tool', { tool, args });
+  const res = await execa(binary, args, {
+    env: cleanEnv({ ETCDCTL_API: String(opts.api ?? 3) }),
+    extendEnv: false,
+    reject: false,
+    timeout: opts.timeoutMs ?? 60_000,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+  });
+  if (res.isCanceled) throw new HarnessError('ABORTED', `${tool} ${args[0] ?? ''} was interrupted`);
+  if (res.failed) {
+    const why = res.timedOut
+      ? `timed out after ${opts.timeoutMs ?? 60_000} ms`
+      : firstLines(String(res.stderr || res.stdout || res.message));
+    throw new HarnessError('ETCDCTL', `${tool} ${args.slice(0, 2).join(' ')} failed: ${why}`, {
+      details: { argv: [tool, ...args], exitCode: res.exitCode, stderr: String(res.stderr).slice(0, 2000) },
+    });
+  }
+  return { stdout: String(res.stdout), stderr: String(res.stderr) };
+}
