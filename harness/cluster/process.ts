@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
@@ -173,7 +173,8 @@ class ProcessMember implements Member {
     } catch {
       // already gone
     }
-    const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+    // Unref: a pending grace timer must not keep the CLI alive after the member exited.
+    const done = await Promise.race([exited.then(() => true), sleep(graceMs, false, { ref: false })]);
     if (!done) {
       this.ctx.log.warn(`${this.name} ignored ${sig} for ${graceMs} ms; killing it`);
       try {
@@ -300,6 +301,11 @@ class ProcessCluster implements Cluster {
       return Promise.reject(new HarnessError('STRATEGY', `etcd ${this.dist.version} has no etcdutl`));
     }
     return runTool(this.dist.etcdutl, args, { log: this.ctx.log, signal: this.ctx.signal, ...opts });
+  }
+
+  async collectLogs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const m of this.members) await copyFile(m.logFile, join(dir, `${m.name}.log`)).catch(() => {});
   }
 
   detach(): void {

@@ -83,6 +83,8 @@ export interface Cluster extends AsyncDisposable {
   etcdutl(args: readonly string[], opts?: CtlOptions): Promise<CtlResult>;
   /** A path where backup files can be written by etcdctl and read by the harness. */
   readonly backupDir: string;
+  /** Copies each member's log into `dir` as <member>.log. */
+  collectLogs(dir: string): Promise<void>;
   /** Leave the members running after the run (--keep). */
   detach(): void;
 }

@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runDrill, PROVIDERS, toolVersion } from './drill.ts';
+import { HarnessError, isAbort, oneLine } from './errors.ts';
+import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
+import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
+import { createLogger } from './log.ts';
+import { loadScenarios } from './scenario.ts';
+import { STRATEGIES } from './strategies/index.ts';
+import { sweepLeftovers } from './workdir.ts';
+
+// The only module that may exit the process: everything below returns results or throws.
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
+  return n;
+};
+
+function interruptible(): AbortController {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) {
+      process.stderr.write(`${sig} again: exiting now; the next run sweeps what is left\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`${sig}: stopping and cleaning up (again to exit at once)\n`);
+    ac.abort(new HarnessError('ABORTED', `interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ac;
+}
+
+const program = new Command('etcd-drill')
+  .description('Proves etcd backup and restore procedures work, on real etcd clusters.')
+  .version(toolVersion())
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run drills: stand up a cluster, seed it, back it up, lose it, restore it, check it')
+  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario; see `etcd-drill list`)')
+  .option('--etcd <version>', `etcd version (default: the scenario's, else ${DEFAULT_ETCD_VERSION})`)
+  .option('--etcd-bin-dir <dir>', 'use etcd/etcdctl/etcdutl from this folder instead of fetching')
+  .addOption(new Option('--etcd-source <source>', 'where to fetch etcd on a cache miss').choices(['debian', 'github']).default('debian'))
+  .addOption(new Option('--provider <name>', 'where members run').choices(Object.keys(PROVIDERS)).default('process'))
+  .option('--objects <n>', 'v3 keys to seed (Kubernetes-shaped)', int('--objects'))
+  .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
+  .option('--keep', 'leave the restored cluster running and print its endpoints', false)
+  .option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)', join('reports', 'out'))
+  .option('-q, --quiet', 'no progress lines, only the summary', false)
+  .action(async (opts) => {
+    const ac = interruptible();
+    const { run, reportDir, summary } = await runDrill({
+      scenarios: opts.scenario,
+      etcd: opts.etcd,
+      etcdBinDir: opts.etcdBinDir,
+      etcdSource: opts.etcdSource,
+      provider: opts.provider,
+      objects: opts.objects,
+      basePort: opts.basePort,
+      keep: opts.keep,
+      out: opts.out,
+      quiet: opts.quiet,
+      signal: ac.signal,
+    });
+    process.stdout.write(`\n${summary}\nReport: ${join(reportDir, 'results.json')} and summary.md\n`);
+    for (const r of run.results) {
+      if (r.kept) {
+        process.stdout.write(
+          `\nKept ${r.scenarioId} running. Inspect it with:\n  ETCDCTL_API=3 etcdctl --endpoints ${r.kept.endpoints.join(',')} member list\n` +
+            `Remove it with: npx etcd-drill clean\n`,
+        );
+      }
+    }
+    process.exitCode = ac.signal.aborted ? 130 : run.exitCode;
+  });
+
+program
+  .command('list')
+  .description('list scenarios, strategies, etcd versions and providers')
+  .action(async () => {
+    const scenarios = await loadScenarios([...STRATEGIES.keys()]);
+    const out: string[] = ['Scenarios:'];
+    for (const s of scenarios) out.push(`  ${s.id.padEnd(28)} ${s.title}`);
+    out.push('', 'Strategies:');
+    for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(32)} ${s.title}`);
+    out.push('', `etcd versions (default ${DEFAULT_ETCD_VERSION}; cache ${defaultCacheDir()}):`);
+    for (const k of KNOWN_VERSIONS) {
+      const cached = existsSync(join(defaultCacheDir(), 'etcd', k.version, 'origin.json'));
+      out.push(`  ${k.version.padEnd(8)} Debian ${k.debianSuite.padEnd(9)} ${cached ? 'cached' : 'fetched on first use'}`);
+    }
+    out.push('  (any other: --etcd-bin-dir <dir>, or --etcd-source github on a machine with internet)');
+    out.push('', `Providers: ${Object.keys(PROVIDERS).join(', ')}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  });
+
+program
+  .command('fetch')
+  .description('fetch and cache etcd versions now (e.g. in CI before the tests)')
+  .option('--etcd <versions>', 'comma-separated versions, or "all"', DEFAULT_ETCD_VERSION)
+  .addOption(new Option('--etcd-source <source>', 'where to fetch from').choices(['debian', 'github']).default('debian'))
+  .action(async (opts) => {
+    const log = createLogger();
+    const versions = opts.etcd === 'all' ? KNOWN_VERSIONS.map((k) => k.version) : String(opts.etcd).split(',');
+    for (const v of versions) {
+      const d = await resolveEtcd({ version: v.trim(), source: opts.etcdSource, log });
+      process.stdout.write(`etcd ${d.version}: ${d.binDir} (${d.origin}${d.cached ? ', already cached' : ''})\n`);
+    }
+  });
+
+program
+  .command('clean')
+  .description('stop and remove clusters left by --keep or by crashed runs')
+  .argument('[run-id]', 'only this run')
+  .action(async (runId?: string) => {
+    const res = await sweepLeftovers(createLogger(), { includeKept: true, ...(runId ? { only: runId } : {}) });
+    process.stdout.write(`removed ${res.runs.length} run folder(s) and ${res.processes} process(es)\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`etcd-drill: ${isAbort(err) ? 'interrupted' : 'error'}: ${oneLine(err)}\n`);
+  process.exitCode = isAbort(err) ? 130 : 2;
+}

@@ -1,0 +1,141 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Cluster, Provider } from './cluster/types.ts';
+import { processProvider } from './cluster/process.ts';
+import { newRunId, type RunContext } from './context.ts';
+import { HarnessError } from './errors.ts';
+import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
+import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
+import { createLogger, type Logger } from './log.ts';
+import { exitCodeFor, RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.ts';
+import { runScenario } from './runner.ts';
+import { loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
+import { STRATEGIES } from './strategies/index.ts';
+import { createRunDir, markKept, removeRunDir, sweepLeftovers } from './workdir.ts';
+import { writeReport } from '../reports/write.ts';
+
+export interface DrillOptions {
+  /** Scenario ids; every scenario when empty. */
+  readonly scenarios?: readonly string[];
+  /** Overrides each scenario's etcd version. */
+  readonly etcd?: string;
+  readonly etcdBinDir?: string;
+  readonly etcdSource?: EtcdSource;
+  /** @default 'process' */
+  readonly provider?: string;
+  readonly objects?: number;
+  readonly basePort?: number;
+  readonly keep?: boolean;
+  /** Report folder root; the run writes <out>/<runId>/. @default reports/out */
+  readonly out?: string;
+  readonly quiet?: boolean;
+  readonly signal?: AbortSignal;
+  /** Test hook, see RunScenarioOptions.afterRestore. */
+  readonly afterRestore?: (cluster: Cluster) => Promise<void>;
+}
+
+export interface DrillOutcome {
+  readonly run: RunResult;
+  readonly reportDir: string;
+  readonly summary: string;
+}
+
+export const PROVIDERS: Readonly<Record<string, Provider>> = { process: processProvider };
+
+export function toolVersion(): string {
+  const pkg = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+function pickProvider(name = 'process'): Provider {
+  const p = PROVIDERS[name];
+  if (!p) {
+    throw new HarnessError(
+      'BAD_INPUT',
+      `unknown provider "${name}": this build has ${Object.keys(PROVIDERS).join(', ')} (containers come with the container provider)`,
+    );
+  }
+  return p;
+}
+
+/**
+ * A whole drill as the CLI runs it: validate input (nothing is created before that passes), sweep
+ * leftovers of crashed runs, run each scenario, remove what the run made, write the report.
+ */
+export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
+  const signal = o.signal ?? new AbortController().signal;
+  const all = await loadScenarios([...STRATEGIES.keys()]);
+  const scenarios = selectScenarios(all, o.scenarios);
+  const provider = pickProvider(o.provider);
+  if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
+    throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
+  }
+  if (o.etcdBinDir && !existsSync(o.etcdBinDir)) {
+    throw new HarnessError('BAD_INPUT', `--etcd-bin-dir ${o.etcdBinDir} does not exist: give a folder holding etcd and etcdctl`);
+  }
+
+  const runId = newRunId();
+  const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
+  const startedAt = new Date();
+  const log = createLogger({ file: join(reportDir, 'harness.log'), quiet: o.quiet ?? false, startedAt: startedAt.getTime() });
+  log.progress(`run ${runId}: ${scenarios.length} scenario(s) on provider ${provider.name}; report in ${reportDir}`);
+
+  const dists = new Map<string, EtcdDist>();
+  const distFor = async (s: Scenario): Promise<EtcdDist> => {
+    const key = o.etcdBinDir ?? o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION;
+    let d = dists.get(key);
+    if (!d) {
+      d = await resolveEtcd({
+        version: o.etcd ?? (o.etcdBinDir ? undefined : (s.etcd ?? DEFAULT_ETCD_VERSION)),
+        ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
+        ...(o.etcdSource ? { source: o.etcdSource } : {}),
+        log,
+        signal,
+      });
+      dists.set(key, d);
+      log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
+    }
+    return d;
+  };
+  // Resolve every version first: an unknown one fails the run before any cluster starts.
+  for (const s of scenarios) await distFor(s);
+
+  await sweepLeftovers(log);
+  const workDir = await createRunDir(runId);
+  const ctx: RunContext = { runId, workDir, log, signal };
+  const results: ScenarioResult[] = [];
+  try {
+    for (const s of scenarios) {
+      if (signal.aborted) break;
+      results.push(
+        await runScenario({
+          scenario: s,
+          dist: await distFor(s),
+          provider,
+          ctx,
+          logsDir: join(reportDir, s.id, 'logs'),
+          ...(o.objects !== undefined ? { objects: o.objects } : {}),
+          ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
+          ...(o.keep ? { keep: true } : {}),
+          ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
+        }),
+      );
+    }
+  } finally {
+    if (results.some((r) => r.kept)) await markKept(workDir);
+    else await removeRunDir(workDir);
+  }
+  const run: RunResult = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    runId,
+    tool: { name: 'etcd-drill', version: toolVersion() },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    exitCode: exitCodeFor(results),
+    results,
+  };
+  const summary = await writeReport(run, reportDir);
+  return { run, reportDir, summary };
+}
+
+export type { Logger };

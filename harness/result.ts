@@ -1,0 +1,89 @@
+import type { SerializedError } from './errors.ts';
+
+/**
+ * The result model written to results.json (schema documented in reports/SCHEMA.md).
+ * Bump RESULTS_SCHEMA_VERSION on any change a reader could notice.
+ */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** Per check: did what we observed match what the scenario expected? A harness failure is 'unknown'. */
+export type CheckVerdict = 'as-expected' | 'unexpected' | 'unknown';
+/** Per scenario: worst of its checks; 'not-applicable' when this etcd cannot run the strategy. */
+export type ScenarioVerdict = CheckVerdict | 'not-applicable';
+
+export interface CheckResult {
+  readonly id: string;
+  readonly title: string;
+  readonly expected: string;
+  readonly observed: string;
+  readonly verdict: CheckVerdict;
+  /** Where the expectation comes from. */
+  readonly source: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface StepResult {
+  readonly title: string;
+  /** Milliseconds since the scenario started. */
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly ok: boolean;
+  readonly error?: SerializedError;
+}
+
+export interface MembershipView {
+  readonly clusterId?: string;
+  readonly members: readonly { name: string; id: string; peerUrls: readonly string[] }[];
+}
+
+export interface ScenarioResult {
+  readonly scenarioId: string;
+  readonly title: string;
+  readonly strategy: string;
+  readonly provider: string;
+  readonly etcd: { readonly version: string; readonly origin: string };
+  readonly clusterSize: number;
+  readonly verdict: ScenarioVerdict;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly steps: readonly StepResult[];
+  /** v2 entries / v3 keys at the backup point and after restore, read from the clusters. */
+  readonly counts: {
+    readonly backup?: { readonly v2: number; readonly v3: number };
+    readonly restored?: { readonly v2: number; readonly v3: number };
+  };
+  readonly revisions: { readonly backup?: number; readonly restored?: number };
+  readonly membership: { readonly before?: MembershipView; readonly after?: MembershipView };
+  /** What the strategy saw on the way: tool used, snapshot figures, peer URLs after first start, … */
+  readonly notes: Readonly<Record<string, unknown>>;
+  readonly checks: readonly CheckResult[];
+  readonly error?: SerializedError;
+  readonly notApplicable?: string;
+  /** With --keep: where the restored cluster still runs. */
+  readonly kept?: { readonly endpoints: readonly string[]; readonly workDir: string };
+}
+
+export interface RunResult {
+  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  readonly runId: string;
+  readonly tool: { readonly name: 'etcd-drill'; readonly version: string };
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly exitCode: number;
+  readonly results: readonly ScenarioResult[];
+}
+
+/** 0: every verdict as expected (or not applicable); 2: a harness error left something unknown; 1: a finding. */
+export function exitCodeFor(results: readonly ScenarioResult[]): number {
+  if (results.some((r) => r.verdict === 'unknown')) return 2;
+  if (results.some((r) => r.verdict === 'unexpected')) return 1;
+  return 0;
+}
+
+/** unknown > unexpected > as-expected: a scenario whose checks could not all run is not a finding yet. */
+export function mergeVerdicts(checks: readonly CheckResult[]): CheckVerdict {
+  if (checks.length === 0) return 'unknown';
+  if (checks.some((c) => c.verdict === 'unknown')) return 'unknown';
+  if (checks.some((c) => c.verdict === 'unexpected')) return 'unexpected';
+  return 'as-expected';
+}

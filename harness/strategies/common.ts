@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cluster, Member } from '../cluster/types.ts';
+import { HarnessError } from '../errors.ts';
+import { firstLines } from '../etcd/ctl.ts';
+import type { BackupArtifact, Recorder } from './types.ts';
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** `etcdctl snapshot save` through one member's client URL, as the write-up did. */
+export async function saveSnapshot(cluster: Cluster, rec: Recorder): Promise<BackupArtifact> {
+  const file = join(cluster.backupDir, 'snapshot.db');
+  const [endpoint] = cluster.endpoints();
+  if (!endpoint) throw new HarnessError('STRATEGY', 'no running member to take a snapshot from');
+  await rec.step('etcdctl snapshot save', () => cluster.etcdctl(['--endpoints', endpoint, 'snapshot', 'save', file]));
+  // etcdutl from 3.5 on; etcdctl's copy of the command is deprecated there.
+  const args = ['snapshot', 'status', file, '-w', 'json'];
+  const out = cluster.dist.etcdutl ? await cluster.etcdutl(args) : await cluster.etcdctl(args);
+  const status = JSON.parse(out.stdout) as { hash: number; revision: number; totalKey: number; totalSize: number };
+  rec.note('snapshot', status);
+  return {
+    files: [file],
+    sha256: await sha256File(file),
+    bytes: (await stat(file)).size,
+    revision: status.revision,
+  };
+}
+
+/** `snapshot restore` into a member's data dir, with the write-up's flags. Uses etcdutl where it exists. */
+export async function restoreSnapshot(
+  cluster: Cluster,
+  member: Member,
+  snapshot: string,
+  rec: Recorder,
+  extraFlags: readonly string[] = [],
+): Promise<void> {
+  const args = [
+    'snapshot', 'restore', snapshot,
+    '--name', member.name,
+    '--data-dir', member.dataDir,
+    '--initial-cluster', cluster.initialCluster(),
+    '--initial-cluster-token', cluster.spec.token,
+    '--initial-advertise-peer-urls', member.peerUrl,
+    ...extraFlags,
+  ];
+  const tool = cluster.dist.etcdutl ? 'etcdutl' : 'etcdctl';
+  rec.note('restoreTool', tool);
+  await rec.step(`${tool} snapshot restore (${member.name})`, () =>
+    tool === 'etcdutl' ? cluster.etcdutl(args) : cluster.etcdctl(args),
+  );
+}
+
+export function hexId(decimalId: string): string {
+  return BigInt(decimalId).toString(16);
+}
+
+/** Parses the ETCD_INITIAL_CLUSTER line `etcdctl member add` prints for the new member's settings. */
+export function parseMemberAddOutput(stdout: string): string {
+  const m = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(stdout);
+  if (!m?.[1]) throw new HarnessError('STRATEGY', `member add printed no ETCD_INITIAL_CLUSTER: ${firstLines(stdout)}`);
+  return m[1];
+}
+
+// etcd refuses reconfiguration until members have been connected for its health interval (5 s).
+const RETRYABLE_ADD = /unhealthy cluster|not enough started members|too many requests/i;
+
+/**
+ * The write-up's finding 2: add one member through etcdctl, start it on an empty data dir with the
+ * printed initial cluster, and wait until everyone is healthy before the next.
+ */
+export async function addMember(cluster: Cluster, member: Member, rec: Recorder, timeoutMs = 60_000): Promise<void> {
+  await rec.step(`member add ${member.name} and start it`, async () => {
+    const deadline = Date.now() + timeoutMs;
+    let out: string;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        out = (await cluster.etcdctl(['--endpoints', cluster.endpoints().join(','), 'member', 'add', member.name, `--peer-urls=${member.peerUrl}`])).stdout;
+        if (attempt > 1) rec.note(`memberAddAttempts.${member.name}`, attempt);
+        break;
+      } catch (err) {
+        if (!(err instanceof HarnessError) || !RETRYABLE_ADD.test(err.message) || Date.now() > deadline) throw err;
+        if (cluster.ctx.signal.aborted) throw err;
+        await sleep(1000);
+      }
+    }
+    const initialCluster = parseMemberAddOutput(out);
+    await member.wipe();
+    await member.start({ state: 'existing', initialCluster });
+    await cluster.waitHealthy(cluster.members.filter((m) => m.running));
+  });
+}
+
+/** Finding 3: a restored member may advertise http://localhost:2380; fix it with `member update`. */
+export async function fixPeerUrl(cluster: Cluster, member: Member, rec: Recorder): Promise<void> {
+  const list = await cluster.memberList();
+  rec.note('membersAfterFirstStart', list.map((m) => ({ name: m.name, id: m.id, peerUrls: m.peerUrls })));
+  const self = list.find((m) => m.name === member.name) ?? (list.length === 1 ? list[0] : undefined);
+  if (!self) throw new HarnessError('STRATEGY', `${member.name} is not in the member list after its first start`);
+  rec.note('peerUrlsAfterFirstStart', self.peerUrls);
+  if (self.peerUrls.length === 1 && self.peerUrls[0] === member.peerUrl) return;
+  rec.note('peerUrlFixed', { from: self.peerUrls, to: member.peerUrl });
+  await rec.step(`member update ${member.name} peer URL`, () =>
+    cluster.etcdctl(['--endpoints', member.clientUrl, 'member', 'update', hexId(self.id), `--peer-urls=${member.peerUrl}`]),
+  );
+}

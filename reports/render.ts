@@ -1,0 +1,88 @@
+import type { CheckResult, RunResult, ScenarioResult } from '../harness/result.ts';
+
+const VERDICT: Record<string, string> = {
+  'as-expected': 'as expected',
+  unexpected: 'UNEXPECTED',
+  unknown: 'UNKNOWN (harness error)',
+  'not-applicable': 'not applicable',
+};
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function counts(r: ScenarioResult, api: 'v2' | 'v3'): string {
+  const b = r.counts.backup?.[api];
+  const a = r.counts.restored?.[api];
+  return `${b ?? '?'} → ${a ?? '?'}`;
+}
+
+function membership(r: ScenarioResult): string {
+  const c = r.checks.find((x) => x.id === 'membership');
+  if (!c) return '?';
+  const d = c.details as { members?: number; healthy?: number } | undefined;
+  return `${c.observed} (${d?.healthy ?? '?'}/${d?.members ?? '?'})`;
+}
+
+function checkTable(checks: readonly CheckResult[]): string[] {
+  const lines = ['| check | expected | observed | verdict | expectation from |', '| --- | --- | --- | --- | --- |'];
+  for (const c of checks) {
+    lines.push(`| ${cell(c.title)} | ${c.expected} | ${c.observed} | ${VERDICT[c.verdict]} | ${cell(c.source)} |`);
+  }
+  return lines;
+}
+
+function diffLines(c: CheckResult): string[] {
+  const d = c.details as Record<string, unknown> | undefined;
+  if (!d || !('missing' in d)) return [];
+  const out: string[] = [];
+  for (const kind of ['Missing', 'Extra', 'Changed'] as const) {
+    const n = d[kind.toLowerCase()] as number;
+    const first = d[`first${kind}`] as string[];
+    if (n > 0) out.push(`- ${c.id}: ${n} ${kind.toLowerCase()}${n > first.length ? ` (first ${first.length})` : ''}: ${first.map((k) => `\`${k}\``).join(', ')}`);
+  }
+  return out;
+}
+
+/** The summary a person reads in a CI log or a PR comment; the console prints the same text. */
+export function renderSummary(run: RunResult): string {
+  const lines = [
+    `# etcd-drill run ${run.runId}`,
+    '',
+    '| scenario | etcd | provider | v3 keys (backup → restored) | v2 entries (backup → restored) | membership | verdict | time |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of run.results) {
+    lines.push(
+      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
+    );
+  }
+  for (const r of run.results) {
+    lines.push('', `## ${r.scenarioId} on etcd ${r.etcd.version}: ${VERDICT[r.verdict]}`, '', r.title, '');
+    if (r.notApplicable) lines.push(`Not applicable: ${r.notApplicable}`);
+    if (r.error) {
+      let e = r.error;
+      const chain = [e.message];
+      while (e.cause) {
+        e = e.cause;
+        chain.push(e.message);
+      }
+      lines.push(`Harness error (${r.error.code ?? 'error'}): ${chain.join(' ← ')}`, '');
+    }
+    if (r.checks.length > 0) lines.push(...checkTable(r.checks), '');
+    const diffs = r.checks.flatMap(diffLines);
+    if (diffs.length > 0) lines.push(...diffs, '');
+    const peer = r.notes.peerUrlsAfterFirstStart as string[] | undefined;
+    const before = r.membership.before;
+    const after = r.membership.after;
+    if (before && after) {
+      const same = before.clusterId === after.clusterId ? 'unchanged' : `${before.clusterId} → ${after.clusterId}`;
+      lines.push(`Cluster ID: ${same}. Revision at backup ${r.revisions.backup}, after restore ${r.revisions.restored}.`);
+    }
+    if (peer) lines.push(`Peer URLs of the first restored member after its first start: ${peer.join(', ')}.`);
+    lines.push('', '| step | took |', '| --- | --- |');
+    for (const st of r.steps) lines.push(`| ${st.ok ? '' : '✗ '}${cell(st.title)} | ${secs(st.durationMs)} |`);
+    if (r.kept) lines.push('', `Kept running: ${r.kept.endpoints.join(',')} (remove with: etcd-drill clean)`);
+  }
+  lines.push('', `Exit code ${run.exitCode}: ${['every verdict as expected', 'a verdict differs from its expectation', 'a harness error left a verdict unknown'][run.exitCode] ?? 'interrupted'}.`);
+  return `${lines.join('\n')}\n`;
+}
