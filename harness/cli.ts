@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runDrill, PROVIDERS, toolVersion } from './drill.ts';
+import { PROVIDERS, runDrill, toolVersion } from './drill.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
 import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
@@ -44,8 +44,14 @@ program
   .option('-s, --scenario <id...>', 'scenario ids (default: every scenario; see `etcd-drill list`)')
   .option('--etcd <version>', `etcd version (default: the scenario's, else ${DEFAULT_ETCD_VERSION})`)
   .option('--etcd-bin-dir <dir>', 'use etcd/etcdctl/etcdutl from this folder instead of fetching')
-  .addOption(new Option('--etcd-source <source>', 'where to fetch etcd on a cache miss').choices(['debian', 'github']).default('debian'))
-  .addOption(new Option('--provider <name>', 'where members run').choices(Object.keys(PROVIDERS)).default('process'))
+  .addOption(
+    new Option('--etcd-source <source>', 'where to fetch etcd on a cache miss')
+      .choices(['debian', 'github'])
+      .default('debian'),
+  )
+  .addOption(
+    new Option('--provider <name>', 'where members run').choices(Object.keys(PROVIDERS)).default('process'),
+  )
   .option('--objects <n>', 'v3 keys to seed (Kubernetes-shaped)', int('--objects'))
   .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
   .option('--keep', 'leave the restored cluster running and print its endpoints', false)
@@ -75,7 +81,7 @@ program
         );
       }
     }
-    process.exitCode = ac.signal.aborted ? 130 : run.exitCode;
+    process.exitCode = run.exitCode;
   });
 
 program
@@ -90,7 +96,9 @@ program
     out.push('', `etcd versions (default ${DEFAULT_ETCD_VERSION}; cache ${defaultCacheDir()}):`);
     for (const k of KNOWN_VERSIONS) {
       const cached = existsSync(join(defaultCacheDir(), 'etcd', k.version, 'origin.json'));
-      out.push(`  ${k.version.padEnd(8)} Debian ${k.debianSuite.padEnd(9)} ${cached ? 'cached' : 'fetched on first use'}`);
+      out.push(
+        `  ${k.version.padEnd(8)} Debian ${k.debianSuite.padEnd(9)} ${cached ? 'cached' : 'fetched on first use'}`,
+      );
     }
     out.push('  (any other: --etcd-bin-dir <dir>, or --etcd-source github on a machine with internet)');
     out.push('', `Providers: ${Object.keys(PROVIDERS).join(', ')}`);
@@ -101,13 +109,20 @@ program
   .command('fetch')
   .description('fetch and cache etcd versions now (e.g. in CI before the tests)')
   .option('--etcd <versions>', 'comma-separated versions, or "all"', DEFAULT_ETCD_VERSION)
-  .addOption(new Option('--etcd-source <source>', 'where to fetch from').choices(['debian', 'github']).default('debian'))
+  .addOption(
+    new Option('--etcd-source <source>', 'where to fetch from')
+      .choices(['debian', 'github'])
+      .default('debian'),
+  )
   .action(async (opts) => {
     const log = createLogger();
-    const versions = opts.etcd === 'all' ? KNOWN_VERSIONS.map((k) => k.version) : String(opts.etcd).split(',');
+    const versions =
+      opts.etcd === 'all' ? KNOWN_VERSIONS.map((k) => k.version) : String(opts.etcd).split(',');
     for (const v of versions) {
       const d = await resolveEtcd({ version: v.trim(), source: opts.etcdSource, log });
-      process.stdout.write(`etcd ${d.version}: ${d.binDir} (${d.origin}${d.cached ? ', already cached' : ''})\n`);
+      process.stdout.write(
+        `etcd ${d.version}: ${d.binDir} (${d.origin}${d.cached ? ', already cached' : ''})\n`,
+      );
     }
   });
 
@@ -116,7 +131,10 @@ program
   .description('stop and remove clusters left by --keep or by crashed runs')
   .argument('[run-id]', 'only this run')
   .action(async (runId?: string) => {
-    const res = await sweepLeftovers(createLogger(), { includeKept: true, ...(runId ? { only: runId } : {}) });
+    const res = await sweepLeftovers(createLogger(), {
+      includeKept: true,
+      ...(runId ? { only: runId } : {}),
+    });
     process.stdout.write(`removed ${res.runs.length} run folder(s) and ${res.processes} process(es)\n`);
   });
 

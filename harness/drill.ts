@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Cluster, Provider } from './cluster/types.ts';
+import { writeReport } from '../reports/write.ts';
+import { assertPortsFree } from './cluster/ports.ts';
 import { processProvider } from './cluster/process.ts';
+import type { Cluster, Provider } from './cluster/types.ts';
 import { newRunId, type RunContext } from './context.ts';
 import { HarnessError } from './errors.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
@@ -12,7 +14,6 @@ import { runScenario } from './runner.ts';
 import { loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import { createRunDir, markKept, removeRunDir, sweepLeftovers } from './workdir.ts';
-import { writeReport } from '../reports/write.ts';
 
 export interface DrillOptions {
   /** Scenario ids; every scenario when empty. */
@@ -71,34 +72,50 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
   }
   if (o.etcdBinDir && !existsSync(o.etcdBinDir)) {
-    throw new HarnessError('BAD_INPUT', `--etcd-bin-dir ${o.etcdBinDir} does not exist: give a folder holding etcd and etcdctl`);
+    throw new HarnessError(
+      'BAD_INPUT',
+      `--etcd-bin-dir ${o.etcdBinDir} does not exist: give a folder holding etcd and etcdctl`,
+    );
+  }
+
+  if (o.basePort !== undefined) {
+    const size = Math.max(...scenarios.map((s) => s.cluster.size));
+    await assertPortsFree(o.basePort, size * 2);
+  }
+  // Resolve every version before anything is created: an unknown one fails the run at once.
+  const early = createLogger({ quiet: o.quiet ?? false });
+  const dists = new Map<Scenario, EtcdDist>();
+  const cache = new Map<string, EtcdDist>();
+  for (const s of scenarios) {
+    const version = o.etcdBinDir ? o.etcd : (o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION);
+    const key = `${o.etcdBinDir ?? ''}|${version ?? ''}`;
+    let d = cache.get(key);
+    if (!d) {
+      d = await resolveEtcd({
+        ...(version ? { version } : {}),
+        ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
+        ...(o.etcdSource ? { source: o.etcdSource } : {}),
+        log: early,
+        signal,
+      });
+      cache.set(key, d);
+    }
+    dists.set(s, d);
   }
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
   const startedAt = new Date();
-  const log = createLogger({ file: join(reportDir, 'harness.log'), quiet: o.quiet ?? false, startedAt: startedAt.getTime() });
-  log.progress(`run ${runId}: ${scenarios.length} scenario(s) on provider ${provider.name}; report in ${reportDir}`);
-
-  const dists = new Map<string, EtcdDist>();
-  const distFor = async (s: Scenario): Promise<EtcdDist> => {
-    const key = o.etcdBinDir ?? o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION;
-    let d = dists.get(key);
-    if (!d) {
-      d = await resolveEtcd({
-        version: o.etcd ?? (o.etcdBinDir ? undefined : (s.etcd ?? DEFAULT_ETCD_VERSION)),
-        ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
-        ...(o.etcdSource ? { source: o.etcdSource } : {}),
-        log,
-        signal,
-      });
-      dists.set(key, d);
-      log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
-    }
-    return d;
-  };
-  // Resolve every version first: an unknown one fails the run before any cluster starts.
-  for (const s of scenarios) await distFor(s);
+  const log = createLogger({
+    file: join(reportDir, 'harness.log'),
+    quiet: o.quiet ?? false,
+    startedAt: startedAt.getTime(),
+  });
+  log.progress(
+    `run ${runId}: ${scenarios.length} scenario(s) on provider ${provider.name}; report in ${reportDir}`,
+  );
+  for (const d of cache.values())
+    log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
 
   await sweepLeftovers(log);
   const workDir = await createRunDir(runId);
@@ -110,7 +127,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
       results.push(
         await runScenario({
           scenario: s,
-          dist: await distFor(s),
+          dist: dists.get(s) as EtcdDist,
           provider,
           ctx,
           logsDir: join(reportDir, s.id, 'logs'),
@@ -131,7 +148,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     tool: { name: 'etcd-drill', version: toolVersion() },
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    exitCode: exitCodeFor(results),
+    // 130 as a shell reports SIGINT: the run did not finish, whatever its verdicts so far.
+    exitCode: signal.aborted ? 130 : exitCodeFor(results),
     results,
   };
   const summary = await writeReport(run, reportDir);

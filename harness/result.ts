@@ -69,6 +69,7 @@ export interface RunResult {
   readonly tool: { readonly name: 'etcd-drill'; readonly version: string };
   readonly startedAt: string;
   readonly finishedAt: string;
+  /** 0, 1 or 2 (exitCodeFor), or 130 when interrupted. */
   readonly exitCode: number;
   readonly results: readonly ScenarioResult[];
 }

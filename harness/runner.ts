@@ -1,8 +1,17 @@
-import type { Cluster, ClusterSpec, Provider } from './cluster/types.ts';
+import { v2Fixture, v3Fixture } from '../fixtures/index.ts';
+import { classify, diffKeysets, summarizeDiff } from './checks/diff.ts';
+import type { Cluster, ClusterSpec, HealthReport, Provider } from './cluster/types.ts';
 import type { RunContext } from './context.ts';
-import { diffKeysets, classify, summarizeDiff } from './checks/diff.ts';
-import { serializeError, type SerializedError } from './errors.ts';
-import { dumpV2, dumpV3, type Keyset, type MemberInfo, memberStatus, putAllV2, putAllV3 } from './etcd/api.ts';
+import { type SerializedError, serializeError } from './errors.ts';
+import {
+  dumpV2,
+  dumpV3,
+  type Keyset,
+  type MemberInfo,
+  memberStatus,
+  putAllV2,
+  putAllV3,
+} from './etcd/api.ts';
 import type { EtcdDist } from './etcd/dist.ts';
 import type { CheckResult, MembershipView, ScenarioResult, StepResult } from './result.ts';
 import { mergeVerdicts } from './result.ts';
@@ -10,8 +19,6 @@ import { expectationFor, type Scenario } from './scenario.ts';
 import { Scope } from './scope.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { Recorder } from './strategies/types.ts';
-import type { HealthReport } from './cluster/types.ts';
-import { v2Fixture, v3Fixture } from '../fixtures/index.ts';
 
 export interface RunScenarioOptions {
   readonly scenario: Scenario;
@@ -81,7 +88,13 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
         log.progress(`${title}: ok (${((Date.now() - start) / 1000).toFixed(1)}s)`);
         return r;
       } catch (err) {
-        steps.push({ title, startMs: start - t0, durationMs: Date.now() - start, ok: false, error: serializeError(err) });
+        steps.push({
+          title,
+          startMs: start - t0,
+          durationMs: Date.now() - start,
+          ok: false,
+          error: serializeError(err),
+        });
         log.progress(`${title}: FAILED (${((Date.now() - start) / 1000).toFixed(1)}s)`);
         throw err;
       }
@@ -100,11 +113,24 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     clusterSize: s.cluster.size,
     startedAt: startedAt.toISOString(),
   };
-  const support = strategy ? await strategy.supports(dist) : { ok: false as const, reason: `unknown strategy ${s.strategy}` };
+  const support = strategy
+    ? await strategy.supports(dist)
+    : { ok: false as const, reason: `unknown strategy ${s.strategy}` };
   if (!strategy || !support.ok) {
     const reason = support.ok ? 'unknown strategy' : support.reason;
     log.progress(`not applicable on etcd ${dist.version}: ${reason}`);
-    return { ...base, verdict: 'not-applicable', notApplicable: reason, durationMs: 0, steps, counts: {}, revisions: {}, membership: {}, notes, checks: [] };
+    return {
+      ...base,
+      verdict: 'not-applicable',
+      notApplicable: reason,
+      durationMs: 0,
+      steps,
+      counts: {},
+      revisions: {},
+      membership: {},
+      notes,
+      checks: [],
+    };
   }
 
   const spec: ClusterSpec = {
@@ -125,7 +151,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       const dir = o.logsDir;
       scope.defer(() => cluster.collectLogs(dir)); // runs after the members stopped: logs are complete
     }
-    await rec.step(`start ${spec.size}-member cluster (etcd ${dist.version}, ${o.provider.name})`, () => cluster.start());
+    await rec.step(`start ${spec.size}-member cluster (etcd ${dist.version}, ${o.provider.name})`, () =>
+      cluster.start(),
+    );
     await rec.step('seed fixtures', async () => {
       const v2 = v2Fixture(s.fixtures.v2, fixtureOpts);
       const v3 = v3Fixture(s.fixtures.v3, fixtureOpts);
@@ -170,8 +198,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       ...(before ? { backup: { v2: before.v2.size, v3: before.v3.size } } : {}),
       ...(after ? { restored: { v2: after.v2.size, v3: after.v3.size } } : {}),
     },
-    revisions: { ...(before ? { backup: before.revision } : {}), ...(after ? { restored: after.revision } : {}) },
-    membership: { ...(before ? { before: before.membership } : {}), ...(after ? { after: after.membership } : {}) },
+    revisions: {
+      ...(before ? { backup: before.revision } : {}),
+      ...(after ? { restored: after.revision } : {}),
+    },
+    membership: {
+      ...(before ? { before: before.membership } : {}),
+      ...(after ? { after: after.membership } : {}),
+    },
     notes,
     checks,
     ...(error ? { error } : {}),
@@ -198,7 +232,8 @@ export function evaluate(s: Scenario, version: string, before: Snapshot, after: 
   const h = after.health;
   const membersBack = after.membership.members.length;
   const healthy = h.members.filter((m) => m.healthy).length;
-  const observedMembership = h.up && membersBack === s.cluster.size && healthy === s.cluster.size ? 'healthy' : 'degraded';
+  const observedMembership =
+    h.up && membersBack === s.cluster.size && healthy === s.cluster.size ? 'healthy' : 'degraded';
   const expM = expectationFor(s.expect.membership, version);
   return [
     data('v3', 'v3 keys: every key and value at backup time, and nothing else'),

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -20,7 +20,9 @@ const expectation = <T extends readonly [string, ...string[]]>(outcomes: T) => {
     .strict();
   return one.extend({
     /** Per-version overrides: exact ("3.5.30") or minor ("3.5"). */
-    byVersion: z.record(z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a version like 3.5 or 3.5.30'), one).optional(),
+    byVersion: z
+      .record(z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a version like 3.5 or 3.5.30'), one)
+      .optional(),
   });
 };
 
@@ -73,11 +75,16 @@ export function parseScenario(text: string, file: string, knownStrategies: reado
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new HarnessError('BAD_INPUT', `scenario file ${file} is not valid JSON (${(err as Error).message}): fix the file or remove it`);
+    throw new HarnessError(
+      'BAD_INPUT',
+      `scenario file ${file} is not valid JSON (${(err as Error).message}): fix the file or remove it`,
+    );
   }
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
+      .join('; ');
     throw new HarnessError('BAD_INPUT', `scenario file ${file} is malformed: ${problems}`);
   }
   if (!knownStrategies.includes(parsed.data.strategy)) {
@@ -89,12 +96,16 @@ export function parseScenario(text: string, file: string, knownStrategies: reado
   return parsed.data;
 }
 
-export async function loadScenarios(knownStrategies: readonly string[], dir = SCENARIO_DIR): Promise<Scenario[]> {
+export async function loadScenarios(
+  knownStrategies: readonly string[],
+  dir = SCENARIO_DIR,
+): Promise<Scenario[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const out: Scenario[] = [];
   for (const f of files) {
     const s = parseScenario(await readFile(join(dir, f), 'utf8'), join(dir, f), knownStrategies);
-    if (out.some((o) => o.id === s.id)) throw new HarnessError('BAD_INPUT', `scenario id "${s.id}" is used twice (${f})`);
+    if (out.some((o) => o.id === s.id))
+      throw new HarnessError('BAD_INPUT', `scenario id "${s.id}" is used twice (${f})`);
     out.push(s);
   }
   return out;
@@ -105,7 +116,10 @@ export function selectScenarios(all: readonly Scenario[], ids: readonly string[]
   return ids.map((id) => {
     const s = all.find((x) => x.id === id);
     if (!s) {
-      throw new HarnessError('BAD_INPUT', `unknown scenario "${id}": known are ${all.map((x) => x.id).join(', ')} (see: etcd-drill list)`);
+      throw new HarnessError(
+        'BAD_INPUT',
+        `unknown scenario "${id}": known are ${all.map((x) => x.id).join(', ')} (see: etcd-drill list)`,
+      );
     }
     return s;
   });
@@ -113,7 +127,11 @@ export function selectScenarios(all: readonly Scenario[], ids: readonly string[]
 
 /** The expectation that applies to `version`: exact override, then minor override, then the default. */
 export function expectationFor(
-  spec: { outcome: string; source: string; byVersion?: Record<string, { outcome: string; source: string }> | undefined },
+  spec: {
+    outcome: string;
+    source: string;
+    byVersion?: Record<string, { outcome: string; source: string }> | undefined;
+  },
   version: string,
 ): Expectation {
   const minor = version.split('.').slice(0, 2).join('.');

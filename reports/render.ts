@@ -24,9 +24,14 @@ function membership(r: ScenarioResult): string {
 }
 
 function checkTable(checks: readonly CheckResult[]): string[] {
-  const lines = ['| check | expected | observed | verdict | expectation from |', '| --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| check | expected | observed | verdict | expectation from |',
+    '| --- | --- | --- | --- | --- |',
+  ];
   for (const c of checks) {
-    lines.push(`| ${cell(c.title)} | ${c.expected} | ${c.observed} | ${VERDICT[c.verdict]} | ${cell(c.source)} |`);
+    lines.push(
+      `| ${cell(c.title)} | ${c.expected} | ${c.observed} | ${VERDICT[c.verdict]} | ${cell(c.source)} |`,
+    );
   }
   return lines;
 }
@@ -38,7 +43,10 @@ function diffLines(c: CheckResult): string[] {
   for (const kind of ['Missing', 'Extra', 'Changed'] as const) {
     const n = d[kind.toLowerCase()] as number;
     const first = d[`first${kind}`] as string[];
-    if (n > 0) out.push(`- ${c.id}: ${n} ${kind.toLowerCase()}${n > first.length ? ` (first ${first.length})` : ''}: ${first.map((k) => `\`${k}\``).join(', ')}`);
+    if (n > 0)
+      out.push(
+        `- ${c.id}: ${n} ${kind.toLowerCase()}${n > first.length ? ` (first ${first.length})` : ''}: ${first.map((k) => `\`${k}\``).join(', ')}`,
+      );
   }
   return out;
 }
@@ -75,14 +83,21 @@ export function renderSummary(run: RunResult): string {
     const before = r.membership.before;
     const after = r.membership.after;
     if (before && after) {
-      const same = before.clusterId === after.clusterId ? 'unchanged' : `${before.clusterId} → ${after.clusterId}`;
-      lines.push(`Cluster ID: ${same}. Revision at backup ${r.revisions.backup}, after restore ${r.revisions.restored}.`);
+      const same =
+        before.clusterId === after.clusterId ? 'unchanged' : `${before.clusterId} → ${after.clusterId}`;
+      lines.push(
+        `Cluster ID: ${same}. Revision at backup ${r.revisions.backup}, after restore ${r.revisions.restored}.`,
+      );
     }
     if (peer) lines.push(`Peer URLs of the first restored member after its first start: ${peer.join(', ')}.`);
     lines.push('', '| step | took |', '| --- | --- |');
-    for (const st of r.steps) lines.push(`| ${st.ok ? '' : '✗ '}${cell(st.title)} | ${secs(st.durationMs)} |`);
+    for (const st of r.steps)
+      lines.push(`| ${st.ok ? '' : '✗ '}${cell(st.title)} | ${secs(st.durationMs)} |`);
     if (r.kept) lines.push('', `Kept running: ${r.kept.endpoints.join(',')} (remove with: etcd-drill clean)`);
   }
-  lines.push('', `Exit code ${run.exitCode}: ${['every verdict as expected', 'a verdict differs from its expectation', 'a harness error left a verdict unknown'][run.exitCode] ?? 'interrupted'}.`);
+  lines.push(
+    '',
+    `Exit code ${run.exitCode}: ${['every verdict as expected', 'a verdict differs from its expectation', 'a harness error left a verdict unknown'][run.exitCode] ?? 'interrupted'}.`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -13,6 +13,11 @@ function tryListen(port: number): Promise<number | undefined> {
   });
 }
 
+/** Fails with the fix when any of base…base+count-1 is taken on 127.0.0.1. */
+export async function assertPortsFree(base: number, count: number): Promise<void> {
+  await allocatePorts(count, base);
+}
+
 /** `count` ports on 127.0.0.1: free ones from the kernel, or base…base+count-1 checked free. */
 export async function allocatePorts(count: number, base?: number): Promise<number[]> {
   const ports: number[] = [];

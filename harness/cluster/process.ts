@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
@@ -46,6 +47,21 @@ export const processProvider: Provider = {
     return cluster;
   },
 };
+
+function portOpen(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const sock = connect({ host: hostname, port: Number(port) });
+    sock.setTimeout(1000);
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+    sock.once('timeout', () => done(false));
+  });
+}
 
 class ProcessMember implements Member {
   readonly clientUrl: string;
@@ -115,7 +131,7 @@ class ProcessMember implements Member {
     const child = spawn(this.dist.etcd, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: cleanEnv({ ETCD_DRILL_RUN: this.ctx.runId }),
+      env: cleanEnv({ DRILL_RUN_ID: this.ctx.runId }),
     });
     closeSync(fd);
     this.#child = child;
@@ -137,13 +153,8 @@ class ProcessMember implements Member {
           { details: { logTail: tail } },
         );
       }
-      // Any HTTP answer means it is listening; health needs a quorum and is waited for by the cluster.
-      try {
-        await fetch(`${this.clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
-        return;
-      } catch {
-        // not listening yet
-      }
+      // A bound port is enough: etcd answers HTTP only once it has a quorum, which the cluster waits for.
+      if (await portOpen(this.clientUrl)) return;
       if (this.ctx.signal.aborted)
         throw new HarnessError('ABORTED', `interrupted while starting ${this.name}`);
       if (Date.now() > deadline) {
@@ -314,7 +325,8 @@ class ProcessCluster implements Cluster {
 
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#detached) return;
-    // Not tied to ctx.signal: cleanup must finish even when the run was interrupted.
-    await this.stopAll();
+    // Interrupted: SIGKILL at once (a member that is half-joined can hold a graceful stop for its full grace).
+    if (this.ctx.signal.aborted) await Promise.all(this.members.map((m) => m.kill()));
+    else await this.stopAll();
   }
 }

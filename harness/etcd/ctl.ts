@@ -42,6 +42,11 @@ export async function runTool(
   opts: CtlOptions = {},
 ): Promise<CtlResult> {
   const tool = binary.split('/').at(-1) ?? binary;
+  // "etcdctl member add", not "etcdctl --endpoints http://…": name the command in messages.
+  const command = [
+    tool,
+    ...args.filter((a, i) => !a.startsWith('-') && !args[i - 1]?.startsWith('--endpoints')).slice(0, 2),
+  ].join(' ');
   opts.log?.debug('running tool', { tool, args });
   const res = await execa(binary, args, {
     env: cleanEnv({ ETCDCTL_API: String(opts.api ?? 3) }),
@@ -50,12 +55,12 @@ export async function runTool(
     timeout: opts.timeoutMs ?? 60_000,
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),
   });
-  if (res.isCanceled) throw new HarnessError('ABORTED', `${tool} ${args[0] ?? ''} was interrupted`);
+  if (res.isCanceled) throw new HarnessError('ABORTED', `${command} was interrupted`);
   if (res.failed) {
     const why = res.timedOut
       ? `timed out after ${opts.timeoutMs ?? 60_000} ms`
       : firstLines(String(res.stderr || res.stdout || res.message));
-    throw new HarnessError('ETCDCTL', `${tool} ${args.slice(0, 2).join(' ')} failed: ${why}`, {
+    throw new HarnessError('ETCDCTL', `${command} failed: ${why}`, {
       details: { argv: [tool, ...args], exitCode: res.exitCode, stderr: String(res.stderr).slice(0, 2000) },
     });
   }

@@ -19,11 +19,18 @@ export async function saveSnapshot(cluster: Cluster, rec: Recorder): Promise<Bac
   const file = join(cluster.backupDir, 'snapshot.db');
   const [endpoint] = cluster.endpoints();
   if (!endpoint) throw new HarnessError('STRATEGY', 'no running member to take a snapshot from');
-  await rec.step('etcdctl snapshot save', () => cluster.etcdctl(['--endpoints', endpoint, 'snapshot', 'save', file]));
+  await rec.step('etcdctl snapshot save', () =>
+    cluster.etcdctl(['--endpoints', endpoint, 'snapshot', 'save', file]),
+  );
   // etcdutl from 3.5 on; etcdctl's copy of the command is deprecated there.
   const args = ['snapshot', 'status', file, '-w', 'json'];
   const out = cluster.dist.etcdutl ? await cluster.etcdutl(args) : await cluster.etcdctl(args);
-  const status = JSON.parse(out.stdout) as { hash: number; revision: number; totalKey: number; totalSize: number };
+  const status = JSON.parse(out.stdout) as {
+    hash: number;
+    revision: number;
+    totalKey: number;
+    totalSize: number;
+  };
   rec.note('snapshot', status);
   return {
     files: [file],
@@ -42,12 +49,19 @@ export async function restoreSnapshot(
   extraFlags: readonly string[] = [],
 ): Promise<void> {
   const args = [
-    'snapshot', 'restore', snapshot,
-    '--name', member.name,
-    '--data-dir', member.dataDir,
-    '--initial-cluster', cluster.initialCluster(),
-    '--initial-cluster-token', cluster.spec.token,
-    '--initial-advertise-peer-urls', member.peerUrl,
+    'snapshot',
+    'restore',
+    snapshot,
+    '--name',
+    member.name,
+    '--data-dir',
+    member.dataDir,
+    '--initial-cluster',
+    cluster.initialCluster(),
+    '--initial-cluster-token',
+    cluster.spec.token,
+    '--initial-advertise-peer-urls',
+    member.peerUrl,
     ...extraFlags,
   ];
   const tool = cluster.dist.etcdutl ? 'etcdutl' : 'etcdctl';
@@ -64,7 +78,8 @@ export function hexId(decimalId: string): string {
 /** Parses the ETCD_INITIAL_CLUSTER line `etcdctl member add` prints for the new member's settings. */
 export function parseMemberAddOutput(stdout: string): string {
   const m = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(stdout);
-  if (!m?.[1]) throw new HarnessError('STRATEGY', `member add printed no ETCD_INITIAL_CLUSTER: ${firstLines(stdout)}`);
+  if (!m?.[1])
+    throw new HarnessError('STRATEGY', `member add printed no ETCD_INITIAL_CLUSTER: ${firstLines(stdout)}`);
   return m[1];
 }
 
@@ -75,17 +90,32 @@ const RETRYABLE_ADD = /unhealthy cluster|not enough started members|too many req
  * The write-up's finding 2: add one member through etcdctl, start it on an empty data dir with the
  * printed initial cluster, and wait until everyone is healthy before the next.
  */
-export async function addMember(cluster: Cluster, member: Member, rec: Recorder, timeoutMs = 60_000): Promise<void> {
+export async function addMember(
+  cluster: Cluster,
+  member: Member,
+  rec: Recorder,
+  timeoutMs = 60_000,
+): Promise<void> {
   await rec.step(`member add ${member.name} and start it`, async () => {
     const deadline = Date.now() + timeoutMs;
     let out: string;
     for (let attempt = 1; ; attempt++) {
       try {
-        out = (await cluster.etcdctl(['--endpoints', cluster.endpoints().join(','), 'member', 'add', member.name, `--peer-urls=${member.peerUrl}`])).stdout;
+        out = (
+          await cluster.etcdctl([
+            '--endpoints',
+            cluster.endpoints().join(','),
+            'member',
+            'add',
+            member.name,
+            `--peer-urls=${member.peerUrl}`,
+          ])
+        ).stdout;
         if (attempt > 1) rec.note(`memberAddAttempts.${member.name}`, attempt);
         break;
       } catch (err) {
-        if (!(err instanceof HarnessError) || !RETRYABLE_ADD.test(err.message) || Date.now() > deadline) throw err;
+        if (!(err instanceof HarnessError) || !RETRYABLE_ADD.test(err.message) || Date.now() > deadline)
+          throw err;
         if (cluster.ctx.signal.aborted) throw err;
         await sleep(1000);
       }
@@ -100,13 +130,24 @@ export async function addMember(cluster: Cluster, member: Member, rec: Recorder,
 /** Finding 3: a restored member may advertise http://localhost:2380; fix it with `member update`. */
 export async function fixPeerUrl(cluster: Cluster, member: Member, rec: Recorder): Promise<void> {
   const list = await cluster.memberList();
-  rec.note('membersAfterFirstStart', list.map((m) => ({ name: m.name, id: m.id, peerUrls: m.peerUrls })));
+  rec.note(
+    'membersAfterFirstStart',
+    list.map((m) => ({ name: m.name, id: m.id, peerUrls: m.peerUrls })),
+  );
   const self = list.find((m) => m.name === member.name) ?? (list.length === 1 ? list[0] : undefined);
-  if (!self) throw new HarnessError('STRATEGY', `${member.name} is not in the member list after its first start`);
+  if (!self)
+    throw new HarnessError('STRATEGY', `${member.name} is not in the member list after its first start`);
   rec.note('peerUrlsAfterFirstStart', self.peerUrls);
   if (self.peerUrls.length === 1 && self.peerUrls[0] === member.peerUrl) return;
   rec.note('peerUrlFixed', { from: self.peerUrls, to: member.peerUrl });
   await rec.step(`member update ${member.name} peer URL`, () =>
-    cluster.etcdctl(['--endpoints', member.clientUrl, 'member', 'update', hexId(self.id), `--peer-urls=${member.peerUrl}`]),
+    cluster.etcdctl([
+      '--endpoints',
+      member.clientUrl,
+      'member',
+      'update',
+      hexId(self.id),
+      `--peer-urls=${member.peerUrl}`,
+    ]),
   );
 }

@@ -16,7 +16,8 @@ export const v3SnapshotForceNewCluster: Strategy = {
   async restore(artifact, cluster, rec) {
     const [first, ...rest] = cluster.members;
     const snapshot = artifact.files[0];
-    if (!first || !snapshot) throw new HarnessError('STRATEGY', 'nothing to restore: no member or no snapshot file');
+    if (!first || !snapshot)
+      throw new HarnessError('STRATEGY', 'nothing to restore: no member or no snapshot file');
     await restoreSnapshot(cluster, first, snapshot, rec);
     await rec.step(`first member healthy (${first.name} with --force-new-cluster)`, async () => {
       await first.start({ state: 'new', forceNewCluster: true });

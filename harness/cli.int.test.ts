@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from './log.ts';
+import { drillProcesses, runFolders } from './test-support/helpers.ts';
+import { sweepLeftovers, workRoot } from './workdir.ts';
+
+const bin = fileURLToPath(new URL('../bin/etcd-drill.js', import.meta.url));
+const out = await mkdtemp(join(tmpdir(), 'drill-cli-'));
+afterAll(() => rm(out, { recursive: true, force: true }));
+
+function drill(args: string[]) {
+  return execa('node', [bin, ...args], { reject: false, all: true, env: { CI: 'true' } });
+}
+
+/** Bad input: exit 2, one line naming problem and fix, nothing left behind. */
+async function expectBadInput(args: string[], message: RegExp) {
+  const before = runFolders();
+  const res = await drill(['run', '--out', join(out, 'bad'), ...args]);
+  expect(res.exitCode, res.all).toBe(2);
+  const errLines = res.stderr.split('\n').filter((l) => l.startsWith('etcd-drill: error:'));
+  expect(errLines, res.stderr).toHaveLength(1);
+  expect(errLines[0]).toMatch(message);
+  expect(drillProcesses()).toHaveLength(0);
+  expect(runFolders()).toEqual(before);
+  return res;
+}
+
+describe('CLI: bad input', () => {
+  it('--etcd 9.9.9 lists the versions it can provide', async () => {
+    await expectBadInput(
+      ['--etcd', '9.9.9'],
+      /unknown etcd version "9\.9\.9": etcd-drill can provide 3\.3\.25, 3\.4\.23, 3\.5\.16, 3\.5\.30/,
+    );
+    expect(existsSync(join(out, 'bad'))).toBe(false);
+  });
+
+  it('--scenario nope lists the scenarios', async () => {
+    await expectBadInput(['--scenario', 'nope'], /unknown scenario "nope": known are s1-v3-snapshot-restore/);
+  });
+
+  it('a port already in use is named with the fix', async () => {
+    const srv: Server = createServer();
+    const port = await new Promise<number>((r) =>
+      srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)),
+    );
+    try {
+      await expectBadInput(
+        ['--base-port', String(port)],
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use: pick another --base-port`),
+      );
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('a missing etcd binary is named', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'drill-nobin-'));
+    try {
+      await expectBadInput(['--etcd-bin-dir', empty], /missing etcd binary .*\/etcd/);
+    } finally {
+      await rm(empty, { recursive: true });
+    }
+  });
+
+  it('a bad option value is refused by the parser', async () => {
+    const res = await drill(['run', '--objects', 'many']);
+    expect(res.exitCode).not.toBe(0);
+    expect(res.stderr).toMatch(/--objects must be a whole number >= 1/);
+  });
+});
+
+describe('CLI: run, interruption and crashes', () => {
+  it('`list` shows scenarios, versions and providers', async () => {
+    const res = await drill(['list']);
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toMatch(/s1-v3-snapshot-restore/);
+    expect(res.stdout).toMatch(/3\.4\.23\s+Debian bookworm\s+cached/);
+  });
+
+  it('Ctrl-C during the restore stops everything it started and exits 130', async () => {
+    const before = runFolders();
+    // No force-kill after a delay: the test must see our own cleanup finish, however long it takes.
+    const child = execa('node', [bin, 'run', '--out', out], {
+      reject: false,
+      all: true,
+      forceKillAfterDelay: false,
+    });
+    let seen = '';
+    let interrupted = false;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`restore never started:\n${seen}`)), 120_000);
+      child.stderr?.on('data', (b: Buffer) => {
+        seen += b.toString();
+        if (!interrupted && /member add etcd2 and start it …/.test(seen)) {
+          interrupted = true; // once: a second Ctrl-C means "exit now, skip cleanup"
+          clearTimeout(timer);
+          child.kill('SIGINT');
+          resolve();
+        }
+      });
+    });
+    const res = await child;
+    expect(res.exitCode, res.all).toBe(130);
+    expect(res.stderr).toMatch(/SIGINT: stopping and cleaning up/);
+    expect(res.stdout).toMatch(/UNKNOWN \(harness error\)/);
+    expect(res.stdout).toMatch(/Exit code 130: interrupted/);
+    expect(drillProcesses()).toHaveLength(0);
+    expect(runFolders()).toEqual(before);
+  });
+
+  it('after a SIGKILLed run, the next sweep kills its etcd processes and removes its folder', async () => {
+    const before = new Set(runFolders());
+    const child = execa('node', [bin, 'run', '--out', out], { reject: false });
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cluster never started:\n${seen}`)), 120_000);
+      child.stderr?.on('data', (b: Buffer) => {
+        seen += b.toString();
+        if (/seed fixtures …/.test(seen)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await child;
+    const crashed = runFolders().filter((f) => !before.has(f));
+    expect(crashed).toHaveLength(1);
+    const dir = join(workRoot(), crashed[0] ?? '');
+    expect(drillProcesses(dir)).toHaveLength(3); // members outlive the harness: their own process group
+
+    const swept = await sweepLeftovers(silentLogger);
+    expect(swept.runs).toContain(crashed[0]);
+    expect(swept.processes).toBe(3);
+    expect(drillProcesses(dir)).toHaveLength(0);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HarnessError } from './errors.ts';
+import { expectationFor, loadScenarios, parseScenario, SCENARIO_DIR, selectScenarios } from './scenario.ts';
+import { STRATEGIES } from './strategies/index.ts';
+
+const known = [...STRATEGIES.keys()];
+const s1Text = readFileSync(join(SCENARIO_DIR, 's1-v3-snapshot-restore.json'), 'utf8');
+
+function badInput(fn: () => unknown): HarnessError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(HarnessError);
+    expect((err as HarnessError).code).toBe('BAD_INPUT');
+    return err as HarnessError;
+  }
+  throw new Error('expected a BAD_INPUT error');
+}
+
+describe('scenario files', () => {
+  it('every shipped scenario parses and names a registered strategy', async () => {
+    const all = await loadScenarios(known);
+    expect(all.map((s) => s.id)).toContain('s1-v3-snapshot-restore');
+  });
+
+  it('S1 expects v3 restored, v2 lost, membership healthy, each with a source', () => {
+    const s = parseScenario(s1Text, 's1.json', known);
+    expect(s.expect.v3.outcome).toBe('restored');
+    expect(s.expect.v2.outcome).toBe('lost');
+    expect(s.expect.membership.outcome).toBe('healthy');
+    for (const e of Object.values(s.expect)) expect(e.source).toMatch(/write-up/);
+  });
+
+  it('malformed JSON names the file', () => {
+    expect(badInput(() => parseScenario('{ "id": ', 'broken.json', known)).message).toMatch(
+      /broken\.json is not valid JSON/,
+    );
+  });
+
+  it('a missing field and a bad outcome are both named with their path', () => {
+    const raw = JSON.parse(s1Text);
+    delete raw.strategy;
+    raw.expect.v3.outcome = 'mostly';
+    const msg = badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message;
+    expect(msg).toMatch(/x\.json is malformed/);
+    expect(msg).toMatch(/strategy: Required/);
+    expect(msg).toMatch(/expect\.v3\.outcome/);
+  });
+
+  it('an expectation without a source is refused', () => {
+    const raw = JSON.parse(s1Text);
+    raw.expect.v2.source = '';
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /say where the expectation comes from/,
+    );
+  });
+
+  it('an unknown strategy lists the known ones', () => {
+    const raw = { ...JSON.parse(s1Text), strategy: 'magic' };
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /unknown strategy "magic": known are v3-snapshot-force-new-cluster/,
+    );
+  });
+
+  it('unknown fields are refused rather than ignored (typos would silently change a drill)', () => {
+    const raw = { ...JSON.parse(s1Text), expectt: {} };
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(/expectt/);
+  });
+
+  it('selecting an unknown id lists the known ones', async () => {
+    const all = await loadScenarios(known);
+    expect(badInput(() => selectScenarios(all, ['nope'])).message).toMatch(
+      /unknown scenario "nope": known are s1-v3-snapshot-restore/,
+    );
+    expect(selectScenarios(all, undefined)).toHaveLength(all.length);
+  });
+});
+
+describe('expectationFor', () => {
+  const spec = {
+    outcome: 'lost',
+    source: 'write-up',
+    byVersion: {
+      '3.5': { outcome: 'partial', source: 'minor' },
+      '3.5.30': { outcome: 'restored', source: 'exact' },
+    },
+  };
+  it('prefers the exact version, then the minor, then the default', () => {
+    expect(expectationFor(spec, '3.5.30')).toEqual({ outcome: 'restored', source: 'exact' });
+    expect(expectationFor(spec, '3.5.16')).toEqual({ outcome: 'partial', source: 'minor' });
+    expect(expectationFor(spec, '3.4.23')).toEqual({ outcome: 'lost', source: 'write-up' });
+  });
+});
