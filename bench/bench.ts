@@ -1,0 +1,89 @@
+/**
+ * `npm run bench`: measures and prints figures (median of N runs). Not a test: nothing here passes or
+ * fails on a number. Options: --runs N (default 5), --etcd VERSION (default 3.4.23).
+ * Record what you see in the README's performance section, with the machine it ran on.
+ */
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { k8sV3 } from '../fixtures/k8s.ts';
+import { processProvider } from '../harness/cluster/process.ts';
+import { runDrill } from '../harness/drill.ts';
+import { putAllV3 } from '../harness/etcd/api.ts';
+import { resolveEtcd } from '../harness/etcd/dist.ts';
+import { silentLogger } from '../harness/log.ts';
+import { removeRunDir } from '../harness/workdir.ts';
+import { testContext } from '../harness/test-support/helpers.ts';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? (process.argv[i + 1] ?? dflt) : dflt;
+};
+const RUNS = Number(arg('--runs', '5'));
+const VERSION = arg('--etcd', '3.4.23');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+
+async function measure(title: string, unit: string, fn: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < RUNS; i++) xs.push(await fn());
+  const m = median(xs);
+  const fmt = (x: number) => (unit === 's' ? x.toFixed(2) : Math.round(x).toString());
+  console.log(`${title.padEnd(58)} ${fmt(m).padStart(8)} ${unit}   (runs: ${xs.map(fmt).join(', ')})`);
+  return m;
+}
+
+/** A fresh cluster from the process provider; `body` gets it running and returns a figure. */
+async function withCluster(body: (c: Awaited<ReturnType<typeof processProvider.create>>) => Promise<number>) {
+  const dist = await resolveEtcd({ version: VERSION, log: silentLogger });
+  const ctx = await testContext();
+  const c = await processProvider.create({ size: 3, token: 'bench', enableV2: true }, dist, ctx, 'bench');
+  try {
+    return await body(c);
+  } finally {
+    await c[Symbol.asyncDispose]();
+    await removeRunDir(ctx.workDir);
+  }
+}
+
+const dist = await resolveEtcd({ version: VERSION, log: silentLogger });
+console.log(`etcd-drill bench: etcd ${VERSION}, ${RUNS} runs each, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+
+await measure('3-member process cluster: start to healthy', 's', () =>
+  withCluster(async (c) => {
+    const t = performance.now();
+    await c.start();
+    return (performance.now() - t) / 1000;
+  }),
+);
+
+const ops = k8sV3({ objects: 10_000 });
+const kib = ops.reduce((a, o) => a + o.value.length, 0) / ops.length / 1024;
+await measure(`v3 seeding, 10k Kubernetes-shaped keys (~${kib.toFixed(2)} KiB values)`, 'keys/s', () =>
+  withCluster(async (c) => {
+    await c.start();
+    const t = performance.now();
+    await putAllV3(c.endpoints(), ops);
+    return ops.length / ((performance.now() - t) / 1000);
+  }),
+);
+
+const harness = await measure('S1 end to end, harness (runDrill, 270 v3 keys + 7 v2)', 's', async () => {
+  const t = performance.now();
+  const { run } = await runDrill({ scenarios: ['s1-v3-snapshot-restore'], etcd: VERSION, quiet: true, out: '/tmp/etcd-drill-bench-reports' });
+  if (run.exitCode !== 0) throw new Error(`S1 did not run as expected (exit ${run.exitCode}); fix that before timing it`);
+  return (performance.now() - t) / 1000;
+});
+
+const script = fileURLToPath(new URL('./s1-baseline.sh', import.meta.url));
+const shell = await measure('S1 end to end, plain shell script (bench/s1-baseline.sh)', 's', async () => {
+  const t = performance.now();
+  await execa('bash', [script, dist.binDir, '32379', '270']);
+  return (performance.now() - t) / 1000;
+});
+
+console.log(`\nratio harness/shell for S1: ${(harness / shell).toFixed(2)}`);

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs before `npm test`: npm packages from the lock file, and the etcd
+# versions the integration tests use (fetched from Debian's archive with private apt state, cached in
+# ~/.cache/etcd-drill; a second call downloads nothing). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in node npm apt-get dpkg-deb; do
+  command -v "$tool" >/dev/null || { echo "ci/setup.sh: $tool is missing; this script expects a Debian machine with Node.js 20+" >&2; exit 2; }
+done
+
+npm ci --no-audit --no-fund
+node bin/etcd-drill.js fetch --etcd all
