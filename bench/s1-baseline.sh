@@ -7,7 +7,7 @@ BIN=${1:?etcd bin dir}; BASE=${2:-32379}; KEYS=${3:-270}
 WORK=$(mktemp -d /tmp/etcd-drill-baseline.XXXXXX)
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]:-}"; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  for p in "${PIDS[@]:-}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -24,9 +24,16 @@ start() { # n state initial-cluster [extra]
     --initial-cluster-state "$1" --initial-cluster "$2" --initial-cluster-token k8s_etcd "${@:3}" >>"$WORK/etcd$n.log" 2>&1 &
   PIDS[$n]=$!
 }
-healthy() { # endpoints
-  until "$BIN/etcdctl" --endpoints "$1" endpoint health >/dev/null 2>&1; do sleep 0.1; done
+healthy() { # endpoints; gives up after 60 s
+  local deadline=$((SECONDS + 60))
+  until "$BIN/etcdctl" --endpoints "$1" endpoint health >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { echo "s1-baseline: $1 not healthy after 60 s" >&2; exit 1; }
+    sleep 0.1
+  done
 }
+for p in $(seq "$BASE" $((BASE + 5))); do
+  if (: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "s1-baseline: port $p is in use; pass another base port" >&2; exit 2; fi
+done
 EP1="http://127.0.0.1:$(cport 1)"
 ALL="$EP1,http://127.0.0.1:$(cport 2),http://127.0.0.1:$(cport 3)"
 
