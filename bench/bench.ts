@@ -12,8 +12,8 @@ import { runDrill } from '../harness/drill.ts';
 import { putAllV3 } from '../harness/etcd/api.ts';
 import { resolveEtcd } from '../harness/etcd/dist.ts';
 import { silentLogger } from '../harness/log.ts';
-import { removeRunDir } from '../harness/workdir.ts';
 import { testContext } from '../harness/test-support/helpers.ts';
+import { removeRunDir } from '../harness/workdir.ts';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -51,7 +51,9 @@ async function withCluster(body: (c: Awaited<ReturnType<typeof processProvider.c
 }
 
 const dist = await resolveEtcd({ version: VERSION, log: silentLogger });
-console.log(`etcd-drill bench: etcd ${VERSION}, ${RUNS} runs each, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+console.log(
+  `etcd-drill bench: etcd ${VERSION}, ${RUNS} runs each, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
+);
 
 await measure('3-member process cluster: start to healthy', 's', () =>
   withCluster(async (c) => {
@@ -74,8 +76,14 @@ await measure(`v3 seeding, 10k Kubernetes-shaped keys (~${kib.toFixed(2)} KiB va
 
 const harness = await measure('S1 end to end, harness (runDrill, 270 v3 keys + 7 v2)', 's', async () => {
   const t = performance.now();
-  const { run } = await runDrill({ scenarios: ['s1-v3-snapshot-restore'], etcd: VERSION, quiet: true, out: '/tmp/etcd-drill-bench-reports' });
-  if (run.exitCode !== 0) throw new Error(`S1 did not run as expected (exit ${run.exitCode}); fix that before timing it`);
+  const { run } = await runDrill({
+    scenarios: ['s1-v3-snapshot-restore'],
+    etcd: VERSION,
+    quiet: true,
+    out: '/tmp/etcd-drill-bench-reports',
+  });
+  if (run.exitCode !== 0)
+    throw new Error(`S1 did not run as expected (exit ${run.exitCode}); fix that before timing it`);
   return (performance.now() - t) / 1000;
 });
 
