@@ -69,7 +69,7 @@ await measure(`v3 seeding, 10k Kubernetes-shaped keys (~${kib.toFixed(2)} KiB va
   withCluster(async (c) => {
     await c.start();
     const t = performance.now();
-    await putAllV3(c.endpoints(), ops);
+    await putAllV3(c.access(), ops);
     return ops.length / ((performance.now() - t) / 1000);
   }),
 );

@@ -54,6 +54,7 @@ program
   )
   .option('--objects <n>', 'v3 keys to seed (Kubernetes-shaped)', int('--objects'))
   .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
+  .option('--tls', 'HTTPS with client certificates on client and peer URLs, like the write-up', false)
   .option('--keep', 'leave the restored cluster running and print its endpoints', false)
   .option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)', join('reports', 'out'))
   .option('-q, --quiet', 'no progress lines, only the summary', false)
@@ -68,6 +69,7 @@ program
       objects: opts.objects,
       basePort: opts.basePort,
       keep: opts.keep,
+      tls: opts.tls,
       out: opts.out,
       quiet: opts.quiet,
       signal: ac.signal,

@@ -62,8 +62,7 @@ describe('the checks can fail', () => {
       scenarios: ['s1-v3-snapshot-restore'],
       out,
       quiet: true,
-      afterRestore: (cluster) =>
-        withV3(cluster.endpoints(), async (c) => void (await c.delete().key(victim))),
+      afterRestore: (cluster) => withV3(cluster.access(), async (c) => void (await c.delete().key(victim))),
     });
     const [r] = run.results;
     const v3 = r?.checks.find((c) => c.id === 'v3-data');
@@ -82,7 +81,7 @@ describe('the checks can fail', () => {
       out,
       quiet: true,
       afterRestore: (cluster) =>
-        withV3(cluster.endpoints(), async (c) => void (await c.put(victim).value('{}'))),
+        withV3(cluster.access(), async (c) => void (await c.put(victim).value('{}'))),
     });
     const v3 = run.results[0]?.checks.find((c) => c.id === 'v3-data');
     expect(run.results[0]?.counts.restored?.v3).toBe(270);

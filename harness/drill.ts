@@ -26,6 +26,8 @@ export interface DrillOptions {
   readonly provider?: string;
   readonly objects?: number;
   readonly basePort?: number;
+  /** HTTPS with client certificates, for every scenario. */
+  readonly tls?: boolean;
   readonly keep?: boolean;
   /** Report folder root; the run writes <out>/<runId>/. @default reports/out */
   readonly out?: string;
@@ -134,6 +136,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
           ...(o.objects !== undefined ? { objects: o.objects } : {}),
           ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
           ...(o.keep ? { keep: true } : {}),
+          ...(o.tls ? { tls: true } : {}),
           ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
         }),
       );

@@ -43,6 +43,8 @@ export interface ScenarioResult {
   readonly provider: string;
   readonly etcd: { readonly version: string; readonly origin: string };
   readonly clusterSize: number;
+  /** HTTPS with client certificates on client and peer URLs. */
+  readonly tls: boolean;
   readonly verdict: ScenarioVerdict;
   readonly startedAt: string;
   readonly durationMs: number;

@@ -28,6 +28,8 @@ export interface RunScenarioOptions {
   /** v3 key count; overrides the scenario's. */
   readonly objects?: number;
   readonly basePort?: number;
+  /** Overrides the scenario's cluster.tls. */
+  readonly tls?: boolean;
   /** Leave the restored cluster running (only when the run got that far). */
   readonly keep?: boolean;
   /** Where member logs are copied at the end. */
@@ -46,7 +48,7 @@ interface Snapshot {
 }
 
 async function observe(cluster: Cluster): Promise<Snapshot> {
-  const eps = cluster.endpoints();
+  const eps = cluster.access();
   const [v2, v3, members, health] = await Promise.all([
     dumpV2(eps),
     dumpV3(eps),
@@ -59,7 +61,7 @@ async function observe(cluster: Cluster): Promise<Snapshot> {
 
 async function clusterIdOf(cluster: Cluster): Promise<string | undefined> {
   const [ep] = cluster.endpoints();
-  return ep ? (await memberStatus(ep, cluster.dist.version)).clusterId : undefined;
+  return ep ? (await memberStatus(ep, cluster.dist.version, cluster.access().tls)).clusterId : undefined;
 }
 
 function view(members: readonly MemberInfo[], clusterId: string | undefined): MembershipView {
@@ -111,6 +113,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     provider: o.provider.name,
     etcd: { version: dist.version, origin: dist.origin },
     clusterSize: s.cluster.size,
+    tls: o.tls ?? s.cluster.tls,
     startedAt: startedAt.toISOString(),
   };
   const support = strategy
@@ -137,6 +140,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     size: s.cluster.size,
     token: s.cluster.token,
     enableV2: true,
+    tls: o.tls ?? s.cluster.tls,
     ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
   };
   const fixtureOpts = { objects: o.objects ?? s.fixtures.objects };
@@ -157,8 +161,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     await rec.step('seed fixtures', async () => {
       const v2 = v2Fixture(s.fixtures.v2, fixtureOpts);
       const v3 = v3Fixture(s.fixtures.v3, fixtureOpts);
-      await putAllV2(cluster.endpoints(), v2);
-      await putAllV3(cluster.endpoints(), v3);
+      await putAllV2(cluster.access(), v2);
+      await putAllV3(cluster.access(), v3);
       notes.seeded = { v2: v2.length, v3: v3.length };
     });
     // Read back from etcd, never from what we think we wrote.

@@ -36,6 +36,8 @@ export const ScenarioSchema = z
         size: z.number().int().min(1).max(7).default(3),
         /** --initial-cluster-token; the write-up used k8s_etcd. */
         token: z.string().min(1).default('k8s_etcd'),
+        /** HTTPS and client certificates on client and peer URLs; --tls turns it on for any scenario. */
+        tls: z.boolean().default(false),
       })
       .strict()
       .default({}),

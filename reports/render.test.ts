@@ -10,6 +10,7 @@ const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
   provider: 'process',
   etcd: { version: '3.4.23', origin: 'debian bookworm 3.4.23-4+b4' },
   clusterSize: 3,
+  tls: false,
   verdict: 'unexpected',
   startedAt: '2026-11-24T02:00:00.000Z',
   durationMs: 9900,

@@ -61,7 +61,7 @@ export function renderSummary(run: RunResult): string {
   ];
   for (const r of run.results) {
     lines.push(
-      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
+      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider}${r.tls ? ' (TLS)' : ''} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
     );
   }
   for (const r of run.results) {

@@ -36,6 +36,7 @@ export const ScenarioResultSchema = z.object({
   provider: z.string(),
   etcd: z.object({ version: z.string(), origin: z.string() }),
   clusterSize: z.number().int().positive(),
+  tls: z.boolean(),
   verdict: z.enum(['as-expected', 'unexpected', 'unknown', 'not-applicable']),
   startedAt: z.string().datetime(),
   durationMs: z.number().nonnegative(),

@@ -30,13 +30,13 @@ describe.each(['3.3.25', '3.4.23', '3.5.30'])('process provider on etcd %s', (ve
     expect(h.members.filter((m) => m.healthy)).toHaveLength(3);
     expect(await cluster.memberList()).toHaveLength(3);
 
-    await putAllV3(cluster.endpoints(), [{ key: '/registry/a', value: '1' }]);
-    await putAllV2(cluster.endpoints(), [
+    await putAllV3(cluster.access(), [{ key: '/registry/a', value: '1' }]);
+    await putAllV2(cluster.access(), [
       { key: '/d', dir: true },
       { key: '/d/k', value: 'v' },
     ]);
-    expect((await dumpV3(cluster.endpoints())).keys.get('/registry/a')).toBeDefined();
-    expect([...(await dumpV2(cluster.endpoints())).keys()]).toEqual(['/d', '/d/k']);
+    expect((await dumpV3(cluster.access())).keys.get('/registry/a')).toBeDefined();
+    expect([...(await dumpV2(cluster.access())).keys()]).toEqual(['/d', '/d/k']);
     expect(drillProcesses(ctx.workDir)).toHaveLength(3);
 
     await cluster[Symbol.asyncDispose]();

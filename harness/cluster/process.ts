@@ -1,24 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
 import { HarnessError } from '../errors.ts';
-import { memberHealthy, memberList, memberStatus } from '../etcd/api.ts';
 import { type CtlOptions, cleanEnv, runTool } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { type ClusterPki, createPki } from '../tls.ts';
+import { BaseCluster, etcdArgs, type MemberUrls, portOpen } from './base.ts';
 import { allocatePorts } from './ports.ts';
-import type {
-  Cluster,
-  ClusterSpec,
-  HealthReport,
-  Member,
-  MemberHealth,
-  Provider,
-  StartOptions,
-} from './types.ts';
+import type { ClusterSpec, Member, Provider, StartOptions } from './types.ts';
 
 const STOP_GRACE_MS = 10_000;
 const START_TIMEOUT_MS = 30_000;
@@ -28,62 +20,46 @@ export const processProvider: Provider = {
   name: 'process',
   async create(spec, dist, ctx, name) {
     const dir = join(ctx.workDir, name);
-    await mkdir(dir, { recursive: true });
+    await mkdir(join(dir, 'backup'), { recursive: true });
     const ports = await allocatePorts(spec.size * 2, spec.basePort);
-    const members = Array.from({ length: spec.size }, (_, i) => {
-      return new ProcessMember(
-        `etcd${i + 1}`,
-        ports[2 * i] ?? 0,
-        ports[2 * i + 1] ?? 0,
-        dir,
-        dist,
-        ctx,
-        spec,
-      );
+    const names = Array.from({ length: spec.size }, (_, i) => `etcd${i + 1}`);
+    const pki = spec.tls ? await createPki(join(dir, 'pki'), names) : undefined;
+    const scheme = spec.tls ? 'https' : 'http';
+    const members = names.map((n, i) => {
+      const client = `${scheme}://127.0.0.1:${ports[2 * i]}`;
+      const peer = `${scheme}://127.0.0.1:${ports[2 * i + 1]}`;
+      const urls = { listenClient: client, advertiseClient: client, listenPeer: peer, advertisePeer: peer };
+      return new ProcessMember(n, urls, dir, dist, ctx, spec, pki);
     });
-    const cluster = new ProcessCluster(spec, dist, ctx, members, join(dir, 'backup'));
-    for (const m of members) m.cluster = cluster;
-    await mkdir(cluster.backupDir, { recursive: true });
+    const cluster = new ProcessCluster(spec, dist, ctx, members, join(dir, 'backup'), pki);
+    for (const m of members) m.initialCluster = () => cluster.initialCluster();
     return cluster;
   },
 };
 
-function portOpen(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const sock = connect({ host: hostname, port: Number(port) });
-    sock.setTimeout(1000);
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-    sock.once('timeout', () => done(false));
-  });
-}
-
 class ProcessMember implements Member {
   readonly clientUrl: string;
+  readonly ctlUrl: string;
   readonly peerUrl: string;
   readonly dataDir: string;
   readonly logFile: string;
-  cluster!: ProcessCluster;
+  initialCluster: () => string = () => '';
   #child: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
   #last: StartOptions = { state: 'new' };
 
   constructor(
     readonly name: string,
-    clientPort: number,
-    peerPort: number,
+    readonly urls: MemberUrls,
     readonly dir: string,
     readonly dist: EtcdDist,
     readonly ctx: RunContext,
     readonly spec: ClusterSpec,
+    readonly pki: ClusterPki | undefined,
   ) {
-    this.clientUrl = `http://127.0.0.1:${clientPort}`;
-    this.peerUrl = `http://127.0.0.1:${peerPort}`;
+    this.clientUrl = urls.advertiseClient;
+    this.ctlUrl = urls.advertiseClient;
+    this.peerUrl = urls.advertisePeer;
     this.dataDir = join(dir, `${name}.data`);
     this.logFile = join(dir, `${name}.log`);
   }
@@ -92,37 +68,18 @@ class ProcessMember implements Member {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
-  args(opts: StartOptions): string[] {
-    const args = [
-      '--name',
-      this.name,
-      '--data-dir',
-      this.dataDir,
-      '--listen-client-urls',
-      this.clientUrl,
-      '--advertise-client-urls',
-      this.clientUrl,
-      '--listen-peer-urls',
-      this.peerUrl,
-      '--initial-advertise-peer-urls',
-      this.peerUrl,
-      '--initial-cluster',
-      opts.initialCluster ?? this.cluster.initialCluster(),
-      '--initial-cluster-state',
-      opts.state,
-      '--initial-cluster-token',
-      this.spec.token,
-      `--enable-v2=${this.spec.enableV2}`,
-    ];
-    if (opts.forceNewCluster) args.push('--force-new-cluster');
-    args.push(...(opts.extraArgs ?? []));
-    return args;
-  }
-
   async start(opts: StartOptions): Promise<void> {
     if (this.running) throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
     this.#last = opts;
-    const args = this.args(opts);
+    const args = etcdArgs(
+      this.name,
+      this.dataDir,
+      this.urls,
+      this.spec,
+      this.pki,
+      opts,
+      this.initialCluster(),
+    );
     const fd = openSync(this.logFile, 'a');
     writeSync(
       fd,
@@ -144,13 +101,10 @@ class ProcessMember implements Member {
     for (;;) {
       if (!this.running) {
         const tail = await this.logTail(15);
-        const inUse = /address already in use/.exec(tail);
-        throw new HarnessError(
-          'PROVIDER_START',
-          inUse
-            ? `${this.name} could not bind its port (${this.clientUrl} / ${this.peerUrl}): address already in use; pick another --base-port or drop it`
-            : `${this.name} exited during start (code ${child.exitCode ?? child.signalCode}); see ${this.logFile}`,
-          { details: { logTail: tail } },
+        throw startFailure(
+          this.name,
+          tail,
+          `exited during start (code ${child.exitCode ?? child.signalCode}); see ${this.logFile}`,
         );
       }
       // A bound port is enough: etcd answers HTTP only once it has a quorum, which the cluster waits for.
@@ -213,105 +167,23 @@ class ProcessMember implements Member {
   }
 }
 
-class ProcessCluster implements Cluster {
+/** A start failure, naming a busy port when etcd says so (the usual cause a user can fix). */
+export function startFailure(member: string, logTail: string, otherwise: string): HarnessError {
+  const inUse = /address already in use/.test(logTail);
+  return new HarnessError(
+    'PROVIDER_START',
+    inUse
+      ? `${member} could not bind its port: address already in use; pick another --base-port or drop it`
+      : `${member} ${otherwise}`,
+    { details: { logTail } },
+  );
+}
+
+class ProcessCluster extends BaseCluster<ProcessMember> {
   readonly provider = 'process';
-  #detached = false;
 
-  constructor(
-    readonly spec: ClusterSpec,
-    readonly dist: EtcdDist,
-    readonly ctx: RunContext,
-    readonly members: readonly ProcessMember[],
-    readonly backupDir: string,
-  ) {}
-
-  initialCluster(members: readonly Member[] = this.members): string {
-    return members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
-  }
-
-  endpoints(members?: readonly Member[]): string[] {
-    return (members ?? this.members.filter((m) => m.running)).map((m) => m.clientUrl);
-  }
-
-  async start(): Promise<void> {
-    // All members of a new cluster must be up before any can elect a leader: start them together.
-    await Promise.all(this.members.map((m) => m.start({ state: 'new' })));
-    await this.waitHealthy(this.members);
-  }
-
-  async health(members: readonly Member[] = this.members): Promise<HealthReport> {
-    const list: MemberHealth[] = await Promise.all(
-      members.map(async (m): Promise<MemberHealth> => {
-        if (!m.running) return { name: m.name, running: false, healthy: false, reason: 'not running' };
-        const h = await memberHealthy(m.clientUrl);
-        try {
-          const s = await memberStatus(m.clientUrl, this.dist.version);
-          return {
-            name: m.name,
-            running: true,
-            ...h,
-            memberId: s.memberId,
-            leaderId: s.leaderId,
-            revision: s.revision,
-          };
-        } catch (err) {
-          return {
-            name: m.name,
-            running: true,
-            healthy: false,
-            reason: err instanceof Error ? err.message : String(err),
-          };
-        }
-      }),
-    );
-    const leaders = [...new Set(list.map((m) => m.leaderId).filter((l): l is string => !!l && l !== '0'))];
-    return { members: list, leaders, up: list.every((m) => m.healthy) && leaders.length === 1 };
-  }
-
-  async waitHealthy(members?: readonly Member[], timeoutMs = 60_000): Promise<HealthReport> {
-    const which = members ?? this.members.filter((m) => m.running);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const report = await this.health(which);
-      if (report.up) return report;
-      if (this.ctx.signal.aborted)
-        throw new HarnessError('ABORTED', 'interrupted while waiting for the cluster');
-      if (Date.now() > deadline) {
-        const why = report.members
-          .map((m) => `${m.name}: ${m.healthy ? 'healthy' : (m.reason ?? 'unhealthy')}`)
-          .join('; ');
-        throw new HarnessError(
-          'CLUSTER_UNHEALTHY',
-          `${which.map((m) => m.name).join(',')} not healthy with one leader after ${timeoutMs} ms (${why}; leaders seen: ${report.leaders.length})`,
-          { details: { health: report } },
-        );
-      }
-      await sleep(200);
-    }
-  }
-
-  async memberList() {
-    const running = this.members.filter((m) => m.running);
-    const first = running[0];
-    if (!first)
-      throw new HarnessError('CLUSTER_UNHEALTHY', 'no member is running to ask for the member list');
-    return memberList(first.clientUrl, this.dist.version);
-  }
-
-  async stopAll(): Promise<void> {
-    // One at a time: stopped together, each waits on peers that are also leaving (seen: 7 s vs 0.3 s on 3.4).
-    for (const m of this.members) await m.stop();
-  }
-
-  etcdctl(args: readonly string[], opts: CtlOptions = {}) {
-    return runTool(this.dist.etcdctl, args, { log: this.ctx.log, signal: this.ctx.signal, ...opts });
-  }
-
-  etcdutl(args: readonly string[], opts: CtlOptions = {}) {
-    if (!this.dist.etcdutl) {
-      return Promise.reject(new HarnessError('STRATEGY', `etcd ${this.dist.version} has no etcdutl`));
-    }
-    return runTool(this.dist.etcdutl, args, { log: this.ctx.log, signal: this.ctx.signal, ...opts });
+  protected runTool(tool: 'etcdctl' | 'etcdutl', args: readonly string[], opts: CtlOptions) {
+    return runTool(tool === 'etcdctl' ? this.dist.etcdctl : (this.dist.etcdutl ?? 'etcdutl'), args, opts);
   }
 
   async collectLogs(dir: string): Promise<void> {
@@ -319,12 +191,7 @@ class ProcessCluster implements Cluster {
     for (const m of this.members) await copyFile(m.logFile, join(dir, `${m.name}.log`)).catch(() => {});
   }
 
-  detach(): void {
-    this.#detached = true;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#detached) return;
+  protected async teardown(): Promise<void> {
     // Interrupted: SIGKILL at once (a member that is half-joined can hold a graceful stop for its full grace).
     if (this.ctx.signal.aborted) await Promise.all(this.members.map((m) => m.kill()));
     else await this.stopAll();

@@ -1,5 +1,5 @@
 import type { RunContext } from '../context.ts';
-import type { MemberInfo } from '../etcd/api.ts';
+import type { Access, MemberInfo } from '../etcd/api.ts';
 import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 
@@ -12,6 +12,8 @@ export interface ClusterSpec {
   readonly enableV2: boolean;
   /** Fixed ports base, base+1, …; free ports are picked when absent. */
   readonly basePort?: number;
+  /** HTTPS with client certificates on client and peer URLs, like the write-up's cluster. @default false */
+  readonly tls?: boolean;
 }
 
 export interface StartOptions {
@@ -26,7 +28,10 @@ export interface StartOptions {
 /** One etcd member slot: fixed name and URLs, a data dir that restores may replace. */
 export interface Member {
   readonly name: string;
+  /** Where the harness dials this member (127.0.0.1). */
   readonly clientUrl: string;
+  /** Where etcdctl, run where the members run, dials it (a container name inside the cluster network). */
+  readonly ctlUrl: string;
   readonly peerUrl: string;
   readonly dataDir: string;
   readonly running: boolean;
@@ -70,6 +75,8 @@ export interface Cluster extends AsyncDisposable {
   initialCluster(members?: readonly Member[]): string;
   /** Client URLs of running members (or the given ones). */
   endpoints(members?: readonly Member[]): string[];
+  /** Endpoints plus TLS material: what the harness's own clients need. */
+  access(members?: readonly Member[]): Access;
   /** Starts every member as a new cluster and waits until it is up. */
   start(): Promise<void>;
   health(members?: readonly Member[]): Promise<HealthReport>;
@@ -77,8 +84,12 @@ export interface Cluster extends AsyncDisposable {
   waitHealthy(members?: readonly Member[], timeoutMs?: number): Promise<HealthReport>;
   memberList(): Promise<MemberInfo[]>;
   stopAll(): Promise<void>;
-  /** Runs etcdctl where the members run (this host for processes, inside a member for containers). */
-  etcdctl(args: readonly string[], opts?: CtlOptions): Promise<CtlResult>;
+  /**
+   * Runs etcdctl where the members run (this host for processes, inside a member for containers),
+   * adding --endpoints (the given members, default the running ones; 'none' for offline commands)
+   * and the client certificate flags when the cluster uses TLS.
+   */
+  etcdctl(args: readonly string[], opts?: ClusterCtlOptions): Promise<CtlResult>;
   /** Runs etcdutl, or throws UNSUPPORTED if this version has none. */
   etcdutl(args: readonly string[], opts?: CtlOptions): Promise<CtlResult>;
   /** A path where backup files can be written by etcdctl and read by the harness. */
@@ -87,6 +98,10 @@ export interface Cluster extends AsyncDisposable {
   collectLogs(dir: string): Promise<void>;
   /** Leave the members running after the run (--keep). */
   detach(): void;
+}
+
+export interface ClusterCtlOptions extends CtlOptions {
+  readonly endpoints?: readonly Member[] | 'none';
 }
 
 export interface Provider {

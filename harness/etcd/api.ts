@@ -3,7 +3,14 @@ import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import Etcd2 from 'node-etcd';
 import { HarnessError } from '../errors.ts';
+import { type ClientTls, httpCall } from './http.ts';
 import { compareVersions } from './versions.ts';
+
+/** How the harness reaches a cluster: client URLs it can dial, and TLS material when the cluster wants it. */
+export interface Access {
+  readonly endpoints: readonly string[];
+  readonly tls?: ClientTls | undefined;
+}
 
 /**
  * Talking to etcd from the harness. v3 data goes through etcd3 (gRPC), v2 data through node-etcd (HTTP);
@@ -23,17 +30,26 @@ export function digest(value: Buffer | string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 16);
 }
 
-export function v3Client(endpoints: readonly string[]): Etcd3 {
+export function v3Client(a: Access): Etcd3 {
   return new Etcd3({
-    hosts: [...endpoints],
+    hosts: [...a.endpoints],
+    ...(a.tls
+      ? {
+          credentials: {
+            rootCertificate: Buffer.from(a.tls.ca),
+            certChain: Buffer.from(a.tls.cert),
+            privateKey: Buffer.from(a.tls.key),
+          },
+        }
+      : {}),
     dialTimeout: 5000,
     // A drill wants to see failures, not have them retried away by the client.
     faultHandling: { host: () => noop, global: noop },
   });
 }
 
-export async function withV3<T>(endpoints: readonly string[], fn: (c: Etcd3) => Promise<T>): Promise<T> {
-  const c = v3Client(endpoints);
+export async function withV3<T>(a: Access, fn: (c: Etcd3) => Promise<T>): Promise<T> {
+  const c = v3Client(a);
   try {
     return await fn(c);
   } finally {
@@ -44,8 +60,8 @@ export async function withV3<T>(endpoints: readonly string[], fn: (c: Etcd3) => 
 const PAGE = 1000;
 
 /** Every v3 key, read in pages pinned to one revision so the dump is a consistent cut. */
-export async function dumpV3(endpoints: readonly string[]): Promise<V3Dump> {
-  return withV3(endpoints, async (c) => {
+export async function dumpV3(a: Access): Promise<V3Dump> {
+  return withV3(a, async (c) => {
     const keys: Keyset = new Map();
     let from = Buffer.from([0]);
     let revision = 0;
@@ -69,12 +85,8 @@ export interface PutOp {
 /** etcd's default --max-txn-ops is 128. */
 const TXN_OPS = 128;
 
-export async function putAllV3(
-  endpoints: readonly string[],
-  ops: readonly PutOp[],
-  concurrency = 4,
-): Promise<void> {
-  await withV3(endpoints, async (c) => {
+export async function putAllV3(a: Access, ops: readonly PutOp[], concurrency = 4): Promise<void> {
+  await withV3(a, async (c) => {
     const batches: PutOp[][] = [];
     for (let i = 0; i < ops.length; i += TXN_OPS) batches.push(ops.slice(i, i + TXN_OPS));
     let next = 0;
@@ -109,8 +121,12 @@ function call<T>(fn: (cb: (err: unknown, res: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
 }
 
-export async function putAllV2(endpoints: readonly string[], entries: readonly V2Entry[]): Promise<void> {
-  const c = new Etcd2([...endpoints]);
+function v2Client(a: Access): Etcd2 {
+  return new Etcd2([...a.endpoints], a.tls ? { ca: [a.tls.ca], cert: a.tls.cert, key: a.tls.key } : {});
+}
+
+export async function putAllV2(a: Access, entries: readonly V2Entry[]): Promise<void> {
+  const c = v2Client(a);
   for (const e of entries) {
     if (e.dir) await call((cb) => c.mkdir(e.key, cb));
     else await call((cb) => c.set(e.key, e.value ?? '', e.ttl ? { ttl: e.ttl } : {}, cb));
@@ -118,8 +134,8 @@ export async function putAllV2(endpoints: readonly string[], entries: readonly V
 }
 
 /** Every v2 node below / (directories included, as `etcdctl ls -r /` counts them). */
-export async function dumpV2(endpoints: readonly string[]): Promise<Keyset> {
-  const c = new Etcd2([...endpoints]);
+export async function dumpV2(a: Access): Promise<Keyset> {
+  const c = v2Client(a);
   const keys: Keyset = new Map();
   let res: { node?: V2Node };
   try {
@@ -161,27 +177,34 @@ function gatewayPrefix(version: string): string {
   return compareVersions(version, '3.4.0') < 0 ? '/v3beta' : '/v3';
 }
 
-async function gateway<T>(clientUrl: string, version: string, path: string, timeoutMs: number): Promise<T> {
-  const res = await fetch(`${clientUrl}${gatewayPrefix(version)}${path}`, {
+async function gateway<T>(
+  clientUrl: string,
+  version: string,
+  path: string,
+  tls: ClientTls | undefined,
+  timeoutMs: number,
+): Promise<T> {
+  const res = await httpCall(`${clientUrl}${gatewayPrefix(version)}${path}`, {
     method: 'POST',
     body: '{}',
-    signal: AbortSignal.timeout(timeoutMs),
+    tls,
+    timeoutMs,
   });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
-  return JSON.parse(text) as T;
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${res.body.slice(0, 200)}`);
+  return JSON.parse(res.body) as T;
 }
 
 export async function memberStatus(
   clientUrl: string,
   version: string,
+  tls?: ClientTls,
   timeoutMs = 3000,
 ): Promise<MemberStatus> {
   const r = await gateway<{
     header: { cluster_id: string; member_id: string; revision?: string };
     leader?: string;
     version: string;
-  }>(clientUrl, version, '/maintenance/status', timeoutMs);
+  }>(clientUrl, version, '/maintenance/status', tls, timeoutMs);
   return {
     memberId: r.header.member_id,
     clusterId: r.header.cluster_id,
@@ -194,6 +217,7 @@ export async function memberStatus(
 export async function memberList(
   clientUrl: string,
   version: string,
+  tls?: ClientTls,
   timeoutMs = 5000,
 ): Promise<MemberInfo[]> {
   const r = await gateway<{
@@ -204,7 +228,7 @@ export async function memberList(
       clientURLs?: string[];
       isLearner?: boolean;
     }[];
-  }>(clientUrl, version, '/cluster/member/list', timeoutMs);
+  }>(clientUrl, version, '/cluster/member/list', tls, timeoutMs);
   return (r.members ?? []).map((m) => ({
     id: m.ID,
     name: m.name ?? '',
@@ -217,11 +241,12 @@ export async function memberList(
 /** GET /health: {"health":"true"} when the member has a leader and can serve. */
 export async function memberHealthy(
   clientUrl: string,
+  tls?: ClientTls,
   timeoutMs = 3000,
 ): Promise<{ healthy: boolean; reason?: string }> {
   try {
-    const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json()) as { health?: string; reason?: string };
+    const res = await httpCall(`${clientUrl}/health`, { tls, timeoutMs });
+    const body = JSON.parse(res.body) as { health?: string; reason?: string };
     return body.health === 'true'
       ? { healthy: true }
       : { healthy: false, reason: body.reason ?? `HTTP ${res.status}` };

@@ -17,14 +17,17 @@ export async function sha256File(path: string): Promise<string> {
 /** `etcdctl snapshot save` through one member's client URL, as the write-up did. */
 export async function saveSnapshot(cluster: Cluster, rec: Recorder): Promise<BackupArtifact> {
   const file = join(cluster.backupDir, 'snapshot.db');
-  const [endpoint] = cluster.endpoints();
-  if (!endpoint) throw new HarnessError('STRATEGY', 'no running member to take a snapshot from');
+  const source = cluster.members.find((m) => m.running);
+  if (!source) throw new HarnessError('STRATEGY', 'no running member to take a snapshot from');
   await rec.step('etcdctl snapshot save', () =>
-    cluster.etcdctl(['--endpoints', endpoint, 'snapshot', 'save', file]),
+    // Exactly one endpoint: etcdctl refuses a snapshot from several.
+    cluster.etcdctl(['snapshot', 'save', file], { endpoints: [source] }),
   );
   // etcdutl from 3.5 on; etcdctl's copy of the command is deprecated there.
   const args = ['snapshot', 'status', file, '-w', 'json'];
-  const out = cluster.dist.etcdutl ? await cluster.etcdutl(args) : await cluster.etcdctl(args);
+  const out = cluster.dist.etcdutl
+    ? await cluster.etcdutl(args)
+    : await cluster.etcdctl(args, { endpoints: 'none' });
   const status = JSON.parse(out.stdout) as {
     hash: number;
     revision: number;
@@ -67,7 +70,7 @@ export async function restoreSnapshot(
   const tool = cluster.dist.etcdutl ? 'etcdutl' : 'etcdctl';
   rec.note('restoreTool', tool);
   await rec.step(`${tool} snapshot restore (${member.name})`, () =>
-    tool === 'etcdutl' ? cluster.etcdutl(args) : cluster.etcdctl(args),
+    tool === 'etcdutl' ? cluster.etcdutl(args) : cluster.etcdctl(args, { endpoints: 'none' }),
   );
 }
 
@@ -101,16 +104,7 @@ export async function addMember(
     let out: string;
     for (let attempt = 1; ; attempt++) {
       try {
-        out = (
-          await cluster.etcdctl([
-            '--endpoints',
-            cluster.endpoints().join(','),
-            'member',
-            'add',
-            member.name,
-            `--peer-urls=${member.peerUrl}`,
-          ])
-        ).stdout;
+        out = (await cluster.etcdctl(['member', 'add', member.name, `--peer-urls=${member.peerUrl}`])).stdout;
         if (attempt > 1) rec.note(`memberAddAttempts.${member.name}`, attempt);
         break;
       } catch (err) {
@@ -141,13 +135,8 @@ export async function fixPeerUrl(cluster: Cluster, member: Member, rec: Recorder
   if (self.peerUrls.length === 1 && self.peerUrls[0] === member.peerUrl) return;
   rec.note('peerUrlFixed', { from: self.peerUrls, to: member.peerUrl });
   await rec.step(`member update ${member.name} peer URL`, () =>
-    cluster.etcdctl([
-      '--endpoints',
-      member.clientUrl,
-      'member',
-      'update',
-      hexId(self.id),
-      `--peer-urls=${member.peerUrl}`,
-    ]),
+    cluster.etcdctl(['member', 'update', hexId(self.id), `--peer-urls=${member.peerUrl}`], {
+      endpoints: [member],
+    }),
   );
 }

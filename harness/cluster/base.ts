@@ -1,0 +1,213 @@
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunContext } from '../context.ts';
+import { HarnessError } from '../errors.ts';
+import { type Access, memberHealthy, memberList, memberStatus } from '../etcd/api.ts';
+import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
+import type { EtcdDist } from '../etcd/dist.ts';
+import { type ClusterPki, ctlTlsFlags, memberTlsFlags } from '../tls.ts';
+import type {
+  Cluster,
+  ClusterCtlOptions,
+  ClusterSpec,
+  HealthReport,
+  Member,
+  MemberHealth,
+  StartOptions,
+} from './types.ts';
+
+/** The URLs a member listens on and advertises; providers differ only in these. */
+export interface MemberUrls {
+  readonly listenClient: string;
+  readonly advertiseClient: string;
+  readonly listenPeer: string;
+  readonly advertisePeer: string;
+}
+
+/** etcd's command line for a member, the same for every provider. */
+export function etcdArgs(
+  name: string,
+  dataDir: string,
+  urls: MemberUrls,
+  spec: ClusterSpec,
+  pki: ClusterPki | undefined,
+  opts: StartOptions,
+  defaultInitialCluster: string,
+): string[] {
+  return [
+    '--name',
+    name,
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    urls.listenClient,
+    '--advertise-client-urls',
+    urls.advertiseClient,
+    '--listen-peer-urls',
+    urls.listenPeer,
+    '--initial-advertise-peer-urls',
+    urls.advertisePeer,
+    '--initial-cluster',
+    opts.initialCluster ?? defaultInitialCluster,
+    '--initial-cluster-state',
+    opts.state,
+    '--initial-cluster-token',
+    spec.token,
+    `--enable-v2=${spec.enableV2}`,
+    ...(pki ? memberTlsFlags(pki, name) : []),
+    ...(opts.forceNewCluster ? ['--force-new-cluster'] : []),
+    ...(opts.extraArgs ?? []),
+  ];
+}
+
+export function portOpen(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const sock = connect({ host: hostname, port: Number(port) });
+    sock.setTimeout(1000);
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+    sock.once('timeout', () => done(false));
+  });
+}
+
+/** Health, membership and tool plumbing shared by every provider. */
+export abstract class BaseCluster<M extends Member> implements Cluster {
+  abstract readonly provider: string;
+  protected detached = false;
+
+  constructor(
+    readonly spec: ClusterSpec,
+    readonly dist: EtcdDist,
+    readonly ctx: RunContext,
+    readonly members: readonly M[],
+    readonly backupDir: string,
+    readonly pki: ClusterPki | undefined,
+  ) {}
+
+  /** Runs an etcd tool (etcdctl or etcdutl) where the members run. */
+  protected abstract runTool(
+    tool: 'etcdctl' | 'etcdutl',
+    args: readonly string[],
+    opts: CtlOptions,
+  ): Promise<CtlResult>;
+  abstract collectLogs(dir: string): Promise<void>;
+  protected abstract teardown(): Promise<void>;
+
+  initialCluster(members: readonly Member[] = this.members): string {
+    return members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  }
+
+  endpoints(members?: readonly Member[]): string[] {
+    return (members ?? this.members.filter((m) => m.running)).map((m) => m.clientUrl);
+  }
+
+  access(members?: readonly Member[]): Access {
+    return { endpoints: this.endpoints(members), tls: this.pki?.clientTls };
+  }
+
+  async start(): Promise<void> {
+    // All members of a new cluster must be up before any can elect a leader: start them together.
+    await Promise.all(this.members.map((m) => m.start({ state: 'new' })));
+    await this.waitHealthy(this.members);
+  }
+
+  async health(members: readonly Member[] = this.members): Promise<HealthReport> {
+    const tls = this.pki?.clientTls;
+    const list: MemberHealth[] = await Promise.all(
+      members.map(async (m): Promise<MemberHealth> => {
+        if (!m.running) return { name: m.name, running: false, healthy: false, reason: 'not running' };
+        const h = await memberHealthy(m.clientUrl, tls);
+        try {
+          const s = await memberStatus(m.clientUrl, this.dist.version, tls);
+          return {
+            name: m.name,
+            running: true,
+            ...h,
+            memberId: s.memberId,
+            leaderId: s.leaderId,
+            revision: s.revision,
+          };
+        } catch (err) {
+          return {
+            name: m.name,
+            running: true,
+            healthy: false,
+            reason: err instanceof Error ? err.message : String(err),
+          };
+        }
+      }),
+    );
+    const leaders = [...new Set(list.map((m) => m.leaderId).filter((l): l is string => !!l && l !== '0'))];
+    return { members: list, leaders, up: list.every((m) => m.healthy) && leaders.length === 1 };
+  }
+
+  async waitHealthy(members?: readonly Member[], timeoutMs = 60_000): Promise<HealthReport> {
+    const which = members ?? this.members.filter((m) => m.running);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const report = await this.health(which);
+      if (report.up) return report;
+      if (this.ctx.signal.aborted)
+        throw new HarnessError('ABORTED', 'interrupted while waiting for the cluster');
+      if (Date.now() > deadline) {
+        const why = report.members
+          .map((m) => `${m.name}: ${m.healthy ? 'healthy' : (m.reason ?? 'unhealthy')}`)
+          .join('; ');
+        throw new HarnessError(
+          'CLUSTER_UNHEALTHY',
+          `${which.map((m) => m.name).join(',')} not healthy with one leader after ${timeoutMs} ms (${why}; leaders seen: ${report.leaders.length})`,
+          { details: { health: report } },
+        );
+      }
+      await sleep(200);
+    }
+  }
+
+  async memberList() {
+    const first = this.members.find((m) => m.running);
+    if (!first)
+      throw new HarnessError('CLUSTER_UNHEALTHY', 'no member is running to ask for the member list');
+    return memberList(first.clientUrl, this.dist.version, this.pki?.clientTls);
+  }
+
+  async stopAll(): Promise<void> {
+    // One at a time: stopped together, each waits on peers that are also leaving (seen: 7 s vs 0.3 s on 3.4).
+    for (const m of this.members) await m.stop();
+  }
+
+  etcdctl(args: readonly string[], opts: ClusterCtlOptions = {}): Promise<CtlResult> {
+    const { endpoints, ...rest } = opts;
+    const flags: string[] = [];
+    if (endpoints !== 'none') {
+      const eps = (endpoints ?? this.members.filter((m) => m.running)).map((m) => m.ctlUrl);
+      flags.push('--endpoints', eps.join(','));
+      if (this.pki) flags.push(...ctlTlsFlags(this.pki));
+    }
+    return this.runTool('etcdctl', [...flags, ...args], {
+      log: this.ctx.log,
+      signal: this.ctx.signal,
+      ...rest,
+    });
+  }
+
+  etcdutl(args: readonly string[], opts: CtlOptions = {}): Promise<CtlResult> {
+    if (!this.dist.etcdutl) {
+      return Promise.reject(new HarnessError('STRATEGY', `etcd ${this.dist.version} has no etcdutl`));
+    }
+    return this.runTool('etcdutl', args, { log: this.ctx.log, signal: this.ctx.signal, ...opts });
+  }
+
+  detach(): void {
+    this.detached = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.detached) return;
+    await this.teardown();
+  }
+}
