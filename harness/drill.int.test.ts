@@ -18,7 +18,7 @@ describe.each(['3.4.23', '3.3.25', '3.5.30'])(
   (version) => {
     it('restores every v3 key with its value, loses the v2 keys, and brings back 3 healthy members', async () => {
       const before = runFolders();
-      const { run, reportDir, summary } = await runDrill({
+      const { run, reportDir, workDir, summary } = await runDrill({
         scenarios: ['s1-v3-snapshot-restore'],
         etcd: version,
         out,
@@ -49,7 +49,8 @@ describe.each(['3.4.23', '3.3.25', '3.5.30'])(
       expect(existsSync(join(reportDir, 's1-v3-snapshot-restore', 'logs', 'etcd1.log'))).toBe(true);
 
       // Nothing left behind.
-      expect(drillProcesses()).toHaveLength(0);
+      expect(drillProcesses(workDir)).toHaveLength(0);
+      expect(existsSync(workDir)).toBe(false);
       expect(runFolders()).toEqual(before);
     });
   },
@@ -90,7 +91,7 @@ describe('the checks can fail', () => {
   });
 
   it('a member lost after the restore makes membership degraded', async () => {
-    const { run } = await runDrill({
+    const { run, workDir } = await runDrill({
       scenarios: ['s1-v3-snapshot-restore'],
       out,
       quiet: true,
@@ -99,7 +100,7 @@ describe('the checks can fail', () => {
     const m = run.results[0]?.checks.find((c) => c.id === 'membership');
     expect(m?.observed).toBe('degraded');
     expect(m?.details).toMatchObject({ members: 3, healthy: 2 });
-    expect(drillProcesses()).toHaveLength(0);
+    expect(drillProcesses(workDir)).toHaveLength(0);
   });
 });
 

@@ -40,6 +40,8 @@ export interface DrillOptions {
 export interface DrillOutcome {
   readonly run: RunResult;
   readonly reportDir: string;
+  /** The run's temporary folder (gone after the run unless a cluster was kept). */
+  readonly workDir: string;
   readonly summary: string;
 }
 
@@ -156,7 +158,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     results,
   };
   const summary = await writeReport(run, reportDir);
-  return { run, reportDir, summary };
+  return { run, reportDir, workDir, summary };
 }
 
 export type { Logger };
