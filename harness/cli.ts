@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PROVIDERS, runDrill, toolVersion } from './drill.ts';
+import { dockerClient, sweepContainers } from './cluster/docker.ts';
+import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
 import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
@@ -50,8 +51,11 @@ program
       .default('debian'),
   )
   .addOption(
-    new Option('--provider <name>', 'where members run').choices(Object.keys(PROVIDERS)).default('process'),
+    new Option('--provider <name>', 'where members run: containers when Docker answers (auto), or say which')
+      .choices([...PROVIDER_NAMES])
+      .default('auto'),
   )
+  .option('--image <ref>', 'container provider: use this etcd image (its version must match --etcd)')
   .option('--objects <n>', 'v3 keys to seed (Kubernetes-shaped)', int('--objects'))
   .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
   .option('--tls', 'HTTPS with client certificates on client and peer URLs, like the write-up', false)
@@ -66,6 +70,7 @@ program
       etcdBinDir: opts.etcdBinDir,
       etcdSource: opts.etcdSource,
       provider: opts.provider,
+      image: opts.image,
       objects: opts.objects,
       basePort: opts.basePort,
       keep: opts.keep,
@@ -103,7 +108,11 @@ program
       );
     }
     out.push('  (any other: --etcd-bin-dir <dir>, or --etcd-source github on a machine with internet)');
-    out.push('', `Providers: ${Object.keys(PROVIDERS).join(', ')}`);
+    const docker = await dockerClient(3000);
+    out.push(
+      '',
+      `Providers: process, container (${docker ? 'Docker answers' : 'no Docker engine answers'}); auto picks container when Docker answers`,
+    );
     process.stdout.write(`${out.join('\n')}\n`);
   });
 

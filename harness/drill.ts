@@ -1,6 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ContainerRuntimeClient } from 'testcontainers';
 import { writeReport } from '../reports/write.ts';
+import { containerProvider } from './cluster/container.ts';
+import { DOCKER_FIX, dockerClient, requireDocker, sweepContainers } from './cluster/docker.ts';
+import { checkImage } from './cluster/image.ts';
 import { assertPortsFree } from './cluster/ports.ts';
 import { processProvider } from './cluster/process.ts';
 import type { Cluster, Provider } from './cluster/types.ts';
@@ -22,8 +26,10 @@ export interface DrillOptions {
   readonly etcd?: string;
   readonly etcdBinDir?: string;
   readonly etcdSource?: EtcdSource;
-  /** @default 'process' */
+  /** 'auto' (containers when Docker answers), 'process' or 'container'. @default 'auto' */
   readonly provider?: string;
+  /** With the container provider: run this image instead of building one (its etcd version is checked). */
+  readonly image?: string;
   readonly objects?: number;
   readonly basePort?: number;
   /** HTTPS with client certificates, for every scenario. */
@@ -45,22 +51,48 @@ export interface DrillOutcome {
   readonly summary: string;
 }
 
-export const PROVIDERS: Readonly<Record<string, Provider>> = { process: processProvider };
+export const PROVIDER_NAMES = ['auto', 'process', 'container'] as const;
 
 export function toolVersion(): string {
   const pkg = new URL('../package.json', import.meta.url);
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
 }
 
-function pickProvider(name = 'process'): Provider {
-  const p = PROVIDERS[name];
-  if (!p) {
+/**
+ * auto: containers when a Docker engine answers, processes otherwise, saying which and why.
+ * Returns the Docker client too when there is one, for sweeping container leftovers.
+ */
+async function chooseProvider(
+  name: string,
+  image: string | undefined,
+): Promise<{ provider: Provider; why: string; docker?: ContainerRuntimeClient }> {
+  if (!(PROVIDER_NAMES as readonly string[]).includes(name)) {
+    throw new HarnessError('BAD_INPUT', `unknown provider "${name}": use ${PROVIDER_NAMES.join(', ')}`);
+  }
+  if (image && name === 'process') {
     throw new HarnessError(
       'BAD_INPUT',
-      `unknown provider "${name}": this build has ${Object.keys(PROVIDERS).join(', ')} (containers come with the container provider)`,
+      '--image needs the container provider: drop --provider process or --image',
     );
   }
-  return p;
+  if (name === 'process') return { provider: processProvider, why: 'asked for' };
+  const docker = name === 'container' ? await requireDocker() : await dockerClient();
+  if (!docker) {
+    if (image)
+      throw new HarnessError(
+        'BAD_INPUT',
+        `--image needs Docker, and no Docker engine answers: ${DOCKER_FIX}`,
+      );
+    return {
+      provider: processProvider,
+      why: 'auto: no Docker engine answers, so members run as local processes',
+    };
+  }
+  return {
+    provider: containerProvider(image ? { image } : {}),
+    why: name === 'auto' ? 'auto: a Docker engine answers' : 'asked for',
+    docker,
+  };
 }
 
 /**
@@ -71,7 +103,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const signal = o.signal ?? new AbortController().signal;
   const all = await loadScenarios([...STRATEGIES.keys()]);
   const scenarios = selectScenarios(all, o.scenarios);
-  const provider = pickProvider(o.provider);
+  const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
   }
@@ -86,7 +118,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     const size = Math.max(...scenarios.map((s) => s.cluster.size));
     await assertPortsFree(o.basePort, size * 2);
   }
-  // Resolve every version before anything is created: an unknown one fails the run at once.
+  // Resolve every version (and check a given image) before anything is created: bad input fails at once.
   const early = createLogger({ quiet: o.quiet ?? false });
   const dists = new Map<Scenario, EtcdDist>();
   const cache = new Map<string, EtcdDist>();
@@ -106,6 +138,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     }
     dists.set(s, d);
   }
+  if (o.image) for (const d of new Set(dists.values())) await checkImage(o.image, d.version);
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
@@ -121,6 +154,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   for (const d of cache.values())
     log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
 
+  // Containers first: the sweep reads the run folders (kept or not) that sweepLeftovers removes.
+  if (docker) await sweepContainers(docker, log);
   await sweepLeftovers(log);
   const workDir = await createRunDir(runId);
   const ctx: RunContext = { runId, workDir, log, signal };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,22 @@ async function readOwner(dir: string): Promise<Owner | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a run's resources may be removed: its owner process is gone (or unknown) and, unless
+ * includeKept, it was not kept on purpose. Read synchronously: sweeps ask this for every container.
+ */
+export function isAbandoned(runId: string, labelledOwner: number, includeKept: boolean): boolean {
+  let owner: Owner | undefined;
+  try {
+    owner = JSON.parse(readFileSync(join(workRoot(), runId, 'owner.json'), 'utf8')) as Owner;
+  } catch {
+    owner = undefined;
+  }
+  if (owner?.kept && !includeKept) return false;
+  const pid = owner?.pid ?? labelledOwner;
+  return !(pid > 0 && pid !== process.pid && pidAlive(pid)) && pid !== process.pid;
 }
 
 export async function markKept(dir: string): Promise<void> {

@@ -1,0 +1,351 @@
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type ContainerRuntimeClient,
+  GenericContainer,
+  type StartedTestContainer,
+  Wait,
+} from 'testcontainers';
+import type { RunContext } from '../context.ts';
+import { HarnessError } from '../errors.ts';
+import { type CtlOptions, type CtlResult, firstLines } from '../etcd/ctl.ts';
+import type { EtcdDist } from '../etcd/dist.ts';
+import { type ClusterPki, createPki } from '../tls.ts';
+import { BaseCluster, etcdArgs, type MemberUrls, portOpen } from './base.ts';
+import { requireDocker, runLabels } from './docker.ts';
+import { ensureImage } from './image.ts';
+import { allocatePorts } from './ports.ts';
+import { startFailure } from './process.ts';
+import type { ClusterSpec, Member, Provider, StartOptions } from './types.ts';
+
+const STOP_GRACE_S = 10;
+const START_TIMEOUT_MS = 30_000;
+
+export interface ContainerProviderOptions {
+  /** Use this image instead of building one from the distribution's binaries (its version is checked). */
+  readonly image?: string;
+}
+
+/** etcd's GenericContainer, publishing the client port on 127.0.0.1 only (testcontainers binds all addresses). */
+class EtcdContainer extends GenericContainer {
+  withLoopbackPort(containerPort: number, hostPort: number): this {
+    this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [`${containerPort}/tcp`]: {} };
+    this.hostConfig.PortBindings = {
+      ...this.hostConfig.PortBindings,
+      [`${containerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }],
+    };
+    return this;
+  }
+}
+
+/**
+ * Members as containers on a network of their own, reachable from each other by name (etcd1…),
+ * their client ports published on 127.0.0.1. The cluster folder is bind-mounted at the same path,
+ * so data dirs, backups and certificates have one path on the host and in every container.
+ */
+export function containerProvider(opts: ContainerProviderOptions = {}): Provider {
+  return {
+    name: 'container',
+    async create(spec, dist, ctx, name) {
+      const client = await requireDocker();
+      // A given --image was version-checked before the run (checkImage); ours are built to match.
+      const image = opts.image ?? (await ensureImage(dist, ctx.log));
+      const dir = join(ctx.workDir, name);
+      await mkdir(join(dir, 'backup'), { recursive: true });
+      const ports = await allocatePorts(spec.size, spec.basePort);
+      const names = Array.from({ length: spec.size }, (_, i) => `etcd${i + 1}`);
+      const pki = spec.tls ? await createPki(join(dir, 'pki'), names) : undefined;
+      const networkName = `etcd-drill-${ctx.runId}-${name}`;
+      const network = await client.network.create({
+        Name: networkName,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: runLabels(ctx.runId),
+      });
+      const env: ContainerEnv = { client, image, networkName, dir, ctx };
+      const scheme = spec.tls ? 'https' : 'http';
+      const members = names.map((n, i) => {
+        const urls: MemberUrls = {
+          listenClient: `${scheme}://0.0.0.0:2379`,
+          advertiseClient: `${scheme}://${n}:2379`,
+          listenPeer: `${scheme}://0.0.0.0:2380`,
+          advertisePeer: `${scheme}://${n}:2380`,
+        };
+        return new ContainerMember(
+          n,
+          urls,
+          `${scheme}://127.0.0.1:${ports[i]}`,
+          ports[i] ?? 0,
+          env,
+          dist,
+          spec,
+          pki,
+        );
+      });
+      const cluster = new ContainerCluster(
+        spec,
+        dist,
+        ctx,
+        members,
+        join(dir, 'backup'),
+        pki,
+        env,
+        async () => {
+          await client.network.remove(network).catch(() => {});
+        },
+      );
+      for (const m of members) m.initialCluster = () => cluster.initialCluster();
+      return cluster;
+    },
+  };
+}
+
+interface ContainerEnv {
+  readonly client: ContainerRuntimeClient;
+  readonly image: string;
+  readonly networkName: string;
+  readonly dir: string;
+  readonly ctx: RunContext;
+}
+
+class ContainerMember implements Member {
+  readonly ctlUrl: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  initialCluster: () => string = () => '';
+  #c: StartedTestContainer | undefined;
+  #last: StartOptions = { state: 'new' };
+  #paused = false;
+
+  constructor(
+    readonly name: string,
+    readonly urls: MemberUrls,
+    readonly clientUrl: string,
+    readonly hostPort: number,
+    readonly env: ContainerEnv,
+    readonly dist: EtcdDist,
+    readonly spec: ClusterSpec,
+    readonly pki: ClusterPki | undefined,
+  ) {
+    this.ctlUrl = urls.advertiseClient;
+    this.peerUrl = urls.advertisePeer;
+    this.dataDir = join(env.dir, `${name}.data`);
+    this.logFile = join(env.dir, `${name}.log`);
+  }
+
+  get running(): boolean {
+    return this.#c !== undefined && !this.#paused;
+  }
+
+  get container(): StartedTestContainer | undefined {
+    return this.#c;
+  }
+
+  async start(opts: StartOptions): Promise<void> {
+    if (this.#c) throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
+    this.#last = opts;
+    const { ctx } = this.env;
+    const args = etcdArgs(
+      this.name,
+      this.dataDir,
+      this.urls,
+      this.spec,
+      this.pki,
+      opts,
+      this.initialCluster(),
+    );
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    log.write(
+      `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: etcd ${args.join(' ')}\n`,
+    );
+    // A member slot is re-created on each start: a container's command cannot change, a restore's flags do.
+    const started = await new EtcdContainer(this.env.image)
+      .withName(`etcd-drill-${ctx.runId}-${this.name}-${Date.now().toString(36)}`)
+      .withLabels(runLabels(ctx.runId))
+      .withNetworkMode(this.env.networkName)
+      .withNetworkAliases(this.name)
+      .withHostname(this.name)
+      .withBindMounts([{ source: this.env.dir, target: this.env.dir }])
+      .withCommand(['etcd', ...args])
+      .withLoopbackPort(2379, this.hostPort)
+      // Any first log line: the port check below decides, as for processes.
+      .withWaitStrategy(Wait.forLogMessage(/./))
+      .withStartupTimeout(START_TIMEOUT_MS)
+      .withLogConsumer((stream) => stream.pipe(log))
+      .start()
+      .catch((err: unknown) => {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${this.name}: container did not start: ${firstLines(String(err), 2)}`,
+          { cause: err },
+        );
+      });
+    this.#c = started;
+    this.#paused = false;
+    const docker = this.env.client.container.dockerode.getContainer(started.getId());
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const state = (await docker.inspect()).State;
+      if (!state.Running) {
+        this.#c = undefined;
+        await started.stop({ remove: true, timeout: 0 }).catch(() => {});
+        throw startFailure(
+          this.name,
+          await this.logTail(15),
+          `exited during start (code ${state.ExitCode}); see ${this.logFile}`,
+        );
+      }
+      if (await portOpen(this.clientUrl)) return;
+      if (ctx.signal.aborted) throw new HarnessError('ABORTED', `interrupted while starting ${this.name}`);
+      if (Date.now() > deadline) {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${this.name} did not listen on ${this.clientUrl} within ${START_TIMEOUT_MS} ms; see ${this.logFile}`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+
+  async #remove(timeoutS: number): Promise<void> {
+    const c = this.#c;
+    if (!c) return;
+    this.#c = undefined;
+    this.#paused = false;
+    await c.stop({ timeout: timeoutS * 1000, remove: true });
+  }
+
+  stop(): Promise<void> {
+    return this.#remove(STOP_GRACE_S);
+  }
+
+  kill(): Promise<void> {
+    return this.#remove(0);
+  }
+
+  async pause(): Promise<void> {
+    if (!this.#c) return;
+    await this.env.client.container.dockerode.getContainer(this.#c.getId()).pause();
+    this.#paused = true;
+  }
+
+  async unpause(): Promise<void> {
+    if (!this.#c || !this.#paused) return;
+    await this.env.client.container.dockerode.getContainer(this.#c.getId()).unpause();
+    this.#paused = false;
+  }
+
+  async restart(opts?: StartOptions): Promise<void> {
+    await this.stop();
+    await this.start(opts ?? this.#last);
+  }
+
+  async wipe(): Promise<void> {
+    if (this.#c) throw new HarnessError('STRATEGY', `cannot wipe ${this.name} while it runs`);
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  async logTail(lines = 20): Promise<string> {
+    const text = await readFile(this.logFile, 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).slice(-lines).join('\n');
+  }
+}
+
+class ContainerCluster extends BaseCluster<ContainerMember> {
+  readonly provider = 'container';
+
+  constructor(
+    spec: ClusterSpec,
+    dist: EtcdDist,
+    ctx: RunContext,
+    members: readonly ContainerMember[],
+    backupDir: string,
+    pki: ClusterPki | undefined,
+    readonly env: ContainerEnv,
+    readonly removeNetwork: () => Promise<void>,
+  ) {
+    super(spec, dist, ctx, members, backupDir, pki);
+  }
+
+  /** Inside a running member, as the write-up ran etcdctl; in a one-off container when none runs. */
+  protected async runTool(
+    tool: 'etcdctl' | 'etcdutl',
+    args: readonly string[],
+    opts: CtlOptions,
+  ): Promise<CtlResult> {
+    const command = [tool, ...args];
+    const env = { ETCDCTL_API: String(opts.api ?? 3) };
+    const host = this.members.find((m) => m.running)?.container;
+    let stdout: string;
+    let stderr: string;
+    let exitCode: number;
+    if (host) {
+      const r = await host.exec(command, { env });
+      ({ stdout, stderr, exitCode } = r);
+    } else {
+      ({ stdout, stderr, exitCode } = await this.#oneOff(command, env));
+    }
+    if (this.ctx.signal.aborted)
+      throw new HarnessError('ABORTED', `${tool} ${args[0] ?? ''} was interrupted`);
+    if (exitCode !== 0) {
+      throw new HarnessError(
+        'ETCDCTL',
+        `${tool} ${args
+          .filter((a) => !a.startsWith('-'))
+          .slice(0, 2)
+          .join(' ')} failed: ${firstLines(stderr || stdout)}`,
+        {
+          details: { argv: command, exitCode, stderr: stderr.slice(0, 2000) },
+        },
+      );
+    }
+    return { stdout, stderr };
+  }
+
+  /** A throwaway container for offline tools (restore into a stopped member's data dir). */
+  async #oneOff(
+    command: string[],
+    env: Record<string, string>,
+  ): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+    const docker = this.env.client.container.dockerode;
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    err.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    // dockerode's run: create, attach, start, wait; testcontainers' one-shot wait hung here under TLS runs.
+    const [result, container] = (await docker.run(this.env.image, command, [out, err], {
+      Tty: false,
+      Labels: runLabels(this.ctx.runId),
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      HostConfig: { Binds: [`${this.env.dir}:${this.env.dir}:rw`], NetworkMode: this.env.networkName },
+      // etcd 3.3's restore resolves the peer URLs it is given; with every member down their names
+      // resolve nowhere, so the tool container answers to them (as the write-up ran it on the node).
+      NetworkingConfig: {
+        EndpointsConfig: { [this.env.networkName]: { Aliases: this.members.map((m) => m.name) } },
+      },
+    })) as [{ StatusCode: number }, { remove(o: { force: boolean }): Promise<unknown> }];
+    await container.remove({ force: true }).catch(() => {});
+    return { stdout, stderr, exitCode: result.StatusCode };
+  }
+
+  async collectLogs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const m of this.members) await copyFile(m.logFile, join(dir, `${m.name}.log`)).catch(() => {});
+  }
+
+  protected async teardown(): Promise<void> {
+    if (this.ctx.signal.aborted) await Promise.all(this.members.map((m) => m.kill()));
+    else await this.stopAll();
+    await this.removeNetwork();
+  }
+}
