@@ -142,11 +142,17 @@ program
   .description('stop and remove clusters left by --keep or by crashed runs')
   .argument('[run-id]', 'only this run')
   .action(async (runId?: string) => {
-    const res = await sweepLeftovers(createLogger(), {
-      includeKept: true,
-      ...(runId ? { only: runId } : {}),
-    });
-    process.stdout.write(`removed ${res.runs.length} run folder(s) and ${res.processes} process(es)\n`);
+    const log = createLogger();
+    const only = runId ? { only: runId } : {};
+    // Containers first: their sweep reads the run folders that sweepLeftovers removes.
+    const docker = await dockerClient(3000);
+    const c = docker
+      ? await sweepContainers(docker, log, { includeKept: true, ...only })
+      : { containers: 0, networks: 0 };
+    const res = await sweepLeftovers(log, { includeKept: true, ...only });
+    process.stdout.write(
+      `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s)\n`,
+    );
   });
 
 try {

@@ -151,6 +151,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   log.progress(
     `run ${runId}: ${scenarios.length} scenario(s) on provider ${provider.name}; report in ${reportDir}`,
   );
+  log.progress(`provider ${provider.name} (${why})`);
   for (const d of cache.values())
     log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
 
