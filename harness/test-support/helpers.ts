@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { dockerClient, LABEL_RUN } from '../cluster/docker.ts';
 import { newRunId, type RunContext } from '../context.ts';
 import { silentLogger } from '../log.ts';
 import { processesMatching } from '../util/proc.ts';
@@ -21,4 +22,33 @@ export async function testContext(): Promise<RunContext> {
     log: silentLogger,
     signal: new AbortController().signal,
   };
+}
+
+/** The Docker client when an engine answers; container tests need it. */
+export const docker = await dockerClient(5000);
+
+/**
+ * Skips a container test, loudly, when no Docker engine answers, except in CI, where Docker is
+ * installed by .ci/run and its absence is a failure, not a skip.
+ */
+export function needDocker(skip: (condition: boolean, note?: string) => void): void {
+  if (docker) return;
+  if (process.env.CI)
+    throw new Error(
+      'Docker is required in CI and no engine answers: .ci/run should have started it with ci/docker.sh',
+    );
+  console.warn(
+    'SKIPPED: no Docker engine answers; start one with `bash ci/docker.sh` to run the container tests',
+  );
+  skip(true, 'no Docker engine answers: start one with `bash ci/docker.sh` to run the container tests');
+}
+
+/** Containers and networks carrying our run label (of one run, or any). */
+export async function labelled(runId?: string): Promise<{ containers: string[]; networks: string[] }> {
+  if (!docker) return { containers: [], networks: [] };
+  const d = docker.container.dockerode;
+  const label = runId ? [`${LABEL_RUN}=${runId}`] : [LABEL_RUN];
+  const containers = await d.listContainers({ all: true, filters: { label } });
+  const networks = await d.listNetworks({ filters: { label } });
+  return { containers: containers.map((c) => c.Names[0] ?? c.Id), networks: networks.map((n) => n.Name) };
 }
