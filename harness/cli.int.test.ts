@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from './log.ts';
-import { drillProcesses, runFolders } from './test-support/helpers.ts';
+import { drillProcesses, labelled, needDocker, runFolders } from './test-support/helpers.ts';
 import { sweepLeftovers, workRoot } from './workdir.ts';
 
 const bin = fileURLToPath(new URL('../bin/etcd-drill.js', import.meta.url));
@@ -21,7 +21,7 @@ function drill(args: string[]) {
 /** Bad input: exit 2, one line naming problem and fix, nothing left behind. */
 async function expectBadInput(args: string[], message: RegExp) {
   const before = runFolders();
-  const res = await drill(['run', '--out', join(out, 'bad'), ...args]);
+  const res = await drill(['run', '--provider', 'process', '--out', join(out, 'bad'), ...args]);
   expect(res.exitCode, res.all).toBe(2);
   const errLines = res.stderr.split('\n').filter((l) => l.startsWith('etcd-drill: error:'));
   expect(errLines, res.stderr).toHaveLength(1);
@@ -86,7 +86,7 @@ describe('CLI: run, interruption and crashes', () => {
   it('Ctrl-C during the restore stops everything it started and exits 130', async () => {
     const before = runFolders();
     // No force-kill after a delay: the test must see our own cleanup finish, however long it takes.
-    const child = execa('node', [bin, 'run', '--out', out], {
+    const child = execa('node', [bin, 'run', '--provider', 'process', '--out', out], {
       reject: false,
       all: true,
       forceKillAfterDelay: false,
@@ -116,7 +116,7 @@ describe('CLI: run, interruption and crashes', () => {
 
   it('after a SIGKILLed run, the next sweep kills its etcd processes and removes its folder', async () => {
     const before = new Set(runFolders());
-    const child = execa('node', [bin, 'run', '--out', out], { reject: false });
+    const child = execa('node', [bin, 'run', '--provider', 'process', '--out', out], { reject: false });
     let seen = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`cluster never started:\n${seen}`)), 120_000);
@@ -140,5 +140,107 @@ describe('CLI: run, interruption and crashes', () => {
     expect(swept.processes).toBe(3);
     expect(drillProcesses(dir)).toHaveLength(0);
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('CLI: containers', () => {
+  // Docker made unreachable for real: a private mount namespace hides the engine's socket.
+  const withoutDocker = (args: string[]) =>
+    execa(
+      'unshare',
+      [
+        '--mount',
+        'bash',
+        '-c',
+        'mount --bind /dev/null /var/run/docker.sock && exec "$@"',
+        '--',
+        'node',
+        bin,
+        ...args,
+      ],
+      {
+        reject: false,
+        env: { DOCKER_HOST: '' },
+      },
+    );
+
+  it('--provider container without a Docker engine is one clear error naming the fix', async ({ skip }) => {
+    needDocker(skip); // the socket to hide exists only where Docker runs
+    const res = await withoutDocker(['run', '--provider', 'container', '--out', join(out, 'nodocker')]);
+    expect(res.exitCode, res.stderr).toBe(2);
+    expect(res.stderr).toMatch(
+      /--provider container needs Docker, and no Docker engine answers: start a Docker engine .*ci\/docker\.sh.* or use --provider process/,
+    );
+    expect(existsSync(join(out, 'nodocker'))).toBe(false);
+  });
+
+  it('--provider auto without a Docker engine runs processes and says why', async ({ skip }) => {
+    needDocker(skip);
+    const res = await withoutDocker(['run', '--out', out]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(
+      /provider process \(auto: no Docker engine answers, so members run as local processes\)/,
+    );
+    expect(res.stdout).toMatch(/\| s1-v3-snapshot-restore \| 3\.4\.23 \| process \|/);
+  });
+
+  it('--image of another etcd version is refused before anything starts', async ({ skip }) => {
+    needDocker(skip);
+    const before = await labelled();
+    await expectBadInput(
+      ['--provider', 'container', '--etcd', '3.4.23', '--image', 'etcd-drill/etcd:3.5.30'],
+      /--image etcd-drill\/etcd:3\.5\.30 holds etcd 3\.5\.30, but etcd 3\.4\.23 was asked for/,
+    );
+    expect(await labelled()).toEqual(before);
+  });
+
+  it('Ctrl-C during a container restore removes every container and network of the run', async ({ skip }) => {
+    needDocker(skip);
+    const child = execa('node', [bin, 'run', '--provider', 'container', '--out', out], {
+      reject: false,
+      all: true,
+      forceKillAfterDelay: false,
+    });
+    let seen = '';
+    let interrupted = false;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`restore never started:\n${seen}`)), 180_000);
+      child.stderr?.on('data', (b: Buffer) => {
+        seen += b.toString();
+        if (!interrupted && /member add etcd2 and start it …/.test(seen)) {
+          interrupted = true;
+          clearTimeout(timer);
+          child.kill('SIGINT');
+          resolve();
+        }
+      });
+    });
+    const res = await child;
+    expect(res.exitCode, res.all).toBe(130);
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
+  });
+
+  it('after a SIGKILLed container run, the next run sweeps its containers and network', async ({ skip }) => {
+    needDocker(skip);
+    const child = execa('node', [bin, 'run', '--provider', 'container', '--out', out], { reject: false });
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cluster never started:\n${seen}`)), 180_000);
+      child.stderr?.on('data', (b: Buffer) => {
+        seen += b.toString();
+        if (/seed fixtures …/.test(seen)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await child;
+    const left = await labelled();
+    expect(left.containers).toHaveLength(3);
+    expect(left.networks).toHaveLength(1);
+    const res = await drill(['clean']);
+    expect(res.stdout).toMatch(/3 container\(s\), 1 network\(s\)/);
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
   });
 });

@@ -20,6 +20,7 @@ describe.each(['3.4.23', '3.3.25', '3.5.30'])(
       const before = runFolders();
       const { run, reportDir, workDir, summary } = await runDrill({
         scenarios: ['s1-v3-snapshot-restore'],
+        provider: 'process',
         etcd: version,
         out,
         quiet: true,
@@ -61,6 +62,7 @@ describe('the checks can fail', () => {
     const victim = '/registry/namespaces/kube-system';
     const { run, summary } = await runDrill({
       scenarios: ['s1-v3-snapshot-restore'],
+      provider: 'process',
       out,
       quiet: true,
       afterRestore: (cluster) => withV3(cluster.access(), async (c) => void (await c.delete().key(victim))),
@@ -79,6 +81,7 @@ describe('the checks can fail', () => {
     const victim = '/registry/services/specs/default/kubernetes';
     const { run } = await runDrill({
       scenarios: ['s1-v3-snapshot-restore'],
+      provider: 'process',
       out,
       quiet: true,
       afterRestore: (cluster) =>
@@ -93,6 +96,7 @@ describe('the checks can fail', () => {
   it('a member lost after the restore makes membership degraded', async () => {
     const { run, workDir } = await runDrill({
       scenarios: ['s1-v3-snapshot-restore'],
+      provider: 'process',
       out,
       quiet: true,
       afterRestore: async (cluster) => cluster.members[2]?.kill(),
@@ -106,7 +110,13 @@ describe('the checks can fail', () => {
 
 describe('--keep', () => {
   it('leaves the restored cluster serving until `clean`', async () => {
-    const { run } = await runDrill({ scenarios: ['s1-v3-snapshot-restore'], out, quiet: true, keep: true });
+    const { run } = await runDrill({
+      scenarios: ['s1-v3-snapshot-restore'],
+      provider: 'process',
+      out,
+      quiet: true,
+      keep: true,
+    });
     const kept = run.results[0]?.kept;
     expect(kept?.endpoints).toHaveLength(3);
     for (const ep of kept?.endpoints ?? []) expect((await memberHealthy(ep)).healthy).toBe(true);

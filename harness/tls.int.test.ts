@@ -47,6 +47,6 @@ describe.each(providers)('TLS on the %s provider', (_name, provider, needsDocker
     // The v3 gRPC API likewise.
     await expect(dumpV3({ endpoints: access.endpoints, tls: { ca, cert: '', key: '' } })).rejects.toThrow();
     // Plain HTTP gets nothing either.
-    await expect(httpCall((ep ?? '').replace('https:', 'http:') + '/health')).rejects.toThrow();
+    await expect(httpCall(`${(ep ?? '').replace('https:', 'http:')}/health`)).rejects.toThrow();
   });
 });

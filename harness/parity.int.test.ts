@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDrill } from './drill.ts';
+import type { ScenarioResult } from './result.ts';
+import { labelled, needDocker } from './test-support/helpers.ts';
+
+const out = await mkdtemp(join(tmpdir(), 'drill-parity-'));
+afterAll(() => rm(out, { recursive: true, force: true }));
+
+/** What must not depend on where members run: verdicts, counts and each check's observation. */
+function essence(r: ScenarioResult | undefined) {
+  return {
+    verdict: r?.verdict,
+    counts: r?.counts,
+    checks: r?.checks.map((c) => [c.id, c.expected, c.observed, c.verdict]),
+    members: r?.membership.after?.members.map((m) => m.name),
+    error: r?.error?.message,
+  };
+}
+
+describe.each([
+  ['3.4.23', false],
+  ['3.4.23', true],
+  ['3.5.30', false],
+  ['3.5.30', true],
+])('S1 on etcd %s (tls: %s): process and container providers agree', (version, tls) => {
+  it('gives the same verdicts and counts', async ({ skip }) => {
+    needDocker(skip);
+    const common = { scenarios: ['s1-v3-snapshot-restore'], etcd: version, tls, out, quiet: true };
+    const proc = await runDrill({ ...common, provider: 'process' });
+    const cont = await runDrill({ ...common, provider: 'container' });
+    expect(cont.run.results[0]?.provider).toBe('container');
+    expect(essence(cont.run.results[0])).toEqual(essence(proc.run.results[0]));
+    expect(essence(proc.run.results[0])).toMatchObject({
+      verdict: 'as-expected',
+      counts: { restored: { v2: 0, v3: 270 } },
+    });
+    expect(await labelled()).toEqual({ containers: [], networks: [] });
+  });
+});
