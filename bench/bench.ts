@@ -7,7 +7,11 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { k8sV3 } from '../fixtures/k8s.ts';
+import { containerProvider } from '../harness/cluster/container.ts';
+import { dockerClient } from '../harness/cluster/docker.ts';
+import { ensureImage } from '../harness/cluster/image.ts';
 import { processProvider } from '../harness/cluster/process.ts';
+import type { Cluster, Provider } from '../harness/cluster/types.ts';
 import { runDrill } from '../harness/drill.ts';
 import { putAllV3 } from '../harness/etcd/api.ts';
 import { resolveEtcd } from '../harness/etcd/dist.ts';
@@ -37,11 +41,11 @@ async function measure(title: string, unit: string, fn: () => Promise<number>): 
   return m;
 }
 
-/** A fresh cluster from the process provider; `body` gets it running and returns a figure. */
-async function withCluster(body: (c: Awaited<ReturnType<typeof processProvider.create>>) => Promise<number>) {
+/** A fresh cluster from a provider; `body` gets it running and returns a figure. */
+async function withCluster(body: (c: Cluster) => Promise<number>, provider: Provider = processProvider) {
   const dist = await resolveEtcd({ version: VERSION, log: silentLogger });
   const ctx = await testContext();
-  const c = await processProvider.create({ size: 3, token: 'bench', enableV2: true }, dist, ctx, 'bench');
+  const c = await provider.create({ size: 3, token: 'bench', enableV2: true }, dist, ctx, 'bench');
   try {
     return await body(c);
   } finally {
@@ -95,3 +99,30 @@ const shell = await measure('S1 end to end, plain shell script (bench/s1-baselin
 });
 
 console.log(`\nratio harness/shell for S1: ${(harness / shell).toFixed(2)}`);
+
+if (await dockerClient(5000)) {
+  console.log('');
+  await ensureImage(dist, silentLogger); // built once, outside the timings
+  await measure('3-member container cluster: start to healthy', 's', () =>
+    withCluster(async (c) => {
+      const t = performance.now();
+      await c.start();
+      return (performance.now() - t) / 1000;
+    }, containerProvider()),
+  );
+  await measure('S1 end to end, harness on containers', 's', async () => {
+    const t = performance.now();
+    const { run } = await runDrill({
+      scenarios: ['s1-v3-snapshot-restore'],
+      provider: 'container',
+      etcd: VERSION,
+      quiet: true,
+      out: '/tmp/etcd-drill-bench-reports',
+    });
+    if (run.exitCode !== 0)
+      throw new Error(`S1 on containers did not run as expected (exit ${run.exitCode})`);
+    return (performance.now() - t) / 1000;
+  });
+} else {
+  console.log('\n(no Docker engine answers: container figures skipped; start one with bash ci/docker.sh)');
+}
