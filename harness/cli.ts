@@ -83,7 +83,7 @@ program
     for (const r of run.results) {
       if (r.kept) {
         process.stdout.write(
-          `\nKept ${r.scenarioId} running. Inspect it with:\n  ETCDCTL_API=3 etcdctl --endpoints ${r.kept.endpoints.join(',')} member list\n` +
+          `\nKept ${r.scenarioId} running. Inspect it with:\n  ETCDCTL_API=3 etcdctl --endpoints ${r.kept.endpoints.join(',')} ${[...(r.kept.etcdctlFlags ?? []), ''].join(' ')}member list\n` +
             `Remove it with: npx etcd-drill clean\n`,
         );
       }

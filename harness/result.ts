@@ -62,7 +62,12 @@ export interface ScenarioResult {
   readonly error?: SerializedError;
   readonly notApplicable?: string;
   /** With --keep: where the restored cluster still runs. */
-  readonly kept?: { readonly endpoints: readonly string[]; readonly workDir: string };
+  readonly kept?: {
+    readonly endpoints: readonly string[];
+    readonly workDir: string;
+    /** Client certificate flags for etcdctl when the cluster runs with TLS. */
+    readonly etcdctlFlags?: readonly string[];
+  };
 }
 
 export interface RunResult {

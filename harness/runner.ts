@@ -19,6 +19,7 @@ import { expectationFor, type Scenario } from './scenario.ts';
 import { Scope } from './scope.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { Recorder } from './strategies/types.ts';
+import { ctlTlsFlags } from './tls.ts';
 
 export interface RunScenarioOptions {
   readonly scenario: Scenario;
@@ -178,7 +179,11 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     after = await rec.step('observe restored cluster', () => observe(cluster));
     if (o.keep) {
       cluster.detach();
-      kept = { endpoints: cluster.endpoints(), workDir: ctx.workDir };
+      kept = {
+        endpoints: cluster.endpoints(),
+        workDir: ctx.workDir,
+        ...(cluster.pki ? { etcdctlFlags: ctlTlsFlags(cluster.pki) } : {}),
+      };
     }
   } catch (err) {
     error = serializeError(err);

@@ -56,7 +56,13 @@ export const ScenarioResultSchema = z.object({
   checks: z.array(CheckResultSchema),
   error: serializedError.optional(),
   notApplicable: z.string().optional(),
-  kept: z.object({ endpoints: z.array(z.string()), workDir: z.string() }).optional(),
+  kept: z
+    .object({
+      endpoints: z.array(z.string()),
+      workDir: z.string(),
+      etcdctlFlags: z.array(z.string()).optional(),
+    })
+    .optional(),
 });
 
 export const RunResultSchema = z.object({

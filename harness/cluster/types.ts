@@ -2,6 +2,7 @@ import type { RunContext } from '../context.ts';
 import type { Access, MemberInfo } from '../etcd/api.ts';
 import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import type { ClusterPki } from '../tls.ts';
 
 export interface ClusterSpec {
   /** @default 3 */
@@ -71,6 +72,8 @@ export interface Cluster extends AsyncDisposable {
   readonly dist: EtcdDist;
   readonly ctx: RunContext;
   readonly members: readonly Member[];
+  /** The cluster's throwaway PKI when it runs with TLS. */
+  readonly pki: ClusterPki | undefined;
   /** name=peerUrl,… for the given members (all by default). */
   initialCluster(members?: readonly Member[]): string;
   /** Client URLs of running members (or the given ones). */
