@@ -78,10 +78,11 @@ await measure(`v3 seeding, 10k Kubernetes-shaped keys (~${kib.toFixed(2)} KiB va
   }),
 );
 
-const harness = await measure('S1 end to end, harness (runDrill, 270 v3 keys + 7 v2)', 's', async () => {
+const harness = await measure('S1 end to end, harness on processes (270 v3 keys + 7 v2)', 's', async () => {
   const t = performance.now();
   const { run } = await runDrill({
     scenarios: ['s1-v3-snapshot-restore'],
+    provider: 'process',
     etcd: VERSION,
     quiet: true,
     out: '/tmp/etcd-drill-bench-reports',

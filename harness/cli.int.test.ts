@@ -18,6 +18,27 @@ function drill(args: string[]) {
   return execa('node', [bin, ...args], { reject: false, all: true, env: { CI: 'true' } });
 }
 
+/** Resolves once the child's stderr matches `pattern` (progress lines go to stderr). */
+function waitForProgress(
+  child: ReturnType<typeof execa>,
+  pattern: RegExp,
+  timeoutMs = 180_000,
+): Promise<void> {
+  let seen = '';
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`never saw ${pattern}:\n${seen}`)), timeoutMs);
+    const onData = (b: Buffer) => {
+      seen += b.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        child.stderr?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stderr?.on('data', onData);
+  });
+}
+
 /** Bad input: exit 2, one line naming problem and fix, nothing left behind. */
 async function expectBadInput(args: string[], message: RegExp) {
   const before = runFolders();
@@ -91,20 +112,8 @@ describe('CLI: run, interruption and crashes', () => {
       all: true,
       forceKillAfterDelay: false,
     });
-    let seen = '';
-    let interrupted = false;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`restore never started:\n${seen}`)), 120_000);
-      child.stderr?.on('data', (b: Buffer) => {
-        seen += b.toString();
-        if (!interrupted && /member add etcd2 and start it …/.test(seen)) {
-          interrupted = true; // once: a second Ctrl-C means "exit now, skip cleanup"
-          clearTimeout(timer);
-          child.kill('SIGINT');
-          resolve();
-        }
-      });
-    });
+    await waitForProgress(child, /member add etcd2 and start it …/);
+    child.kill('SIGINT'); // once: a second Ctrl-C means "exit now, skip cleanup"
     const res = await child;
     expect(res.exitCode, res.all).toBe(130);
     expect(res.stderr).toMatch(/SIGINT: stopping and cleaning up/);
@@ -117,17 +126,7 @@ describe('CLI: run, interruption and crashes', () => {
   it('after a SIGKILLed run, the next sweep kills its etcd processes and removes its folder', async () => {
     const before = new Set(runFolders());
     const child = execa('node', [bin, 'run', '--provider', 'process', '--out', out], { reject: false });
-    let seen = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cluster never started:\n${seen}`)), 120_000);
-      child.stderr?.on('data', (b: Buffer) => {
-        seen += b.toString();
-        if (/seed fixtures …/.test(seen)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForProgress(child, /seed fixtures …/);
     child.kill('SIGKILL');
     await child;
     const crashed = runFolders().filter((f) => !before.has(f));
@@ -201,20 +200,8 @@ describe('CLI: containers', () => {
       all: true,
       forceKillAfterDelay: false,
     });
-    let seen = '';
-    let interrupted = false;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`restore never started:\n${seen}`)), 180_000);
-      child.stderr?.on('data', (b: Buffer) => {
-        seen += b.toString();
-        if (!interrupted && /member add etcd2 and start it …/.test(seen)) {
-          interrupted = true;
-          clearTimeout(timer);
-          child.kill('SIGINT');
-          resolve();
-        }
-      });
-    });
+    await waitForProgress(child, /member add etcd2 and start it …/);
+    child.kill('SIGINT'); // once: a second Ctrl-C means "exit now, skip cleanup"
     const res = await child;
     expect(res.exitCode, res.all).toBe(130);
     expect(await labelled()).toEqual({ containers: [], networks: [] });
@@ -223,24 +210,16 @@ describe('CLI: containers', () => {
   it('after a SIGKILLed container run, the next run sweeps its containers and network', async ({ skip }) => {
     needDocker(skip);
     const child = execa('node', [bin, 'run', '--provider', 'container', '--out', out], { reject: false });
-    let seen = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cluster never started:\n${seen}`)), 180_000);
-      child.stderr?.on('data', (b: Buffer) => {
-        seen += b.toString();
-        if (/seed fixtures …/.test(seen)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForProgress(child, /seed fixtures …/);
     child.kill('SIGKILL');
     await child;
     const left = await labelled();
     expect(left.containers).toHaveLength(3);
     expect(left.networks).toHaveLength(1);
-    const res = await drill(['clean']);
-    expect(res.stdout).toMatch(/3 container\(s\), 1 network\(s\)/);
+    // The next run sweeps them before it starts anything of its own.
+    const res = await drill(['run', '--provider', 'container', '--out', out]);
+    expect(res.exitCode, res.all).toBe(0);
+    expect(res.stderr).toMatch(/swept Docker leftovers of earlier runs: 3 container\(s\), 1 network\(s\)/);
     expect(await labelled()).toEqual({ containers: [], networks: [] });
   });
 });

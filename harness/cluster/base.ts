@@ -1,4 +1,6 @@
+import { appendFile, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
 import { HarnessError } from '../errors.ts';
@@ -75,8 +77,120 @@ export function portOpen(url: string): Promise<boolean> {
   });
 }
 
+/** How long a started member may take to bind its client port. */
+export const START_TIMEOUT_MS = 30_000;
+
+/**
+ * One member slot, whatever runs it: fixed name and URLs, a data dir a restore may replace, a log
+ * that every start appends to. Providers supply launching, liveness and stopping.
+ */
+export abstract class BaseMember implements Member {
+  readonly ctlUrl: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** Set by the cluster once it exists: the default --initial-cluster. */
+  initialCluster: () => string = () => '';
+  protected last: StartOptions = { state: 'new' };
+
+  constructor(
+    readonly name: string,
+    readonly urls: MemberUrls,
+    /** Where the harness dials it. */
+    readonly clientUrl: string,
+    readonly dir: string,
+    readonly ctx: RunContext,
+    readonly spec: ClusterSpec,
+    readonly pki: ClusterPki | undefined,
+  ) {
+    this.ctlUrl = urls.advertiseClient;
+    this.peerUrl = urls.advertisePeer;
+    this.dataDir = join(dir, `${name}.data`);
+    this.logFile = join(dir, `${name}.log`);
+  }
+
+  abstract get running(): boolean;
+  /** Starts etcd with these arguments, its output appended to logFile. */
+  protected abstract launch(args: string[]): Promise<void>;
+  /** Why the member is no longer running (e.g. 'code 2'), or undefined while it runs. */
+  protected abstract exited(): Promise<string | undefined>;
+  abstract stop(): Promise<void>;
+  abstract kill(): Promise<void>;
+  abstract copyIn(hostPath: string, memberPath: string): Promise<void>;
+  abstract copyOut(memberPath: string, hostPath: string): Promise<void>;
+
+  /** Starts etcd and waits until its client port is bound (not until healthy: that needs quorum). */
+  async start(opts: StartOptions): Promise<void> {
+    if (this.running) throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
+    this.last = opts;
+    const args = etcdArgs(
+      this.name,
+      this.dataDir,
+      this.urls,
+      this.spec,
+      this.pki,
+      opts,
+      this.initialCluster(),
+    );
+    await appendFile(
+      this.logFile,
+      `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: etcd ${args.join(' ')}\n`,
+    );
+    await this.launch(args);
+    this.ctx.log.debug('member started', { member: this.name, args });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const gone = await this.exited();
+      if (gone)
+        throw startFailure(
+          this.name,
+          await this.logTail(15),
+          `exited during start (${gone}); see ${this.logFile}`,
+        );
+      // A bound port is enough: etcd answers HTTP only once it has a quorum, which the cluster waits for.
+      if (await portOpen(this.clientUrl)) return;
+      if (this.ctx.signal.aborted)
+        throw new HarnessError('ABORTED', `interrupted while starting ${this.name}`);
+      if (Date.now() > deadline) {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${this.name} did not listen on ${this.clientUrl} within ${START_TIMEOUT_MS} ms; see ${this.logFile}`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+
+  async restart(opts?: StartOptions): Promise<void> {
+    await this.stop();
+    await this.start(opts ?? this.last);
+  }
+
+  async wipe(): Promise<void> {
+    if (this.running) throw new HarnessError('STRATEGY', `cannot wipe ${this.name} while it runs`);
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  async logTail(lines = 20): Promise<string> {
+    const text = await readFile(this.logFile, 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).slice(-lines).join('\n');
+  }
+}
+
+/** A start failure, naming a busy port when etcd says so (the usual cause a user can fix). */
+export function startFailure(member: string, logTail: string, otherwise: string): HarnessError {
+  const inUse = /address already in use/.test(logTail);
+  return new HarnessError(
+    'PROVIDER_START',
+    inUse
+      ? `${member} could not bind its port: address already in use; pick another --base-port or drop it`
+      : `${member} ${otherwise}`,
+    { details: { logTail } },
+  );
+}
+
 /** Health, membership and tool plumbing shared by every provider. */
-export abstract class BaseCluster<M extends Member> implements Cluster {
+export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   abstract readonly provider: string;
   protected detached = false;
 
@@ -95,7 +209,10 @@ export abstract class BaseCluster<M extends Member> implements Cluster {
     args: readonly string[],
     opts: CtlOptions,
   ): Promise<CtlResult>;
-  abstract collectLogs(dir: string): Promise<void>;
+  async collectLogs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const m of this.members) await copyFile(m.logFile, join(dir, `${m.name}.log`)).catch(() => {});
+  }
   protected abstract teardown(): Promise<void>;
 
   initialCluster(members: readonly Member[] = this.members): string {

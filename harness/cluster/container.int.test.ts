@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -45,6 +45,14 @@ describe.each(['3.4.23', '3.5.30'])('container provider on etcd %s', (version) =
     // etcdctl runs inside a member, as the write-up ran it, and reaches the others by name.
     const out = await cluster.etcdctl(['endpoint', 'health']);
     expect(`${out.stdout}${out.stderr}`).toMatch(/etcd3:2379 is healthy/);
+
+    // Files in and out of a member's own filesystem (outside the shared bind mount).
+    const [m1] = cluster.members;
+    const src = join(ctx.workDir, 'in.txt');
+    await writeFile(src, 'backup artifact');
+    await m1?.copyIn(src, '/tmp/artifact.txt');
+    await m1?.copyOut('/tmp/artifact.txt', join(ctx.workDir, 'out', 'artifact.txt'));
+    expect(await readFile(join(ctx.workDir, 'out', 'artifact.txt'), 'utf8')).toBe('backup artifact');
 
     const before = await labelled(ctx.runId);
     expect(before.containers).toHaveLength(3);

@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import {
   type ContainerRuntimeClient,
   GenericContainer,
@@ -14,15 +15,13 @@ import { HarnessError } from '../errors.ts';
 import { type CtlOptions, type CtlResult, firstLines } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { type ClusterPki, createPki } from '../tls.ts';
-import { BaseCluster, etcdArgs, type MemberUrls, portOpen } from './base.ts';
+import { BaseCluster, BaseMember, type MemberUrls, START_TIMEOUT_MS } from './base.ts';
 import { requireDocker, runLabels } from './docker.ts';
 import { ensureImage } from './image.ts';
 import { allocatePorts } from './ports.ts';
-import { startFailure } from './process.ts';
-import type { ClusterSpec, Member, Provider, StartOptions } from './types.ts';
+import type { ClusterSpec, Provider } from './types.ts';
 
 const STOP_GRACE_S = 10;
-const START_TIMEOUT_MS = 30_000;
 
 export interface ContainerProviderOptions {
   /** Use this image instead of building one from the distribution's binaries (its version is checked). */
@@ -80,7 +79,6 @@ export function containerProvider(opts: ContainerProviderOptions = {}): Provider
           `${scheme}://127.0.0.1:${ports[i]}`,
           ports[i] ?? 0,
           env,
-          dist,
           spec,
           pki,
         );
@@ -111,30 +109,20 @@ interface ContainerEnv {
   readonly ctx: RunContext;
 }
 
-class ContainerMember implements Member {
-  readonly ctlUrl: string;
-  readonly peerUrl: string;
-  readonly dataDir: string;
-  readonly logFile: string;
-  initialCluster: () => string = () => '';
+class ContainerMember extends BaseMember {
   #c: StartedTestContainer | undefined;
-  #last: StartOptions = { state: 'new' };
   #paused = false;
 
   constructor(
-    readonly name: string,
-    readonly urls: MemberUrls,
-    readonly clientUrl: string,
+    name: string,
+    urls: MemberUrls,
+    clientUrl: string,
     readonly hostPort: number,
     readonly env: ContainerEnv,
-    readonly dist: EtcdDist,
-    readonly spec: ClusterSpec,
-    readonly pki: ClusterPki | undefined,
+    spec: ClusterSpec,
+    pki: ClusterPki | undefined,
   ) {
-    this.ctlUrl = urls.advertiseClient;
-    this.peerUrl = urls.advertisePeer;
-    this.dataDir = join(env.dir, `${name}.data`);
-    this.logFile = join(env.dir, `${name}.log`);
+    super(name, urls, clientUrl, env.dir, env.ctx, spec, pki);
   }
 
   get running(): boolean {
@@ -145,34 +133,19 @@ class ContainerMember implements Member {
     return this.#c;
   }
 
-  async start(opts: StartOptions): Promise<void> {
-    if (this.#c) throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
-    this.#last = opts;
-    const { ctx } = this.env;
-    const args = etcdArgs(
-      this.name,
-      this.dataDir,
-      this.urls,
-      this.spec,
-      this.pki,
-      opts,
-      this.initialCluster(),
-    );
+  // A member slot is re-created on each start: a container's command cannot change, a restore's flags do.
+  protected async launch(args: string[]): Promise<void> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    log.write(
-      `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: etcd ${args.join(' ')}\n`,
-    );
-    // A member slot is re-created on each start: a container's command cannot change, a restore's flags do.
-    const started = await new EtcdContainer(this.env.image)
-      .withName(`etcd-drill-${ctx.runId}-${this.name}-${Date.now().toString(36)}`)
-      .withLabels(runLabels(ctx.runId))
+    this.#c = await new EtcdContainer(this.env.image)
+      .withName(`etcd-drill-${this.ctx.runId}-${this.name}-${Date.now().toString(36)}`)
+      .withLabels(runLabels(this.ctx.runId))
       .withNetworkMode(this.env.networkName)
       .withNetworkAliases(this.name)
       .withHostname(this.name)
       .withBindMounts([{ source: this.env.dir, target: this.env.dir }])
       .withCommand(['etcd', ...args])
       .withLoopbackPort(2379, this.hostPort)
-      // Any first log line: the port check below decides, as for processes.
+      // Any first log line: the port check in start() decides, as for processes.
       .withWaitStrategy(Wait.forLogMessage(/./))
       .withStartupTimeout(START_TIMEOUT_MS)
       .withLogConsumer((stream) => stream.pipe(log))
@@ -181,34 +154,47 @@ class ContainerMember implements Member {
         throw new HarnessError(
           'PROVIDER_START',
           `${this.name}: container did not start: ${firstLines(String(err), 2)}`,
-          { cause: err },
+          {
+            cause: err,
+          },
         );
       });
-    this.#c = started;
     this.#paused = false;
-    const docker = this.env.client.container.dockerode.getContainer(started.getId());
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      const state = (await docker.inspect()).State;
-      if (!state.Running) {
-        this.#c = undefined;
-        await started.stop({ remove: true, timeout: 0 }).catch(() => {});
-        throw startFailure(
-          this.name,
-          await this.logTail(15),
-          `exited during start (code ${state.ExitCode}); see ${this.logFile}`,
-        );
-      }
-      if (await portOpen(this.clientUrl)) return;
-      if (ctx.signal.aborted) throw new HarnessError('ABORTED', `interrupted while starting ${this.name}`);
-      if (Date.now() > deadline) {
-        throw new HarnessError(
-          'PROVIDER_START',
-          `${this.name} did not listen on ${this.clientUrl} within ${START_TIMEOUT_MS} ms; see ${this.logFile}`,
-        );
-      }
-      await sleep(100);
+  }
+
+  #running(): StartedTestContainer {
+    if (!this.#c)
+      throw new HarnessError('STRATEGY', `${this.name} is not running: cannot copy files in or out`);
+    return this.#c;
+  }
+
+  async copyIn(hostPath: string, memberPath: string): Promise<void> {
+    await this.#running().copyFilesToContainer([{ source: hostPath, target: memberPath }]);
+  }
+
+  async copyOut(memberPath: string, hostPath: string): Promise<void> {
+    // Docker hands out a tar of the path; unpack its single file under the wanted name.
+    const archive = await this.#running().copyArchiveFromContainer(memberPath);
+    const tmp = await mkdtemp(join(tmpdir(), 'etcd-drill-copy-'));
+    try {
+      const tar = execa('tar', ['-x', '-C', tmp]);
+      (archive as NodeJS.ReadableStream).pipe(tar.stdin as NodeJS.WritableStream);
+      await tar;
+      await mkdir(dirname(hostPath), { recursive: true });
+      await copyFile(join(tmp, basename(memberPath)), hostPath);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  protected async exited(): Promise<string | undefined> {
+    const c = this.#c;
+    if (!c) return 'not started';
+    const state = (await this.env.client.container.dockerode.getContainer(c.getId()).inspect()).State;
+    if (state.Running) return undefined;
+    this.#c = undefined;
+    await c.stop({ remove: true, timeout: 0 }).catch(() => {});
+    return `code ${state.ExitCode}`;
   }
 
   async #remove(timeoutS: number): Promise<void> {
@@ -237,21 +223,6 @@ class ContainerMember implements Member {
     if (!this.#c || !this.#paused) return;
     await this.env.client.container.dockerode.getContainer(this.#c.getId()).unpause();
     this.#paused = false;
-  }
-
-  async restart(opts?: StartOptions): Promise<void> {
-    await this.stop();
-    await this.start(opts ?? this.#last);
-  }
-
-  async wipe(): Promise<void> {
-    if (this.#c) throw new HarnessError('STRATEGY', `cannot wipe ${this.name} while it runs`);
-    await rm(this.dataDir, { recursive: true, force: true });
-  }
-
-  async logTail(lines = 20): Promise<string> {
-    const text = await readFile(this.logFile, 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).slice(-lines).join('\n');
   }
 }
 
@@ -336,11 +307,6 @@ class ContainerCluster extends BaseCluster<ContainerMember> {
     })) as [{ StatusCode: number }, { remove(o: { force: boolean }): Promise<unknown> }];
     await container.remove({ force: true }).catch(() => {});
     return { stdout, stderr, exitCode: result.StatusCode };
-  }
-
-  async collectLogs(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    for (const m of this.members) await copyFile(m.logFile, join(dir, `${m.name}.log`)).catch(() => {});
   }
 
   protected async teardown(): Promise<void> {

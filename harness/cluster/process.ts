@@ -1,19 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
-import { HarnessError } from '../errors.ts';
 import { type CtlOptions, cleanEnv, runTool } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { type ClusterPki, createPki } from '../tls.ts';
-import { BaseCluster, etcdArgs, type MemberUrls, portOpen } from './base.ts';
+import { BaseCluster, BaseMember, type MemberUrls } from './base.ts';
 import { allocatePorts } from './ports.ts';
-import type { ClusterSpec, Member, Provider, StartOptions } from './types.ts';
+import type { ClusterSpec, Provider } from './types.ts';
 
 const STOP_GRACE_MS = 10_000;
-const START_TIMEOUT_MS = 30_000;
 
 /** etcd members as child processes on 127.0.0.1, each in its own process group (Ctrl-C reaches only us). */
 export const processProvider: Provider = {
@@ -37,54 +35,28 @@ export const processProvider: Provider = {
   },
 };
 
-class ProcessMember implements Member {
-  readonly clientUrl: string;
-  readonly ctlUrl: string;
-  readonly peerUrl: string;
-  readonly dataDir: string;
-  readonly logFile: string;
-  initialCluster: () => string = () => '';
+class ProcessMember extends BaseMember {
   #child: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
-  #last: StartOptions = { state: 'new' };
 
   constructor(
-    readonly name: string,
-    readonly urls: MemberUrls,
-    readonly dir: string,
+    name: string,
+    urls: MemberUrls,
+    dir: string,
     readonly dist: EtcdDist,
-    readonly ctx: RunContext,
-    readonly spec: ClusterSpec,
-    readonly pki: ClusterPki | undefined,
+    ctx: RunContext,
+    spec: ClusterSpec,
+    pki: ClusterPki | undefined,
   ) {
-    this.clientUrl = urls.advertiseClient;
-    this.ctlUrl = urls.advertiseClient;
-    this.peerUrl = urls.advertisePeer;
-    this.dataDir = join(dir, `${name}.data`);
-    this.logFile = join(dir, `${name}.log`);
+    super(name, urls, urls.advertiseClient, dir, ctx, spec, pki);
   }
 
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
-  async start(opts: StartOptions): Promise<void> {
-    if (this.running) throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
-    this.#last = opts;
-    const args = etcdArgs(
-      this.name,
-      this.dataDir,
-      this.urls,
-      this.spec,
-      this.pki,
-      opts,
-      this.initialCluster(),
-    );
+  protected async launch(args: string[]): Promise<void> {
     const fd = openSync(this.logFile, 'a');
-    writeSync(
-      fd,
-      `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: etcd ${args.join(' ')}\n`,
-    );
     const child = spawn(this.dist.etcd, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
@@ -93,32 +65,24 @@ class ProcessMember implements Member {
     closeSync(fd);
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.once('error', () => {}); // surfaced below through the exit check
+    child.once('error', () => {}); // surfaced through exited()
     await writeFile(join(this.dir, `${this.name}.pid`), String(child.pid ?? ''));
-    this.ctx.log.debug('member started', { member: this.name, pid: child.pid, args });
+  }
 
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      if (!this.running) {
-        const tail = await this.logTail(15);
-        throw startFailure(
-          this.name,
-          tail,
-          `exited during start (code ${child.exitCode ?? child.signalCode}); see ${this.logFile}`,
-        );
-      }
-      // A bound port is enough: etcd answers HTTP only once it has a quorum, which the cluster waits for.
-      if (await portOpen(this.clientUrl)) return;
-      if (this.ctx.signal.aborted)
-        throw new HarnessError('ABORTED', `interrupted while starting ${this.name}`);
-      if (Date.now() > deadline) {
-        throw new HarnessError(
-          'PROVIDER_START',
-          `${this.name} did not listen on ${this.clientUrl} within ${START_TIMEOUT_MS} ms; see ${this.logFile}`,
-        );
-      }
-      await sleep(100);
-    }
+  protected async exited(): Promise<string | undefined> {
+    const c = this.#child;
+    return this.running || !c ? undefined : `code ${c.exitCode ?? c.signalCode}`;
+  }
+
+  // A process member shares the host's filesystem: copying is copying.
+  async copyIn(hostPath: string, memberPath: string): Promise<void> {
+    await mkdir(dirname(memberPath), { recursive: true });
+    await copyFile(hostPath, memberPath);
+  }
+
+  async copyOut(memberPath: string, hostPath: string): Promise<void> {
+    await mkdir(dirname(hostPath), { recursive: true });
+    await copyFile(memberPath, hostPath);
   }
 
   async stop(): Promise<void> {
@@ -150,33 +114,6 @@ class ProcessMember implements Member {
       await exited;
     }
   }
-
-  async restart(opts?: StartOptions): Promise<void> {
-    await this.stop();
-    await this.start(opts ?? this.#last);
-  }
-
-  async wipe(): Promise<void> {
-    if (this.running) throw new HarnessError('STRATEGY', `cannot wipe ${this.name} while it runs`);
-    await rm(this.dataDir, { recursive: true, force: true });
-  }
-
-  async logTail(lines = 20): Promise<string> {
-    const text = await readFile(this.logFile, 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).slice(-lines).join('\n');
-  }
-}
-
-/** A start failure, naming a busy port when etcd says so (the usual cause a user can fix). */
-export function startFailure(member: string, logTail: string, otherwise: string): HarnessError {
-  const inUse = /address already in use/.test(logTail);
-  return new HarnessError(
-    'PROVIDER_START',
-    inUse
-      ? `${member} could not bind its port: address already in use; pick another --base-port or drop it`
-      : `${member} ${otherwise}`,
-    { details: { logTail } },
-  );
 }
 
 class ProcessCluster extends BaseCluster<ProcessMember> {
@@ -184,11 +121,6 @@ class ProcessCluster extends BaseCluster<ProcessMember> {
 
   protected runTool(tool: 'etcdctl' | 'etcdutl', args: readonly string[], opts: CtlOptions) {
     return runTool(tool === 'etcdctl' ? this.dist.etcdctl : (this.dist.etcdutl ?? 'etcdutl'), args, opts);
-  }
-
-  async collectLogs(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    for (const m of this.members) await copyFile(m.logFile, join(dir, `${m.name}.log`)).catch(() => {});
   }
 
   protected async teardown(): Promise<void> {

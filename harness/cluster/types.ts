@@ -45,6 +45,10 @@ export interface Member {
   restart(opts?: StartOptions): Promise<void>;
   /** Removes the data dir (the member must be stopped). */
   wipe(): Promise<void>;
+  /** Copies a file from the harness's host into the member's filesystem (the member must run). */
+  copyIn(hostPath: string, memberPath: string): Promise<void>;
+  /** Copies a file out of the member's filesystem to the harness's host (the member must run). */
+  copyOut(memberPath: string, hostPath: string): Promise<void>;
   logTail(lines?: number): Promise<string>;
 }
 
