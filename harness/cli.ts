@@ -92,6 +92,34 @@ program
   });
 
 program
+  .command('matrix')
+  .description('every scenario on every listed etcd version, with a strategies × versions table')
+  .option('--etcd <versions>', 'comma-separated versions', KNOWN_VERSIONS.map((k) => k.version).join(','))
+  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario)')
+  .addOption(
+    new Option('--provider <name>', 'where members run').choices([...PROVIDER_NAMES]).default('auto'),
+  )
+  .option('--tls', 'HTTPS with client certificates on client and peer URLs', false)
+  .option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)', join('reports', 'out'))
+  .option('-q, --quiet', 'no progress lines, only the summary', false)
+  .action(async (opts) => {
+    const ac = interruptible();
+    const { run, reportDir, summary } = await runDrill({
+      versions: String(opts.etcd)
+        .split(',')
+        .map((v: string) => v.trim()),
+      scenarios: opts.scenario,
+      provider: opts.provider,
+      tls: opts.tls,
+      out: opts.out,
+      quiet: opts.quiet,
+      signal: ac.signal,
+    });
+    process.stdout.write(`\n${summary}\nReport: ${join(reportDir, 'results.json')} and summary.md\n`);
+    process.exitCode = run.exitCode;
+  });
+
+program
   .command('list')
   .description('list scenarios, strategies, etcd versions and providers')
   .action(async () => {

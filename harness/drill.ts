@@ -24,6 +24,8 @@ export interface DrillOptions {
   readonly scenarios?: readonly string[];
   /** Overrides each scenario's etcd version. */
   readonly etcd?: string;
+  /** A version matrix: every scenario on each of these versions (overrides etcd). */
+  readonly versions?: readonly string[];
   readonly etcdBinDir?: string;
   readonly etcdSource?: EtcdSource;
   /** 'auto' (containers when Docker answers), 'process' or 'container'. @default 'auto' */
@@ -41,6 +43,8 @@ export interface DrillOptions {
   readonly signal?: AbortSignal;
   /** Test hook, see RunScenarioOptions.afterRestore. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
+  /** Test hook, see RunScenarioOptions.beforeDisaster. */
+  readonly beforeDisaster?: (cluster: Cluster, backupFiles: readonly string[]) => Promise<void>;
 }
 
 export interface DrillOutcome {
@@ -120,25 +124,27 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   }
   // Resolve every version (and check a given image) before anything is created: bad input fails at once.
   const early = createLogger({ quiet: o.quiet ?? false });
-  const dists = new Map<Scenario, EtcdDist>();
   const cache = new Map<string, EtcdDist>();
+  const jobs: { scenario: Scenario; dist: EtcdDist }[] = [];
   for (const s of scenarios) {
-    const version = o.etcdBinDir ? o.etcd : (o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION);
-    const key = `${o.etcdBinDir ?? ''}|${version ?? ''}`;
-    let d = cache.get(key);
-    if (!d) {
-      d = await resolveEtcd({
-        ...(version ? { version } : {}),
-        ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
-        ...(o.etcdSource ? { source: o.etcdSource } : {}),
-        log: early,
-        signal,
-      });
-      cache.set(key, d);
+    for (const want of o.versions ?? [undefined]) {
+      const version = o.etcdBinDir ? o.etcd : (want ?? o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION);
+      const key = `${o.etcdBinDir ?? ''}|${version ?? ''}`;
+      let d = cache.get(key);
+      if (!d) {
+        d = await resolveEtcd({
+          ...(version ? { version } : {}),
+          ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
+          ...(o.etcdSource ? { source: o.etcdSource } : {}),
+          log: early,
+          signal,
+        });
+        cache.set(key, d);
+      }
+      jobs.push({ scenario: s, dist: d });
     }
-    dists.set(s, d);
   }
-  if (o.image) for (const d of new Set(dists.values())) await checkImage(o.image, d.version);
+  if (o.image) for (const d of cache.values()) await checkImage(o.image, d.version);
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
@@ -148,9 +154,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     quiet: o.quiet ?? false,
     startedAt: startedAt.getTime(),
   });
-  log.progress(
-    `run ${runId}: ${scenarios.length} scenario(s) on provider ${provider.name}; report in ${reportDir}`,
-  );
+  log.progress(`run ${runId}: ${jobs.length} drill(s) on provider ${provider.name}; report in ${reportDir}`);
   log.progress(`provider ${provider.name} (${why})`);
   for (const d of cache.values())
     log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
@@ -162,20 +166,21 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const ctx: RunContext = { runId, workDir, log, signal };
   const results: ScenarioResult[] = [];
   try {
-    for (const s of scenarios) {
+    for (const { scenario: s, dist } of jobs) {
       if (signal.aborted) break;
       results.push(
         await runScenario({
           scenario: s,
-          dist: dists.get(s) as EtcdDist,
+          dist,
           provider,
           ctx,
-          logsDir: join(reportDir, s.id, 'logs'),
+          logsDir: join(reportDir, s.id, ...(o.versions ? [dist.version] : []), 'logs'),
           ...(o.objects !== undefined ? { objects: o.objects } : {}),
           ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
           ...(o.keep ? { keep: true } : {}),
           ...(o.tls ? { tls: true } : {}),
           ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
+          ...(o.beforeDisaster ? { beforeDisaster: o.beforeDisaster } : {}),
         }),
       );
     }

@@ -1,9 +1,13 @@
 import { v2Fixture, v3Fixture } from '../fixtures/index.ts';
-import { classify, diffKeysets, summarizeDiff } from './checks/diff.ts';
+import { summarizeDiff } from './checks/diff.ts';
+import { provenance } from './checks/provenance.ts';
 import type { Cluster, ClusterSpec, HealthReport, Provider } from './cluster/types.ts';
 import type { RunContext } from './context.ts';
 import { type SerializedError, serializeError } from './errors.ts';
 import {
+  type Access,
+  deleteV2,
+  deleteV3,
   dumpV2,
   dumpV3,
   type Keyset,
@@ -37,6 +41,8 @@ export interface RunScenarioOptions {
   readonly logsDir?: string;
   /** Runs on the restored cluster before it is observed: lets a test tamper to prove the checks can fail. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
+  /** Runs after the post-backup writes, before the disaster: lets a test swap the backup for a later one. */
+  readonly beforeDisaster?: (cluster: Cluster, backupFiles: readonly string[]) => Promise<void>;
 }
 
 /** What is read from a cluster at one moment: the data of both APIs, and who its members are. */
@@ -58,6 +64,52 @@ async function observe(cluster: Cluster): Promise<Snapshot> {
   ]);
   const clusterId = await clusterIdOf(cluster);
   return { v2, v3: v3.keys, revision: v3.revision, membership: view(members, clusterId), health };
+}
+
+async function observeData(cluster: Cluster): Promise<Pick<Snapshot, 'v2' | 'v3'>> {
+  const a = cluster.access();
+  const [v2, v3] = await Promise.all([dumpV2(a), dumpV3(a)]);
+  return { v2, v3: v3.keys };
+}
+
+export const MARKER_KEY = '/etcd-drill/after-backup';
+
+/**
+ * Acknowledged writes after the backup, in both APIs: a new marker key, a changed key and a deleted
+ * key. A restore from the backup alone shows none of them; what it loses of them is the RPO.
+ */
+async function writeAfterBackup(a: Access, b: Snapshot): Promise<Record<string, string[]>> {
+  const stamp = new Date().toISOString();
+  const v3keys = [...b.v3.keys()].sort();
+  const v3: string[] = [MARKER_KEY];
+  await putAllV3(a, [{ key: MARKER_KEY, value: stamp }]);
+  const [change, ...rest] = v3keys;
+  const del = rest.at(-1);
+  if (change) {
+    await putAllV3(a, [{ key: change, value: `changed after the backup at ${stamp}` }]);
+    v3.push(change);
+  }
+  if (del) {
+    await deleteV3(a, del);
+    v3.push(del);
+  }
+  const leaves = [...b.v2.entries()]
+    .filter(([, v]) => v !== '<dir>')
+    .map(([k]) => k)
+    .sort();
+  const v2: string[] = [MARKER_KEY];
+  await putAllV2(a, [{ key: MARKER_KEY, value: stamp }]);
+  const [change2, ...rest2] = leaves;
+  const del2 = rest2.at(-1);
+  if (change2) {
+    await putAllV2(a, [{ key: change2, value: `changed after the backup at ${stamp}` }]);
+    v2.push(change2);
+  }
+  if (del2) {
+    await deleteV2(a, del2);
+    v2.push(del2);
+  }
+  return { v2, v3 };
 }
 
 async function clusterIdOf(cluster: Cluster): Promise<string | undefined> {
@@ -147,6 +199,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const fixtureOpts = { objects: o.objects ?? s.fixtures.objects };
   let before: Snapshot | undefined;
   let after: Snapshot | undefined;
+  let beforeDisaster: Pick<Snapshot, 'v2' | 'v3'> | undefined;
   let error: SerializedError | undefined;
   let kept: ScenarioResult['kept'];
   const scope = new Scope();
@@ -170,6 +223,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     before = await rec.step('observe backup point', () => observe(cluster));
     const artifact = await rec.step('backup', () => strategy.backup(cluster, rec));
     notes.backup = { sha256: artifact.sha256, bytes: artifact.bytes, revision: artifact.revision };
+    // Writes the backup cannot hold: seen after the restore, they prove the data came from elsewhere.
+    notes.postBackupWrites = await rec.step('write after the backup (markers, a change, a deletion)', () =>
+      writeAfterBackup(cluster.access(), before as Snapshot),
+    );
+    if (o.beforeDisaster) await o.beforeDisaster(cluster, artifact.files);
+    beforeDisaster = await rec.step('observe the cluster just before the disaster', () =>
+      observeData(cluster),
+    );
     await rec.step('disaster: stop every member and lose its data dir', async () => {
       await cluster.stopAll();
       for (const m of cluster.members) await m.wipe();
@@ -196,7 +257,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     }
   }
 
-  const checks = before && after ? evaluate(s, dist.version, before, after) : [];
+  const checks =
+    before && beforeDisaster && after ? evaluate(s, dist.version, before, beforeDisaster, after) : [];
   const verdict = error ? 'unknown' : mergeVerdicts(checks);
   return {
     ...base,
@@ -223,19 +285,28 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
 }
 
 /** Compares the backup point with the restored cluster and grades each against the scenario's expectation. */
-export function evaluate(s: Scenario, version: string, before: Snapshot, after: Snapshot): CheckResult[] {
+export function evaluate(
+  s: Scenario,
+  version: string,
+  before: Snapshot,
+  beforeDisaster: Pick<Snapshot, 'v2' | 'v3'>,
+  after: Snapshot,
+): CheckResult[] {
   const data = (api: 'v2' | 'v3', title: string): CheckResult => {
-    const diff = diffKeysets(before[api], after[api]);
-    const observed = classify(diff);
+    const p = provenance(before[api], beforeDisaster[api], after[api]);
     const exp = expectationFor(s.expect[api], version);
     return {
       id: `${api}-data`,
       title,
       expected: exp.outcome,
-      observed,
-      verdict: observed === exp.outcome ? 'as-expected' : 'unexpected',
+      observed: p.outcome,
+      verdict: p.outcome === exp.outcome ? 'as-expected' : 'unexpected',
       source: exp.source,
-      details: summarizeDiff(diff),
+      details: {
+        ...summarizeDiff(p.diff),
+        postBackupSeen: p.postBackupSeen.slice(0, 10),
+        rpo: { lost: p.lostAfterBackup.length, firstLost: p.lostAfterBackup.slice(0, 10) },
+      },
     };
   };
   const h = after.health;
@@ -245,8 +316,8 @@ export function evaluate(s: Scenario, version: string, before: Snapshot, after: 
     h.up && membersBack === s.cluster.size && healthy === s.cluster.size ? 'healthy' : 'degraded';
   const expM = expectationFor(s.expect.membership, version);
   return [
-    data('v3', 'v3 keys: every key and value at backup time, and nothing else'),
-    data('v2', 'v2 entries: every entry at backup time, and nothing else'),
+    data('v3', 'v3 keys: the backup point exactly (every key and value, nothing written after)'),
+    data('v2', 'v2 entries: the backup point exactly (every entry, nothing written after)'),
     {
       id: 'membership',
       title: `membership: ${s.cluster.size} members, all healthy, one leader`,

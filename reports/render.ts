@@ -51,11 +51,44 @@ function diffLines(c: CheckResult): string[] {
   return out;
 }
 
+function observed(r: ScenarioResult, id: string): string {
+  return r.checks.find((c) => c.id === id)?.observed ?? '?';
+}
+
+/** One cell of the version matrix: both APIs' outcome, membership, time; flagged where it differs from the expectation. */
+function matrixCell(r: ScenarioResult | undefined): string {
+  if (!r) return '';
+  if (r.verdict === 'not-applicable') return `n/a: ${cell(r.notApplicable ?? '')}`;
+  if (r.verdict === 'unknown') return `UNKNOWN: ${cell(r.error?.message ?? '')}`.slice(0, 160);
+  const flag = r.verdict === 'unexpected' ? ' ⚠ differs from expectation' : '';
+  return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')} · ${secs(r.durationMs)}${flag}`;
+}
+
+/** Rows = scenarios (strategies), columns = etcd versions. */
+export function renderMatrix(results: readonly ScenarioResult[]): string[] {
+  const versions = [...new Set(results.map((r) => r.etcd.version))].sort();
+  const ids = [...new Set(results.map((r) => r.scenarioId))];
+  const lines = [
+    `| scenario (strategy) | ${versions.join(' | ')} |`,
+    `| --- |${versions.map(() => ' --- |').join('')}`,
+  ];
+  for (const id of ids) {
+    const row = versions.map((v) =>
+      matrixCell(results.find((r) => r.scenarioId === id && r.etcd.version === v)),
+    );
+    const strategy = results.find((r) => r.scenarioId === id)?.strategy ?? '';
+    lines.push(`| ${id} (${strategy}) | ${row.join(' | ')} |`);
+  }
+  return lines;
+}
+
 /** The summary a person reads in a CI log or a PR comment; the console prints the same text. */
 export function renderSummary(run: RunResult): string {
+  const multi = new Set(run.results.map((r) => r.etcd.version)).size > 1;
   const lines = [
     `# etcd-drill run ${run.runId}`,
     '',
+    ...(multi ? ['## Version matrix', '', ...renderMatrix(run.results), ''] : []),
     '| scenario | etcd | provider | v3 keys (backup → restored) | v2 entries (backup → restored) | membership | verdict | time |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];

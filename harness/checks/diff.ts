@@ -1,5 +1,4 @@
 import type { Keyset } from '../etcd/api.ts';
-import type { DataOutcome } from '../scenario.ts';
 
 export interface KeysetDiff {
   readonly expected: number;
@@ -24,14 +23,6 @@ export function diffKeysets(expected: Keyset, observed: Keyset): KeysetDiff {
   }
   const extra = [...observed.keys()].filter((k) => !expected.has(k));
   return { expected: expected.size, observed: observed.size, same, missing, extra, changed };
-}
-
-export function classify(d: KeysetDiff): DataOutcome {
-  const lostSome = d.missing.length > 0 || d.changed.length > 0;
-  if (!lostSome && d.extra.length === 0) return 'restored';
-  if (d.observed === 0) return 'lost';
-  if (lostSome && d.extra.length > 0) return 'mismatch';
-  return lostSome ? 'partial' : 'extra';
 }
 
 /** The diff for a report: counts and the first `n` keys of each kind. */

@@ -133,6 +133,17 @@ export async function putAllV2(a: Access, entries: readonly V2Entry[]): Promise<
   }
 }
 
+export async function deleteV2(a: Access, key: string): Promise<void> {
+  const c = v2Client(a);
+  await call((cb) => c.del(key, {}, cb));
+}
+
+export async function deleteV3(a: Access, key: string): Promise<void> {
+  await withV3(a, async (c) => {
+    await c.delete().key(key);
+  });
+}
+
 /** Every v2 node below / (directories included, as `etcdctl ls -r /` counts them). */
 export async function dumpV2(a: Access): Promise<Keyset> {
   const c = v2Client(a);

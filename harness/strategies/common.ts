@@ -3,9 +3,11 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import type { Cluster, Member } from '../cluster/types.ts';
 import { HarnessError } from '../errors.ts';
 import { firstLines } from '../etcd/ctl.ts';
+import type { EtcdDist } from '../etcd/dist.ts';
 import type { BackupArtifact, Recorder } from './types.ts';
 
 export async function sha256File(path: string): Promise<string> {
@@ -139,4 +141,42 @@ export async function fixPeerUrl(cluster: Cluster, member: Member, rec: Recorder
       endpoints: [member],
     }),
   );
+}
+
+/**
+ * The write-up's finding 2, after the first member's data dir holds the restored data: start it
+ * alone with --force-new-cluster, fix its peer URL (finding 3), restart it without the flag (left in,
+ * it would reset membership at the next restart), then add the others one at a time.
+ */
+export async function forceNewClusterThenAdd(cluster: Cluster, rec: Recorder): Promise<void> {
+  const [first, ...rest] = cluster.members;
+  if (!first) throw new HarnessError('STRATEGY', 'a cluster without members cannot be restored');
+  await rec.step(`first member healthy (${first.name} with --force-new-cluster)`, async () => {
+    await first.start({ state: 'new', forceNewCluster: true });
+    await cluster.waitHealthy([first]);
+  });
+  await fixPeerUrl(cluster, first, rec);
+  await rec.step(`restart ${first.name} without --force-new-cluster`, async () => {
+    await first.restart({ state: 'new' });
+    await cluster.waitHealthy([first]);
+  });
+  for (const m of rest) await addMember(cluster, m, rec);
+  await rec.step('full membership healthy', () => cluster.waitHealthy(cluster.members));
+}
+
+/** Whether a tool's --help mentions a flag: version gating by asking the binary, not a table. */
+export async function helpMentions(
+  dist: EtcdDist,
+  tool: 'etcdctl' | 'etcdutl',
+  command: string[],
+  flag: string,
+  api: 2 | 3 = 3,
+): Promise<boolean> {
+  const binary = tool === 'etcdctl' ? dist.etcdctl : dist.etcdutl;
+  if (!binary) return false;
+  const res = await execa(binary, [...command, '--help'], {
+    reject: false,
+    env: { ETCDCTL_API: String(api) },
+  });
+  return `${res.stdout}\n${res.stderr}`.includes(flag);
 }

@@ -1,5 +1,5 @@
 import { HarnessError } from '../errors.ts';
-import { addMember, fixPeerUrl, restoreSnapshot, saveSnapshot } from './common.ts';
+import { forceNewClusterThenAdd, restoreSnapshot, saveSnapshot } from './common.ts';
 import type { Strategy } from './types.ts';
 
 /**
@@ -14,22 +14,11 @@ export const v3SnapshotForceNewCluster: Strategy = {
   },
   backup: saveSnapshot,
   async restore(artifact, cluster, rec) {
-    const [first, ...rest] = cluster.members;
+    const [first] = cluster.members;
     const snapshot = artifact.files[0];
     if (!first || !snapshot)
       throw new HarnessError('STRATEGY', 'nothing to restore: no member or no snapshot file');
     await restoreSnapshot(cluster, first, snapshot, rec);
-    await rec.step(`first member healthy (${first.name} with --force-new-cluster)`, async () => {
-      await first.start({ state: 'new', forceNewCluster: true });
-      await cluster.waitHealthy([first]);
-    });
-    await fixPeerUrl(cluster, first, rec);
-    // Left in place, the flag would reset membership at the member's next restart.
-    await rec.step(`restart ${first.name} without --force-new-cluster`, async () => {
-      await first.restart({ state: 'new' });
-      await cluster.waitHealthy([first]);
-    });
-    for (const m of rest) await addMember(cluster, m, rec);
-    await rec.step('full membership healthy', () => cluster.waitHealthy(cluster.members));
+    await forceNewClusterThenAdd(cluster, rec);
   },
 };

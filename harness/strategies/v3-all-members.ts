@@ -1,0 +1,48 @@
+import { HarnessError } from '../errors.ts';
+import { helpMentions, restoreSnapshot, saveSnapshot } from './common.ts';
+import type { Strategy } from './types.ts';
+
+const BUMP = ['--bump-revision', '1000000000', '--mark-compacted'];
+
+function allMembers(name: string, title: string, extraFlags: readonly string[]): Strategy {
+  return {
+    name,
+    title,
+    async supports(dist) {
+      if (extraFlags.length === 0) return { ok: true };
+      for (const flag of ['--bump-revision', '--mark-compacted']) {
+        if (!(await helpMentions(dist, 'etcdutl', ['snapshot', 'restore'], flag))) {
+          return { ok: false, reason: `etcdutl snapshot restore of etcd ${dist.version} has no ${flag}` };
+        }
+      }
+      return { ok: true };
+    },
+    backup: saveSnapshot,
+    /**
+     * etcd's disaster-recovery guide: every member restored from the same snapshot with its own name
+     * and peer URL and the full initial cluster, then all started; no force-new-cluster, no member add.
+     */
+    async restore(artifact, cluster, rec) {
+      const snapshot = artifact.files[0];
+      if (!snapshot) throw new HarnessError('STRATEGY', 'nothing to restore: no snapshot file');
+      for (const m of cluster.members) await restoreSnapshot(cluster, m, snapshot, rec, extraFlags);
+      await rec.step('start every member and wait for full membership', async () => {
+        await Promise.all(cluster.members.map((m) => m.start({ state: 'new' })));
+        await cluster.waitHealthy(cluster.members);
+      });
+    },
+  };
+}
+
+export const v3SnapshotAllMembers = allMembers(
+  'v3-snapshot-all-members',
+  "etcd's disaster recovery: every member restored from one snapshot, all started together",
+  [],
+);
+
+/** What Kubernetes should use today: clients that remember revisions are forced to notice the restore. */
+export const v3SnapshotBumpRevision = allMembers(
+  'v3-snapshot-bump-revision',
+  'etcdutl snapshot restore --bump-revision 1000000000 --mark-compacted on every member, all started together',
+  BUMP,
+);
