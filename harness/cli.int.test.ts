@@ -107,7 +107,7 @@ describe('CLI: run, interruption and crashes', () => {
   it('Ctrl-C during the restore stops everything it started and exits 130', async () => {
     const before = runFolders();
     // No force-kill after a delay: the test must see our own cleanup finish, however long it takes.
-    const child = execa('node', [bin, 'run', '--provider', 'process', '--out', out], {
+    const child = execa('node', [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out], {
       reject: false,
       all: true,
       forceKillAfterDelay: false,
@@ -125,7 +125,7 @@ describe('CLI: run, interruption and crashes', () => {
 
   it('after a SIGKILLed run, the next sweep kills its etcd processes and removes its folder', async () => {
     const before = new Set(runFolders());
-    const child = execa('node', [bin, 'run', '--provider', 'process', '--out', out], { reject: false });
+    const child = execa('node', [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out], { reject: false });
     await waitForProgress(child, /seed fixtures …/);
     child.kill('SIGKILL');
     await child;
@@ -175,7 +175,7 @@ describe('CLI: containers', () => {
 
   it('--provider auto without a Docker engine runs processes and says why', async ({ skip }) => {
     needDocker(skip);
-    const res = await withoutDocker(['run', '--out', out]);
+    const res = await withoutDocker(['run', '--scenario', 's1-v3-snapshot-restore', '--out', out]);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stderr).toMatch(
       /provider process \(auto: no Docker engine answers, so members run as local processes\)/,
@@ -195,7 +195,7 @@ describe('CLI: containers', () => {
 
   it('Ctrl-C during a container restore removes every container and network of the run', async ({ skip }) => {
     needDocker(skip);
-    const child = execa('node', [bin, 'run', '--provider', 'container', '--out', out], {
+    const child = execa('node', [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out], {
       reject: false,
       all: true,
       forceKillAfterDelay: false,
@@ -209,7 +209,7 @@ describe('CLI: containers', () => {
 
   it('after a SIGKILLed container run, the next run sweeps its containers and network', async ({ skip }) => {
     needDocker(skip);
-    const child = execa('node', [bin, 'run', '--provider', 'container', '--out', out], { reject: false });
+    const child = execa('node', [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out], { reject: false });
     await waitForProgress(child, /seed fixtures …/);
     child.kill('SIGKILL');
     await child;
@@ -217,7 +217,7 @@ describe('CLI: containers', () => {
     expect(left.containers).toHaveLength(3);
     expect(left.networks).toHaveLength(1);
     // The next run sweeps them before it starts anything of its own.
-    const res = await drill(['run', '--provider', 'container', '--out', out]);
+    const res = await drill(['run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out]);
     expect(res.exitCode, res.all).toBe(0);
     expect(res.stderr).toMatch(/swept Docker leftovers of earlier runs: 3 container\(s\), 1 network\(s\)/);
     expect(await labelled()).toEqual({ containers: [], networks: [] });

@@ -204,10 +204,11 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   let kept: ScenarioResult['kept'];
   const scope = new Scope();
   try {
-    const cluster = scope.use(await o.provider.create(spec, dist, ctx, s.id));
+    // One folder per scenario and version: a matrix runs the same scenario on several versions.
+    const cluster = scope.use(await o.provider.create(spec, dist, ctx, `${s.id}-${dist.version}`));
     if (o.logsDir) {
       const dir = o.logsDir;
-      scope.defer(() => cluster.collectLogs(dir)); // runs after the members stopped: logs are complete
+      scope.defer(() => cluster.collectLogs(dir)); // before the cluster's disposal removes its folder
     }
     await rec.step(`start ${spec.size}-member cluster (etcd ${dist.version}, ${o.provider.name})`, () =>
       cluster.start(),

@@ -1,6 +1,6 @@
 import { appendFile, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
 import { HarnessError } from '../errors.ts';
@@ -326,5 +326,7 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.detached) return;
     await this.teardown();
+    // Data dirs hold 64 MB of preallocated WAL per member: a matrix would fill a disk by its end.
+    await rm(dirname(this.backupDir), { recursive: true, force: true });
   }
 }
