@@ -107,11 +107,15 @@ describe('CLI: run, interruption and crashes', () => {
   it('Ctrl-C during the restore stops everything it started and exits 130', async () => {
     const before = runFolders();
     // No force-kill after a delay: the test must see our own cleanup finish, however long it takes.
-    const child = execa('node', [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out], {
-      reject: false,
-      all: true,
-      forceKillAfterDelay: false,
-    });
+    const child = execa(
+      'node',
+      [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out],
+      {
+        reject: false,
+        all: true,
+        forceKillAfterDelay: false,
+      },
+    );
     await waitForProgress(child, /member add etcd2 and start it …/);
     child.kill('SIGINT'); // once: a second Ctrl-C means "exit now, skip cleanup"
     const res = await child;
@@ -125,7 +129,11 @@ describe('CLI: run, interruption and crashes', () => {
 
   it('after a SIGKILLed run, the next sweep kills its etcd processes and removes its folder', async () => {
     const before = new Set(runFolders());
-    const child = execa('node', [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out], { reject: false });
+    const child = execa(
+      'node',
+      [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out],
+      { reject: false },
+    );
     await waitForProgress(child, /seed fixtures …/);
     child.kill('SIGKILL');
     await child;
@@ -195,11 +203,15 @@ describe('CLI: containers', () => {
 
   it('Ctrl-C during a container restore removes every container and network of the run', async ({ skip }) => {
     needDocker(skip);
-    const child = execa('node', [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out], {
-      reject: false,
-      all: true,
-      forceKillAfterDelay: false,
-    });
+    const child = execa(
+      'node',
+      [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out],
+      {
+        reject: false,
+        all: true,
+        forceKillAfterDelay: false,
+      },
+    );
     await waitForProgress(child, /member add etcd2 and start it …/);
     child.kill('SIGINT'); // once: a second Ctrl-C means "exit now, skip cleanup"
     const res = await child;
@@ -209,7 +221,11 @@ describe('CLI: containers', () => {
 
   it('after a SIGKILLed container run, the next run sweeps its containers and network', async ({ skip }) => {
     needDocker(skip);
-    const child = execa('node', [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out], { reject: false });
+    const child = execa(
+      'node',
+      [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out],
+      { reject: false },
+    );
     await waitForProgress(child, /seed fixtures …/);
     child.kill('SIGKILL');
     await child;
@@ -217,7 +233,15 @@ describe('CLI: containers', () => {
     expect(left.containers).toHaveLength(3);
     expect(left.networks).toHaveLength(1);
     // The next run sweeps them before it starts anything of its own.
-    const res = await drill(['run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out]);
+    const res = await drill([
+      'run',
+      '--provider',
+      'container',
+      '--scenario',
+      's1-v3-snapshot-restore',
+      '--out',
+      out,
+    ]);
     expect(res.exitCode, res.all).toBe(0);
     expect(res.stderr).toMatch(/swept Docker leftovers of earlier runs: 3 container\(s\), 1 network\(s\)/);
     expect(await labelled()).toEqual({ containers: [], networks: [] });

@@ -52,18 +52,42 @@ interface Snapshot {
   readonly revision: number;
   readonly membership: MembershipView;
   readonly health: HealthReport;
+  /** The data as each running member serves it. */
+  readonly replicas: readonly { readonly name: string; readonly v2: Keyset; readonly v3: Keyset }[];
 }
 
 async function observe(cluster: Cluster): Promise<Snapshot> {
   const eps = cluster.access();
-  const [v2, v3, members, health] = await Promise.all([
-    dumpV2(eps),
+  const [v3, members, health] = await Promise.all([
     dumpV3(eps),
     cluster.memberList(),
     cluster.health(cluster.members),
   ]);
+  // Each member read on its own: members that disagree are a finding a cluster-wide read would hide
+  // (seen: members added after an S4 restore got the WAL's data, not the first member's db).
+  const replicas = await Promise.all(
+    cluster.members
+      .filter((m) => m.running)
+      .map(async (m) => {
+        const one = cluster.access([m]);
+        const [r2, r3] = await Promise.all([dumpV2(one), dumpV3(one)]);
+        return { name: m.name, v2: r2, v3: r3.keys };
+      }),
+  );
+  const [first] = replicas;
   const clusterId = await clusterIdOf(cluster);
-  return { v2, v3: v3.keys, revision: v3.revision, membership: view(members, clusterId), health };
+  return {
+    v2: first?.v2 ?? new Map(),
+    v3: first?.v3 ?? v3.keys,
+    revision: v3.revision,
+    membership: view(members, clusterId),
+    health,
+    replicas,
+  };
+}
+
+function sameKeyset(a: Keyset, b: Keyset): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 }
 
 async function observeData(cluster: Cluster): Promise<Pick<Snapshot, 'v2' | 'v3'>> {
@@ -294,19 +318,28 @@ export function evaluate(
   after: Snapshot,
 ): CheckResult[] {
   const data = (api: 'v2' | 'v3', title: string): CheckResult => {
-    const p = provenance(before[api], beforeDisaster[api], after[api]);
+    const perMember = after.replicas.map((r) => ({
+      name: r.name,
+      p: provenance(before[api], beforeDisaster[api], r[api]),
+    }));
+    const p = perMember[0]?.p ?? provenance(before[api], beforeDisaster[api], after[api]);
+    const agree = after.replicas.every((r) => sameKeyset(r[api], after.replicas[0]?.[api] ?? new Map()));
+    const observed = agree ? p.outcome : 'divergent';
     const exp = expectationFor(s.expect[api], version);
     return {
       id: `${api}-data`,
       title,
       expected: exp.outcome,
-      observed: p.outcome,
-      verdict: p.outcome === exp.outcome ? 'as-expected' : 'unexpected',
+      observed,
+      verdict: observed === exp.outcome ? 'as-expected' : 'unexpected',
       source: exp.source,
       details: {
         ...summarizeDiff(p.diff),
         postBackupSeen: p.postBackupSeen.slice(0, 10),
         rpo: { lost: p.lostAfterBackup.length, firstLost: p.lostAfterBackup.slice(0, 10) },
+        members: Object.fromEntries(
+          perMember.map(({ name, p: mp }) => [name, { outcome: mp.outcome, keys: mp.diff.observed }]),
+        ),
       },
     };
   };

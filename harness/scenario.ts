@@ -7,9 +7,10 @@ import { HarnessError } from './errors.ts';
 /**
  * What a restore did to one API's data: exactly the backup point (restored), nothing (lost), some of
  * it and nothing newer (partial), data written after the backup (post-backup: not from the backup
- * alone, the write-up's "from the WAL"), or something else (mismatch).
+ * alone, the write-up's "from the WAL"), something else (mismatch), or members that serve different
+ * data (divergent).
  */
-export const DATA_OUTCOMES = ['restored', 'lost', 'partial', 'post-backup', 'mismatch'] as const;
+export const DATA_OUTCOMES = ['restored', 'lost', 'partial', 'post-backup', 'mismatch', 'divergent'] as const;
 export type DataOutcome = (typeof DATA_OUTCOMES)[number];
 export const MEMBERSHIP_OUTCOMES = ['healthy', 'degraded'] as const;
 export type MembershipOutcome = (typeof MEMBERSHIP_OUTCOMES)[number];

@@ -100,7 +100,8 @@ describe('results.json schema', () => {
 
 describe('version matrix', () => {
   it('has a row per scenario and a column per version, flagging cells that differ from expectation', () => {
-    const on = (version: string, over: Partial<ScenarioResult> = {}) => result({ etcd: { version, origin: 'x' }, ...over });
+    const on = (version: string, over: Partial<ScenarioResult> = {}) =>
+      result({ etcd: { version, origin: 'x' }, ...over });
     const md = renderSummary(
       run([
         on('3.4.23', { verdict: 'as-expected' }),
@@ -109,7 +110,9 @@ describe('version matrix', () => {
       ]),
     );
     expect(md).toContain('| scenario (strategy) | 3.3.25 | 3.4.23 | 3.5.30 |');
-    const row = md.split('\n').find((l) => l.startsWith('| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster)'));
+    const row = md
+      .split('\n')
+      .find((l) => l.startsWith('| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster)'));
     expect(row).toBe(
       '| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster) | n/a: no etcdutl | v2 ? · v3 partial · healthy · 9.9s | v2 ? · v3 partial · healthy · 9.9s ⚠ differs from expectation |',
     );

@@ -69,6 +69,11 @@ class ProcessMember extends BaseMember {
     await writeFile(join(this.dir, `${this.name}.pid`), String(child.pid ?? ''));
   }
 
+  /** Lets the harness exit while this member runs on (--keep). */
+  release(): void {
+    this.#child?.unref();
+  }
+
   protected async exited(): Promise<string | undefined> {
     const c = this.#child;
     return this.running || !c ? undefined : `code ${c.exitCode ?? c.signalCode}`;
@@ -118,6 +123,11 @@ class ProcessMember extends BaseMember {
 
 class ProcessCluster extends BaseCluster<ProcessMember> {
   readonly provider = 'process';
+
+  override detach(): void {
+    super.detach();
+    for (const m of this.members) m.release();
+  }
 
   protected runTool(tool: 'etcdctl' | 'etcdutl', args: readonly string[], opts: CtlOptions) {
     return runTool(tool === 'etcdctl' ? this.dist.etcdctl : (this.dist.etcdutl ?? 'etcdutl'), args, opts);
