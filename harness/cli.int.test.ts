@@ -150,6 +150,29 @@ describe('CLI: run, interruption and crashes', () => {
   });
 });
 
+describe('CLI: --keep', () => {
+  it('exits, leaves the cluster serving, and prints how to reach and remove it', async () => {
+    const res = await drill([
+      'run',
+      '--provider',
+      'process',
+      '--scenario',
+      's1-v3-snapshot-restore',
+      '--keep',
+      '--out',
+      out,
+    ]);
+    expect(res.exitCode, res.all).toBe(0);
+    const endpoints = /--endpoints (\S+)/.exec(res.stdout)?.[1]?.split(',') ?? [];
+    expect(endpoints).toHaveLength(3);
+    expect(res.stdout).toMatch(/Remove it with: npx etcd-drill clean/);
+    expect(drillProcesses()).toHaveLength(3);
+    const clean = await drill(['clean']);
+    expect(clean.stdout).toMatch(/1 run folder\(s\), 3 process\(es\)/);
+    expect(drillProcesses()).toHaveLength(0);
+  });
+});
+
 describe('CLI: containers', () => {
   // Docker made unreachable for real: a private mount namespace hides the engine's socket.
   const withoutDocker = (args: string[]) =>
