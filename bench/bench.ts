@@ -15,6 +15,7 @@ import type { Cluster, Provider } from '../harness/cluster/types.ts';
 import { runDrill } from '../harness/drill.ts';
 import { putAllV3 } from '../harness/etcd/api.ts';
 import { resolveEtcd } from '../harness/etcd/dist.ts';
+import { KNOWN_VERSIONS } from '../harness/etcd/versions.ts';
 import { silentLogger } from '../harness/log.ts';
 import { testContext } from '../harness/test-support/helpers.ts';
 import { removeRunDir } from '../harness/workdir.ts';
@@ -100,6 +101,21 @@ const shell = await measure('S1 end to end, plain shell script (bench/s1-baselin
 });
 
 console.log(`\nratio harness/shell for S1: ${(harness / shell).toFixed(2)}`);
+
+// Issue 4's budget: the whole matrix must fit in CI's 90 minutes. One run: it takes minutes.
+{
+  const t = performance.now();
+  const { run } = await runDrill({
+    versions: KNOWN_VERSIONS.map((k) => k.version),
+    provider: 'process',
+    quiet: true,
+    out: '/tmp/etcd-drill-bench-reports',
+  });
+  const s = (performance.now() - t) / 1000;
+  console.log(
+    `${'matrix: every strategy × 4 versions on processes (1 run)'.padEnd(58)} ${s.toFixed(0).padStart(8)} s   (${run.results.length} drills, exit ${run.exitCode})`,
+  );
+}
 
 if (await dockerClient(5000)) {
   console.log('');

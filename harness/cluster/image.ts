@@ -3,13 +3,14 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { GenericContainer, Wait } from 'testcontainers';
+import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
 import { HarnessError } from '../errors.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { defaultCacheDir } from '../etcd/dist.ts';
 import { parseEtcdVersionOutput } from '../etcd/versions.ts';
 import type { Logger } from '../log.ts';
 import { withFileLock } from '../util/lock.ts';
+import { runLabels } from './docker.ts';
 
 /**
  * The image tag for a distribution: etcd-drill/etcd:<version> for the versions etcd-drill fetches,
@@ -92,13 +93,21 @@ export async function checkImage(image: string, expected: string): Promise<void>
   try {
     const c = await new GenericContainer(image)
       .withCommand(['etcd', '--version'])
-      .withLabels({ 'etcd-drill.image-check': '1' })
+      // Labelled like a run's containers so a sweep finds it if this process dies before removing it.
+      .withLabels(runLabels(`image-check-${process.pid}`))
       .withWaitStrategy(Wait.forOneShotStartup())
       .withStartupTimeout(60_000)
       .start();
-    const logs = await c.logs();
-    for await (const chunk of logs) out += String(chunk);
-    await c.stop({ remove: true }).catch(() => {});
+    try {
+      for await (const chunk of await c.logs()) out += String(chunk);
+    } finally {
+      // stop() refuses an exited container and would skip the removal: remove it directly.
+      const client = await getContainerRuntimeClient();
+      await client.container.dockerode
+        .getContainer(c.getId())
+        .remove({ force: true })
+        .catch(() => {});
+    }
   } catch (err) {
     throw new HarnessError(
       'BAD_INPUT',
