@@ -39,6 +39,23 @@ function waitForProgress(
   });
 }
 
+/** Starts an S1 run, presses Ctrl-C once its restore is adding members, and returns the result. */
+async function interruptDuringRestore(provider: 'process' | 'container') {
+  // No force-kill after a delay: the test must see our own cleanup finish, however long it takes.
+  const child = execa(
+    'node',
+    [bin, 'run', '--provider', provider, '--scenario', 's1-v3-snapshot-restore', '--out', out],
+    {
+      reject: false,
+      all: true,
+      forceKillAfterDelay: false,
+    },
+  );
+  await waitForProgress(child, /member add etcd2 and start it …/);
+  child.kill('SIGINT'); // once: a second Ctrl-C means "exit now, skip cleanup"
+  return child;
+}
+
 /** Bad input: exit 2, one line naming problem and fix, nothing left behind. */
 async function expectBadInput(args: string[], message: RegExp) {
   const before = runFolders();
@@ -106,19 +123,7 @@ describe('CLI: run, interruption and crashes', () => {
 
   it('Ctrl-C during the restore stops everything it started and exits 130', async () => {
     const before = runFolders();
-    // No force-kill after a delay: the test must see our own cleanup finish, however long it takes.
-    const child = execa(
-      'node',
-      [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out],
-      {
-        reject: false,
-        all: true,
-        forceKillAfterDelay: false,
-      },
-    );
-    await waitForProgress(child, /member add etcd2 and start it …/);
-    child.kill('SIGINT'); // once: a second Ctrl-C means "exit now, skip cleanup"
-    const res = await child;
+    const res = await interruptDuringRestore('process');
     expect(res.exitCode, res.all).toBe(130);
     expect(res.stderr).toMatch(/SIGINT: stopping and cleaning up/);
     expect(res.stdout).toMatch(/UNKNOWN \(harness error\)/);
@@ -226,18 +231,7 @@ describe('CLI: containers', () => {
 
   it('Ctrl-C during a container restore removes every container and network of the run', async ({ skip }) => {
     needDocker(skip);
-    const child = execa(
-      'node',
-      [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out],
-      {
-        reject: false,
-        all: true,
-        forceKillAfterDelay: false,
-      },
-    );
-    await waitForProgress(child, /member add etcd2 and start it …/);
-    child.kill('SIGINT'); // once: a second Ctrl-C means "exit now, skip cleanup"
-    const res = await child;
+    const res = await interruptDuringRestore('container');
     expect(res.exitCode, res.all).toBe(130);
     expect(await labelled()).toEqual({ containers: [], networks: [] });
   });

@@ -104,36 +104,36 @@ export const MARKER_KEY = '/etcd-drill/after-backup';
  */
 async function writeAfterBackup(a: Access, b: Snapshot): Promise<Record<string, string[]>> {
   const stamp = new Date().toISOString();
-  const v3keys = [...b.v3.keys()].sort();
-  const v3: string[] = [MARKER_KEY];
-  await putAllV3(a, [{ key: MARKER_KEY, value: stamp }]);
-  const [change, ...rest] = v3keys;
-  const del = rest.at(-1);
-  if (change) {
-    await putAllV3(a, [{ key: change, value: `changed after the backup at ${stamp}` }]);
-    v3.push(change);
-  }
-  if (del) {
-    await deleteV3(a, del);
-    v3.push(del);
-  }
-  const leaves = [...b.v2.entries()]
-    .filter(([, v]) => v !== '<dir>')
-    .map(([k]) => k)
-    .sort();
-  const v2: string[] = [MARKER_KEY];
-  await putAllV2(a, [{ key: MARKER_KEY, value: stamp }]);
-  const [change2, ...rest2] = leaves;
-  const del2 = rest2.at(-1);
-  if (change2) {
-    await putAllV2(a, [{ key: change2, value: `changed after the backup at ${stamp}` }]);
-    v2.push(change2);
-  }
-  if (del2) {
-    await deleteV2(a, del2);
-    v2.push(del2);
-  }
-  return { v2, v3 };
+  const v2leaves = [...b.v2].filter(([, v]) => v !== '<dir>').map(([k]) => k);
+  return {
+    v3: await writeAfter(
+      [...b.v3.keys()],
+      stamp,
+      (key, value) => putAllV3(a, [{ key, value }]),
+      (k) => deleteV3(a, k),
+    ),
+    v2: await writeAfter(
+      v2leaves,
+      stamp,
+      (key, value) => putAllV2(a, [{ key, value }]),
+      (k) => deleteV2(a, k),
+    ),
+  };
+}
+
+/** In one API: the marker, a change to the first key, the deletion of the last. Returns the keys touched. */
+async function writeAfter(
+  keys: readonly string[],
+  stamp: string,
+  put: (key: string, value: string) => Promise<void>,
+  del: (key: string) => Promise<void>,
+): Promise<string[]> {
+  const [change, ...rest] = [...keys].sort();
+  const gone = rest.at(-1);
+  await put(MARKER_KEY, stamp);
+  if (change) await put(change, `changed after the backup at ${stamp}`);
+  if (gone) await del(gone);
+  return [MARKER_KEY, ...(change ? [change] : []), ...(gone ? [gone] : [])];
 }
 
 async function clusterIdOf(cluster: Cluster): Promise<string | undefined> {
