@@ -12,7 +12,7 @@ import {
 } from 'testcontainers';
 import type { RunContext } from '../context.ts';
 import { HarnessError } from '../errors.ts';
-import { type CtlOptions, type CtlResult, firstLines } from '../etcd/ctl.ts';
+import { type CtlOptions, type CtlResult, describeCommand, firstLines, toolFailure } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { type ClusterPki, createPki } from '../tls.ts';
 import { BaseCluster, BaseMember, type MemberUrls, START_TIMEOUT_MS } from './base.ts';
@@ -260,20 +260,9 @@ class ContainerCluster extends BaseCluster<ContainerMember> {
     } else {
       ({ stdout, stderr, exitCode } = await this.#oneOff(command, env));
     }
-    if (this.ctx.signal.aborted)
-      throw new HarnessError('ABORTED', `${tool} ${args[0] ?? ''} was interrupted`);
-    if (exitCode !== 0) {
-      throw new HarnessError(
-        'ETCDCTL',
-        `${tool} ${args
-          .filter((a) => !a.startsWith('-'))
-          .slice(0, 2)
-          .join(' ')} failed: ${firstLines(stderr || stdout)}`,
-        {
-          details: { argv: command, exitCode, stderr: stderr.slice(0, 2000) },
-        },
-      );
-    }
+    const name = describeCommand(tool, args);
+    if (this.ctx.signal.aborted) throw new HarnessError('ABORTED', `${name} was interrupted`);
+    if (exitCode !== 0) throw toolFailure(name, firstLines(stderr || stdout), command, exitCode, stderr);
     return { stdout, stderr };
   }
 

@@ -35,6 +35,25 @@ export function firstLines(text: string, n = 3): string {
     .join(' | ');
 }
 
+/** "etcdctl member add", not "etcdctl --endpoints http://…": how messages name a tool call. */
+export function describeCommand(tool: string, args: readonly string[]): string {
+  const words = args.filter((a, i) => !a.startsWith('-') && !args[i - 1]?.startsWith('--')).slice(0, 2);
+  return [tool, ...words].join(' ');
+}
+
+/** A failed etcdctl/etcdutl call, quoting the tool's own first lines. */
+export function toolFailure(
+  command: string,
+  why: string,
+  argv: readonly string[],
+  exitCode: number | undefined,
+  stderr: string,
+): HarnessError {
+  return new HarnessError('ETCDCTL', `${command} failed: ${why}`, {
+    details: { argv: [...argv], exitCode, stderr: stderr.slice(0, 2000) },
+  });
+}
+
 /** Runs etcdctl or etcdutl on this host; a non-zero exit becomes an ETCDCTL error quoting stderr. */
 export async function runTool(
   binary: string,
@@ -42,11 +61,7 @@ export async function runTool(
   opts: CtlOptions = {},
 ): Promise<CtlResult> {
   const tool = binary.split('/').at(-1) ?? binary;
-  // "etcdctl member add", not "etcdctl --endpoints http://…": name the command in messages.
-  const command = [
-    tool,
-    ...args.filter((a, i) => !a.startsWith('-') && !args[i - 1]?.startsWith('--endpoints')).slice(0, 2),
-  ].join(' ');
+  const command = describeCommand(tool, args);
   opts.log?.debug('running tool', { tool, args });
   const res = await execa(binary, args, {
     env: cleanEnv({ ETCDCTL_API: String(opts.api ?? 3) }),
@@ -60,9 +75,7 @@ export async function runTool(
     const why = res.timedOut
       ? `timed out after ${opts.timeoutMs ?? 60_000} ms`
       : firstLines(String(res.stderr || res.stdout || res.message));
-    throw new HarnessError('ETCDCTL', `${command} failed: ${why}`, {
-      details: { argv: [tool, ...args], exitCode: res.exitCode, stderr: String(res.stderr).slice(0, 2000) },
-    });
+    throw toolFailure(command, why, [tool, ...args], res.exitCode, String(res.stderr));
   }
   return { stdout: String(res.stdout), stderr: String(res.stderr) };
 }
