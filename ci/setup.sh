@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Everything a fresh machine needs before `npm test`: npm packages from the lock file, and the etcd
+# Everything a fresh machine needs before `npm test`: npm packages from the lock file, the etcd
 # versions the integration tests use (fetched from Debian's archive with private apt state, cached in
-# ~/.cache/etcd-drill; a second call downloads nothing). Idempotent.
+# ~/.cache/etcd-drill; a second call downloads nothing), and the Kubernetes control plane binaries
+# (built from Debian's sources once per machine, ~8 min on 2 cores; a second call builds nothing).
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +13,6 @@ done
 
 npm ci --no-audit --no-fund
 node bin/etcd-drill.js fetch --etcd all
+k8s_start=$(date +%s)
+node bin/etcd-drill.js fetch --k8s
+echo "ci/setup.sh: Kubernetes binaries ready after $(( $(date +%s) - k8s_start )) s"

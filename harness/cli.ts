@@ -6,6 +6,7 @@ import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
 import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
+import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
 import { loadScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
@@ -146,22 +147,41 @@ program
 
 program
   .command('fetch')
-  .description('fetch and cache etcd versions now (e.g. in CI before the tests)')
+  .description('fetch and cache etcd versions (and build Kubernetes) now, e.g. in CI before the tests')
   .option('--etcd <versions>', 'comma-separated versions, or "all"', DEFAULT_ETCD_VERSION)
   .addOption(
     new Option('--etcd-source <source>', 'where to fetch from')
       .choices(['debian', 'github'])
       .default('debian'),
   )
-  .action(async (opts) => {
+  .option(
+    '--k8s',
+    'build (first time, ~8 min on 2 cores) or reuse kube-apiserver/controller-manager/scheduler',
+  )
+  .option('--k8s-bin-dir <dir>', 'check the Kubernetes binaries in this folder instead of building')
+  .action(async (opts, cmd: Command) => {
+    const ac = interruptible();
     const log = createLogger();
-    const versions =
-      opts.etcd === 'all' ? KNOWN_VERSIONS.map((k) => k.version) : String(opts.etcd).split(',');
-    for (const v of versions) {
-      const d = await resolveEtcd({ version: v.trim(), source: opts.etcdSource, log });
-      process.stdout.write(
-        `etcd ${d.version}: ${d.binDir} (${d.origin}${d.cached ? ', already cached' : ''})\n`,
-      );
+    const k8s = opts.k8s || opts.k8sBinDir !== undefined;
+    // `fetch --k8s` alone is about Kubernetes; etcd too only when --etcd says so.
+    if (!k8s || cmd.getOptionValueSource('etcd') === 'cli') {
+      const versions =
+        opts.etcd === 'all' ? KNOWN_VERSIONS.map((k) => k.version) : String(opts.etcd).split(',');
+      for (const v of versions) {
+        const d = await resolveEtcd({ version: v.trim(), source: opts.etcdSource, log, signal: ac.signal });
+        process.stdout.write(
+          `etcd ${d.version}: ${d.binDir} (${d.origin}${d.cached ? ', already cached' : ''})\n`,
+        );
+      }
+    }
+    if (k8s) {
+      const started = Date.now();
+      const d = await resolveK8s({ binDir: opts.k8sBinDir, log, signal: ac.signal });
+      const s = (Date.now() - started) / 1000;
+      const t = Math.round(s);
+      const took = s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(t / 60)} min ${t % 60} s`;
+      const how = opts.k8sBinDir ? 'checked' : d.cached ? 'already cached' : 'built';
+      process.stdout.write(`kubernetes ${d.version}: ${d.binDir} (${d.origin}; ${how} in ${took})\n`);
     }
   });
 

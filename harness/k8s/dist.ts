@@ -1,0 +1,433 @@
+import { existsSync } from 'node:fs';
+import {
+  access,
+  constants,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
+import { HarnessError, type HarnessErrorCode } from '../errors.ts';
+import { defaultCacheDir } from '../etcd/dist.ts';
+import type { Logger } from '../log.ts';
+import { machineMirror, privateApt } from '../util/apt.ts';
+import { withFileLock } from '../util/lock.ts';
+
+/** A Kubernetes control plane's binaries, each checked by running it. */
+export interface K8sDist {
+  /** From `kube-apiserver --version`, e.g. '1.20.2'. */
+  readonly version: string;
+  readonly binDir: string;
+  readonly apiserver: string;
+  readonly controllerManager: string;
+  readonly scheduler: string;
+  /** 'debian bookworm 1.20.5+really1.20.2-1.1+deb12u1, built with go 1.15.15' or 'bin-dir /x'. */
+  readonly origin: string;
+  /** True when this call found them in the cache (nothing was built). */
+  readonly cached: boolean;
+}
+
+export interface ResolveK8sOptions {
+  /** Binaries the user already has (any version). */
+  readonly binDir?: string;
+  /** Root of the cache; binaries go to <cacheDir>/k8s/<debian-version>/bin. @default defaultCacheDir() */
+  readonly cacheDir?: string;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Where the binaries come from (ENVIRONMENT.md, Kubernetes): Debian's source package, built with
+ * Go 1.15, because Go >= 1.18 builds an apiserver that panics (its vendored reflect2 is too old).
+ */
+export const K8S_SOURCE = {
+  suite: 'bookworm',
+  package: 'kubernetes',
+  goSuite: 'bullseye',
+  goPackages: ['golang-1.15-go', 'golang-1.15-src'],
+  goRoot: 'usr/lib/go-1.15',
+} as const;
+
+const BINARIES = [
+  ['apiserver', 'kube-apiserver'],
+  ['controllerManager', 'kube-controller-manager'],
+  ['scheduler', 'kube-scheduler'],
+] as const;
+
+/** Tools the build runs, and the Debian package that has each. */
+const BUILD_TOOLS: Readonly<Record<string, string>> = {
+  make: 'make',
+  rsync: 'rsync',
+  jq: 'jq',
+  'dpkg-source': 'dpkg-dev',
+  patch: 'patch',
+  xz: 'xz-utils',
+};
+
+const HEARTBEAT_MS = 30_000;
+const BUILD_TIMEOUT_MS = 60 * 60_000;
+
+/** `kube-apiserver --version` prints "Kubernetes v1.20.2" (all three components alike). */
+export function parseK8sVersionOutput(out: string): string | undefined {
+  return /^Kubernetes v(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)\s*$/m.exec(out)?.[1];
+}
+
+/** `go version` prints "go version go1.15.15 linux/amd64". */
+export function parseGoVersionOutput(out: string): string | undefined {
+  return /\bgo version go(\d+\.\d+(?:\.\d+)?)\b/.exec(out)?.[1];
+}
+
+/** The "Version:" field of a Debian .dsc (the source package version apt picked). */
+export function parseDscVersion(dsc: string): string | undefined {
+  return /^Version:\s*(\S+)\s*$/m.exec(dsc)?.[1];
+}
+
+export async function resolveK8s(opts: ResolveK8sOptions): Promise<K8sDist> {
+  if (opts.binDir) return fromBinDir(opts.binDir, opts.log);
+  const root = join(opts.cacheDir ?? defaultCacheDir(), 'k8s');
+  const hit = await fromCache(root);
+  if (hit) return hit;
+  await mkdir(root, { recursive: true });
+  // One build per machine at a time: a second caller waits, then finds the first one's binaries.
+  return withFileLock(
+    join(root, 'build.lock'),
+    async () => (await fromCache(root)) ?? build(root, opts),
+    2 * BUILD_TIMEOUT_MS,
+  );
+}
+
+function paths(binDir: string): Pick<K8sDist, 'apiserver' | 'controllerManager' | 'scheduler'> {
+  return {
+    apiserver: join(binDir, 'kube-apiserver'),
+    controllerManager: join(binDir, 'kube-controller-manager'),
+    scheduler: join(binDir, 'kube-scheduler'),
+  };
+}
+
+async function fromBinDir(binDir: string, log: Logger): Promise<K8sDist> {
+  const what =
+    'give a folder holding kube-apiserver, kube-controller-manager and kube-scheduler (any version), or drop --k8s-bin-dir to let etcd-drill build them from Debian';
+  const st = await stat(binDir).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    throw new HarnessError('BAD_INPUT', `--k8s-bin-dir ${binDir} is not a folder: ${what}`);
+  }
+  const versions = await checkBinaries(binDir, 'BAD_INPUT', what, log);
+  return { ...versions, binDir, origin: `bin-dir ${binDir}`, cached: false, ...paths(binDir) };
+}
+
+/**
+ * Runs each binary with --version; returns the apiserver's version. Components of different
+ * versions are the user's choice (Kubernetes allows some skew), so only said, never refused.
+ */
+async function checkBinaries(
+  binDir: string,
+  code: HarnessErrorCode,
+  what: string,
+  log?: Logger,
+): Promise<{ version: string }> {
+  // Every binary checked, so one message names all that are wrong.
+  const seen = await Promise.all(
+    BINARIES.map(async ([, name]): Promise<{ name: string; v?: string; problem?: string }> => {
+      const p = join(binDir, name);
+      try {
+        await access(p, constants.X_OK);
+      } catch {
+        return { name, problem: `missing Kubernetes binary ${p} (absent or not executable)` };
+      }
+      const res = await execa(p, ['--version'], { reject: false, timeout: 30_000 });
+      const v = parseK8sVersionOutput(res.stdout);
+      if (v) return { name, v };
+      const said = `${res.stderr} ${res.stdout}`.replace(/\s+/g, ' ').trim().slice(0, 200);
+      const how = res.failed
+        ? `failed (${res.exitCode !== undefined ? `exit ${res.exitCode}` : (res.signal ?? res.code)})`
+        : 'printed no "Kubernetes vX.Y.Z"';
+      return {
+        name,
+        problem: `broken Kubernetes binary ${p}: \`${name} --version\` ${how}${said ? `: ${said}` : ''}`,
+      };
+    }),
+  );
+  const problems = seen.flatMap((s) => (s.problem ? [s.problem] : []));
+  if (problems.length > 0) throw new HarnessError(code, `${problems.join('; ')}; ${what}`);
+  const version = seen[0]?.v as string;
+  if (seen.some((s) => s.v !== version)) {
+    log?.warn(
+      `Kubernetes components of different versions in ${binDir}: ${seen.map((s) => `${s.name} ${s.v}`).join(', ')}`,
+    );
+  }
+  return { version };
+}
+
+interface Manifest {
+  version: string;
+  debianVersion: string;
+  goVersion: string;
+  origin: string;
+  builtAt: string;
+  buildSeconds: number;
+}
+
+/** Any complete build under <root>/<debian-version>/ (newest first), without asking the network. */
+async function fromCache(root: string): Promise<K8sDist | undefined> {
+  if (!existsSync(root)) return undefined;
+  const found: { dir: string; m: Manifest }[] = [];
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    if (!e.isDirectory() || e.name.startsWith('staging-') || e.name.endsWith('.lock')) continue;
+    const dir = join(root, e.name);
+    try {
+      found.push({ dir, m: JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest });
+    } catch {
+      // no manifest: an unfinished or foreign folder
+    }
+  }
+  found.sort((a, b) => b.m.builtAt.localeCompare(a.m.builtAt));
+  for (const { dir, m } of found) {
+    const binDir = join(dir, 'bin');
+    try {
+      const { version } = await checkBinaries(binDir, 'ETCD_DIST', 'rebuilding');
+      if (version !== m.version) continue;
+      return { version, binDir, origin: m.origin, cached: true, ...paths(binDir) };
+    } catch {
+      // a damaged cache entry is rebuilt
+    }
+  }
+  return undefined;
+}
+
+async function build(root: string, opts: ResolveK8sOptions): Promise<K8sDist> {
+  const { log, signal } = opts;
+  // We hold the lock: staging folders left by a killed build are garbage (GBs of Go cache).
+  for (const e of await readdir(root)) {
+    if (e.startsWith('staging-')) await rm(join(root, e), { recursive: true, force: true });
+  }
+  const staging = await mkdtemp(join(root, 'staging-'));
+  const started = Date.now();
+  try {
+    await ensureBuildTools(log, signal);
+    const hint = 'pass --k8s-bin-dir with your own Kubernetes binaries';
+    const apt = await privateApt({
+      dir: join(staging, 'apt'),
+      mirror: await machineMirror(`${hint} instead`),
+      entries: [
+        { types: 'deb-src', suites: [K8S_SOURCE.suite] },
+        { types: 'deb', suites: [K8S_SOURCE.goSuite] },
+      ],
+      hint,
+      signal,
+      timeoutMs: 900_000,
+    });
+    log.progress(
+      `building Kubernetes from Debian ${K8S_SOURCE.suite}'s sources with Go 1.15 (first use; about 8 min on 2 cores; cached afterwards)`,
+    );
+    log.progress(`apt: updating private package lists (${K8S_SOURCE.suite} sources, ${K8S_SOURCE.goSuite})`);
+    await apt('apt-get', ['update']);
+    const dl = join(staging, 'dl');
+    await mkdir(dl);
+    log.progress(
+      `apt: downloading the ${K8S_SOURCE.package} source package and ${K8S_SOURCE.goPackages.join(', ')}`,
+    );
+    await apt('apt-get', ['source', '--download-only', `${K8S_SOURCE.package}/${K8S_SOURCE.suite}`], dl);
+    await apt('apt-get', ['download', ...K8S_SOURCE.goPackages], dl);
+
+    const files = await readdir(dl);
+    const dsc = files.find((f) => f.endsWith('.dsc'));
+    const debianVersion = dsc ? parseDscVersion(await readFile(join(dl, dsc), 'utf8')) : undefined;
+    if (!dsc || !debianVersion) {
+      throw new HarnessError(
+        'ETCD_DIST',
+        `apt-get source left no readable .dsc in ${dl} (found: ${files.join(', ')})`,
+      );
+    }
+    log.progress(`unpacking ${dsc} and Go 1.15`);
+    const src = join(staging, 'src');
+    // No keyring for the .dsc signature here: apt already checked the files against the signed Sources index.
+    await execa('dpkg-source', ['-x', dsc, src], { cwd: dl, cancelSignal: signal });
+    const goTree = join(staging, 'go');
+    for (const f of files.filter((f) => f.endsWith('.deb'))) {
+      await execa('dpkg-deb', ['-x', join(dl, f), goTree], { cancelSignal: signal });
+    }
+    await rm(dl, { recursive: true, force: true });
+    const goroot = join(goTree, K8S_SOURCE.goRoot);
+    const env = buildEnv(goroot, src, staging);
+    const goVersion = parseGoVersionOutput(
+      (await execa(join(goroot, 'bin', 'go'), ['version'], { env, extendEnv: false })).stdout,
+    );
+    if (!goVersion) throw new HarnessError('ETCD_DIST', `no usable Go in ${goroot}`);
+
+    // Debian's rules: GOPATH=$src/.go with k8s.io/kubernetes pointing back at the tree.
+    await mkdir(join(src, '.go', 'src', 'k8s.io'), { recursive: true });
+    await symlink('../../..', join(src, '.go', 'src', 'k8s.io', 'kubernetes'));
+    await runMake(src, env, log, signal);
+
+    const out = join(staging, 'out');
+    await mkdir(join(out, 'bin'), { recursive: true });
+    for (const [, name] of BINARIES) {
+      await copyFile(join(src, '_output', 'bin', name), join(out, 'bin', name));
+    }
+    const origin = `debian ${K8S_SOURCE.suite} ${debianVersion}, built with go ${goVersion}`;
+    const { version } = await checkBinaries(
+      join(out, 'bin'),
+      'ETCD_DIST',
+      'the build produced binaries that do not run',
+      log,
+    );
+    const buildSeconds = Math.round((Date.now() - started) / 1000);
+    const manifest: Manifest = {
+      version,
+      debianVersion,
+      goVersion,
+      origin,
+      builtAt: new Date().toISOString(),
+      buildSeconds,
+    };
+    await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const dir = join(root, debianVersion);
+    await rm(dir, { recursive: true, force: true });
+    await rename(out, dir);
+    log.progress(`Kubernetes ${version} built in ${buildSeconds} s and cached in ${dir}`);
+    return { version, binDir: join(dir, 'bin'), origin, cached: false, ...paths(join(dir, 'bin')) };
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason ?? err;
+    throw err;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Like Debian's rules, but every cache inside staging and no GO* or KUBE_* settings from the caller. */
+function buildEnv(goroot: string, src: string, staging: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(GO|KUBE_|CGO_)/.test(k)) env[k] = v;
+  }
+  return {
+    ...env,
+    PATH: `${join(goroot, 'bin')}${delimiter}${process.env.PATH ?? '/usr/bin:/bin'}`,
+    GOROOT: goroot,
+    GOPATH: join(src, '.go'),
+    GOCACHE: join(staging, 'gocache'),
+    GOPROXY: 'off',
+    CGO_ENABLED: '0',
+    HOME: join(staging, 'home'),
+  };
+}
+
+async function runMake(
+  src: string,
+  env: Record<string, string>,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  const what = BINARIES.map(([, name]) => `cmd/${name}`).join(' ');
+  log.progress(`make WHAT="${what}" (make's output goes to the debug log)`);
+  const started = Date.now();
+  const tail: string[] = [];
+  let last = '';
+  // Own process group, so an abort reaches every go/compile process make started, not make alone.
+  const child = execa('make', [`WHAT=${what}`], {
+    cwd: src,
+    env,
+    extendEnv: false,
+    detached: true,
+    all: true,
+    buffer: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: BUILD_TIMEOUT_MS,
+  });
+  const killGroup = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // gone
+    }
+  };
+  const onAbort = () => {
+    killGroup('SIGTERM');
+    setTimeout(() => killGroup('SIGKILL'), 5000).unref();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  const heartbeat = setInterval(() => {
+    const s = Math.round((Date.now() - started) / 1000);
+    log.progress(
+      `building Kubernetes: ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s so far${last ? ` (${last.slice(0, 100)})` : ''}`,
+    );
+  }, HEARTBEAT_MS);
+  try {
+    for await (const line of child.iterable({ from: 'all' })) {
+      log.debug(line, { make: true });
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      if (line.trim()) last = line.trim();
+    }
+    const res = await child;
+    if (res.failed) {
+      killGroup('SIGKILL');
+      signal?.throwIfAborted();
+      throw new HarnessError(
+        'ETCD_DIST',
+        `building Kubernetes failed (${res.timedOut ? 'timed out' : `make exit ${res.exitCode ?? res.signal}`}): ${tail.slice(-8).join(' | ')}`,
+        { details: { tail } },
+      );
+    }
+  } catch (err) {
+    killGroup('SIGKILL');
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, tool)));
+}
+
+/** make, rsync, jq, … must be on PATH; as root, missing ones are installed from the machine's apt. */
+async function ensureBuildTools(log: Logger, signal?: AbortSignal): Promise<void> {
+  const missing = Object.keys(BUILD_TOOLS).filter((t) => !onPath(t));
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map((t) => BUILD_TOOLS[t] as string))];
+  const advice = `install them (apt-get install ${pkgs.join(' ')}) or pass --k8s-bin-dir with your own Kubernetes binaries`;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    throw new HarnessError('ETCD_DIST', `building Kubernetes needs ${missing.join(', ')} on PATH: ${advice}`);
+  }
+  log.progress(`installing ${pkgs.join(' ')} for the Kubernetes build (apt-get install -y)`);
+  const aptEnv = { DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () =>
+    execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...pkgs], {
+      env: aptEnv,
+      reject: false,
+      cancelSignal: signal,
+      timeout: 600_000,
+    });
+  let res = await install();
+  if (res.failed) {
+    // Stale lists on a fresh machine: refresh once and retry.
+    await execa('apt-get', ['update', '-q'], {
+      env: aptEnv,
+      reject: false,
+      cancelSignal: signal,
+      timeout: 600_000,
+    });
+    res = await install();
+  }
+  signal?.throwIfAborted();
+  const still = missing.filter((t) => !onPath(t));
+  if (res.failed || still.length > 0) {
+    throw new HarnessError(
+      'ETCD_DIST',
+      `building Kubernetes needs ${still.join(', ') || missing.join(', ')} on PATH and apt-get install failed (${String(res.stderr).split('\n').slice(-2).join(' ')}): ${advice}`,
+    );
+  }
+}
