@@ -61,6 +61,10 @@ program
   .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
   .option('--tls', 'HTTPS with client certificates on client and peer URLs, like the write-up', false)
   .option('--keep', 'leave the restored cluster running and print its endpoints', false)
+  .option(
+    '--no-probes',
+    'do not run the component probes (informer, leader election, writer, lease holder) across the restore',
+  )
   .option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)', join('reports', 'out'))
   .option('-q, --quiet', 'no progress lines, only the summary', false)
   .action(async (opts) => {
@@ -76,6 +80,7 @@ program
       basePort: opts.basePort,
       keep: opts.keep,
       tls: opts.tls,
+      probes: opts.probes,
       out: opts.out,
       quiet: opts.quiet,
       signal: ac.signal,
@@ -101,6 +106,10 @@ program
     new Option('--provider <name>', 'where members run').choices([...PROVIDER_NAMES]).default('auto'),
   )
   .option('--tls', 'HTTPS with client certificates on client and peer URLs', false)
+  .option(
+    '--no-probes',
+    'do not run the component probes (informer, leader election, writer, lease holder) across the restore',
+  )
   .option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)', join('reports', 'out'))
   .option('-q, --quiet', 'no progress lines, only the summary', false)
   .action(async (opts) => {
@@ -112,6 +121,7 @@ program
       scenarios: opts.scenario,
       provider: opts.provider,
       tls: opts.tls,
+      probes: opts.probes,
       out: opts.out,
       quiet: opts.quiet,
       signal: ac.signal,

@@ -40,6 +40,10 @@ export interface DrillOptions {
   /** Report folder root; the run writes <out>/<runId>/. @default reports/out */
   readonly out?: string;
   readonly quiet?: boolean;
+  /** Run the component probes across each disaster. @default true */
+  readonly probes?: boolean;
+  /** Test hook: how long each probe gets to agree with etcd (default RECOVERY_BOUND_MS). */
+  readonly probeBoundMs?: number;
   readonly signal?: AbortSignal;
   /** Test hook, see RunScenarioOptions.afterRestore. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
@@ -179,6 +183,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
           ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
           ...(o.keep ? { keep: true } : {}),
           ...(o.tls ? { tls: true } : {}),
+          ...(o.probes === false ? { probes: false } : {}),
+          ...(o.probeBoundMs !== undefined ? { probeBoundMs: o.probeBoundMs } : {}),
           ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
           ...(o.beforeDisaster ? { beforeDisaster: o.beforeDisaster } : {}),
         }),

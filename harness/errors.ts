@@ -71,3 +71,20 @@ export function isAbort(err: unknown): boolean {
     (err instanceof HarnessError && err.code === 'ABORTED')
   );
 }
+
+/**
+ * etcd itself refused a step (e.g. a restore from a corrupt snapshot). Not a harness failure: the
+ * runner records it as the scenario's observed outcome, quoting etcd's own error.
+ */
+export class Refusal extends Error {
+  constructor(
+    /** As the report says it, e.g. 'refused: corrupt snapshot'. */
+    readonly outcome: string,
+    readonly step: string,
+    /** etcd's own words. */
+    readonly quote: string,
+  ) {
+    super(`${step}: ${outcome} (etcd: ${quote})`);
+    this.name = 'Refusal';
+  }
+}

@@ -1,10 +1,11 @@
 import type { SerializedError } from './errors.ts';
+import type { ProbeReport } from './probes/types.ts';
 
 /**
  * The result model written to results.json (schema documented in reports/SCHEMA.md).
  * Bump RESULTS_SCHEMA_VERSION on any change a reader could notice.
  */
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 /** Per check: did what we observed match what the scenario expected? A harness failure is 'unknown'. */
 export type CheckVerdict = 'as-expected' | 'unexpected' | 'unknown';
@@ -53,12 +54,26 @@ export interface ScenarioResult {
   readonly counts: {
     readonly backup?: { readonly v2: number; readonly v3: number };
     readonly restored?: { readonly v2: number; readonly v3: number };
+    /** v3 keys per Kubernetes resource type (/registry/<type>/), at the backup point and after restore. */
+    readonly byType?: Readonly<Record<string, { readonly backup: number; readonly restored: number }>>;
   };
-  readonly revisions: { readonly backup?: number; readonly restored?: number };
+  readonly revisions: {
+    readonly backup?: number;
+    /** When the restored cluster was read (probes have written since it started). */
+    readonly restored?: number;
+    /** Highest revision a probe (or the harness) saw before the disaster. */
+    readonly maxSeenBeforeDisaster?: number;
+    /** Lowest revision a probe saw after the disaster began: where the restored cluster started. */
+    readonly firstSeenAfterDisaster?: number;
+  };
   readonly membership: { readonly before?: MembershipView; readonly after?: MembershipView };
   /** What the strategy saw on the way: tool used, snapshot figures, peer URLs after first start, … */
   readonly notes: Readonly<Record<string, unknown>>;
   readonly checks: readonly CheckResult[];
+  /** The component probes' reports, when they ran (they are also graded as component-* checks). */
+  readonly components?: readonly ProbeReport[];
+  /** etcd refused a step (e.g. a corrupt snapshot): the scenario ended there, with this observed outcome. */
+  readonly refusal?: { readonly step: string; readonly outcome: string; readonly quote: string };
   readonly error?: SerializedError;
   readonly notApplicable?: string;
   /** With --keep: where the restored cluster still runs. */

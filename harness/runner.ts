@@ -1,9 +1,11 @@
 import { v2Fixture, v3Fixture } from '../fixtures/index.ts';
 import { summarizeDiff } from './checks/diff.ts';
+import { historyReadable, type IntegrityView, integrityOutcome, readIntegrity } from './checks/integrity.ts';
 import { provenance } from './checks/provenance.ts';
+import { typeCounts } from './checks/registry.ts';
 import type { Cluster, ClusterSpec, HealthReport, Provider } from './cluster/types.ts';
 import type { RunContext } from './context.ts';
-import { type SerializedError, serializeError } from './errors.ts';
+import { type HarnessError, Refusal, type SerializedError, serializeError } from './errors.ts';
 import {
   type Access,
   deleteV2,
@@ -17,10 +19,22 @@ import {
   putAllV3,
 } from './etcd/api.ts';
 import type { EtcdDist } from './etcd/dist.ts';
+import { corruptSnapshots } from './faults/snapshot.ts';
+import {
+  assessProbes,
+  PROBE_NAMES,
+  PROBE_PREFIX,
+  PROBES,
+  type ProbeReport,
+  type ProbeSet,
+  startProbes,
+} from './probes/index.ts';
+import type { ProbeName } from './probes/types.ts';
 import type { CheckResult, MembershipView, ScenarioResult, StepResult } from './result.ts';
 import { mergeVerdicts } from './result.ts';
-import { expectationFor, type Scenario } from './scenario.ts';
+import { DEFAULT_EXPECTATIONS, expectationFor, type Scenario } from './scenario.ts';
 import { Scope } from './scope.ts';
+import { errorLine, snapshotStatus } from './strategies/common.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { Recorder } from './strategies/types.ts';
 import { ctlTlsFlags } from './tls.ts';
@@ -41,6 +55,10 @@ export interface RunScenarioOptions {
   readonly logsDir?: string;
   /** Runs on the restored cluster before it is observed: lets a test tamper to prove the checks can fail. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
+  /** Run the component probes across the disaster (default true). */
+  readonly probes?: boolean;
+  /** How long each probe gets to agree with etcd after the restore (and again after a restart). */
+  readonly probeBoundMs?: number;
   /** Runs after the post-backup writes, before the disaster: lets a test swap the backup for a later one. */
   readonly beforeDisaster?: (cluster: Cluster, backupFiles: readonly string[]) => Promise<void>;
 }
@@ -56,10 +74,15 @@ interface Snapshot {
   readonly replicas: readonly { readonly name: string; readonly v2: Keyset; readonly v3: Keyset }[];
 }
 
+/** The data checks leave out what the probes write: they keep writing across the restore. */
+function withoutProbeKeys(keys: Keyset): Keyset {
+  return new Map([...keys].filter(([k]) => !k.startsWith(PROBE_PREFIX)));
+}
+
 async function observe(cluster: Cluster): Promise<Snapshot> {
   const eps = cluster.access();
   const [v3, members, health] = await Promise.all([
-    dumpV3(eps),
+    dumpV3(eps).then((d) => ({ ...d, keys: withoutProbeKeys(d.keys) })),
     cluster.memberList(),
     cluster.health(cluster.members),
   ]);
@@ -71,7 +94,7 @@ async function observe(cluster: Cluster): Promise<Snapshot> {
       .map(async (m) => {
         const one = cluster.access([m]);
         const [r2, r3] = await Promise.all([dumpV2(one), dumpV3(one)]);
-        return { name: m.name, v2: r2, v3: r3.keys };
+        return { name: m.name, v2: r2, v3: withoutProbeKeys(r3.keys) };
       }),
   );
   const [first] = replicas;
@@ -90,10 +113,26 @@ function sameKeyset(a: Keyset, b: Keyset): boolean {
   return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 }
 
-async function observeData(cluster: Cluster): Promise<Pick<Snapshot, 'v2' | 'v3'>> {
+type DataView = Pick<Snapshot, 'v2' | 'v3' | 'revision'>;
+
+async function observeData(cluster: Cluster): Promise<DataView> {
   const a = cluster.access();
   const [v2, v3] = await Promise.all([dumpV2(a), dumpV3(a)]);
-  return { v2, v3: v3.keys };
+  return { v2, v3: withoutProbeKeys(v3.keys), revision: v3.revision };
+}
+
+/**
+ * Writes after the restore, as a cluster at work makes them: a new object, a changed one, a deleted
+ * one. Probes that follow watches must see them to agree with etcd.
+ */
+async function writeAfterRestore(a: Access, restored: Keyset): Promise<void> {
+  const keys = [...restored.keys()].filter((k) => k.startsWith('/registry/')).sort();
+  const stamp = new Date().toISOString();
+  await putAllV3(a, [
+    { key: '/registry/configmaps/etcd-drill/after-restore', value: stamp },
+    ...(keys[1] ? [{ key: keys[1], value: `changed after the restore at ${stamp}` }] : []),
+  ]);
+  if (keys.length > 3) await deleteV3(a, keys.at(-2) as string);
 }
 
 export const MARKER_KEY = '/etcd-drill/after-backup';
@@ -223,8 +262,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const fixtureOpts = { objects: o.objects ?? s.fixtures.objects };
   let before: Snapshot | undefined;
   let after: Snapshot | undefined;
-  let beforeDisaster: Pick<Snapshot, 'v2' | 'v3'> | undefined;
+  let beforeDisaster: DataView | undefined;
   let error: SerializedError | undefined;
+  let refusal: Refusal | undefined;
+  let probes: ProbeSet | undefined;
+  let components: ProbeReport[] | undefined;
+  let integrity: IntegrityView | undefined;
+  let historyBelowStart: boolean | undefined;
+  let seen: ReturnType<ProbeSet['revisionsSeen']> | undefined;
   let kept: ScenarioResult['kept'];
   const scope = new Scope();
   try {
@@ -244,6 +289,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       await putAllV3(cluster.access(), v3);
       notes.seeded = { v2: v2.length, v3: v3.length };
     });
+    if (o.probes ?? true) {
+      // Started before the backup and never restarted by the runner: they live through it all, as components do.
+      probes = await rec.step(`start component probes (${PROBE_NAMES.join(', ')})`, () =>
+        startProbes(cluster.access()),
+      );
+      const running = probes;
+      scope.defer(() => running.stop()); // before the cluster's disposal
+    }
     // Read back from etcd, never from what we think we wrote.
     before = await rec.step('observe backup point', () => observe(cluster));
     const artifact = await rec.step('backup', () => strategy.backup(cluster, rec));
@@ -252,18 +305,61 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     notes.postBackupWrites = await rec.step('write after the backup (markers, a change, a deletion)', () =>
       writeAfterBackup(cluster.access(), before as Snapshot),
     );
+    for (const fault of s.faults) {
+      notes.faults = await rec.step(`fault: corrupt the snapshot (${fault.how})`, () =>
+        corruptSnapshots(artifact.files, fault),
+      );
+    }
     if (o.beforeDisaster) await o.beforeDisaster(cluster, artifact.files);
     beforeDisaster = await rec.step('observe the cluster just before the disaster', () =>
       observeData(cluster),
     );
-    await rec.step('disaster: stop every member and lose its data dir', async () => {
-      await cluster.stopAll();
+    // Killed, not stopped: a disaster gives no graceful shutdown (and etcd's waits on open client streams).
+    await rec.step('disaster: kill every member and lose its data dir', async () => {
+      probes?.markDisaster();
+      for (const m of cluster.members) await m.kill();
       for (const m of cluster.members) await m.wipe();
     });
-    await rec.step('restore', () => strategy.restore(artifact, cluster, rec));
-    if (o.afterRestore) await o.afterRestore(cluster);
-    after = await rec.step('observe restored cluster', () => observe(cluster));
-    if (o.keep) {
+    const snap = artifact.files.find((f) => f.endsWith('.db'));
+    if (snap) {
+      // What etcd says of the file it is about to restore (a bit flip passes this; only restore checks the hash).
+      notes.snapshotBeforeRestore = await rec.step('snapshot status before restore', () =>
+        snapshotStatus(cluster, snap).catch((err: unknown) => ({
+          error: errorLine(String((err as HarnessError).details?.stderr ?? (err as Error).message)),
+        })),
+      );
+    }
+    try {
+      await rec.step('restore', () => strategy.restore(artifact, cluster, rec));
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      refusal = err;
+      log.progress(`etcd refused the restore: ${err.quote}`);
+    }
+    if (!refusal) {
+      if (o.afterRestore) await o.afterRestore(cluster);
+      after = await rec.step('observe restored cluster', () => observe(cluster));
+      const restored = after;
+      seen = probes?.revisionsSeen();
+      if (probes) {
+        const running = probes;
+        await rec.step('write after the restore (a new object, a change, a deletion)', () =>
+          writeAfterRestore(cluster.access(), restored.v3),
+        );
+        components = await rec.step('components: does each probe agree with etcd (restarted if not)?', () =>
+          assessProbes(running, cluster.access(), running.revisionsSeen().maxBefore, o.probeBoundMs),
+        );
+      }
+      integrity = await rec.step('integrity: hashkv on every member at one revision, alarms', () =>
+        readIntegrity(cluster),
+      );
+      const startedAt = seen?.minAfter ?? restored.revision;
+      historyBelowStart = await rec.step(
+        `can revision ${startedAt - 1} (below the restored start) be read?`,
+        () => historyReadable(cluster, startedAt),
+      );
+    }
+    if (o.keep && !refusal) {
       cluster.detach();
       kept = {
         endpoints: cluster.endpoints(),
@@ -282,8 +378,23 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     }
   }
 
-  const checks =
-    before && beforeDisaster && after ? evaluate(s, dist.version, before, beforeDisaster, after) : [];
+  const revisionsSeen = {
+    ...(seen && seen.maxBefore > 0
+      ? { maxSeenBeforeDisaster: Math.max(seen.maxBefore, beforeDisaster?.revision ?? 0) }
+      : {}),
+    ...(seen?.minAfter !== undefined ? { firstSeenAfterDisaster: seen.minAfter } : {}),
+  };
+  const checks = refusal
+    ? [restoreCheck(s, dist.version, refusal)]
+    : before && beforeDisaster && after && integrity
+      ? [
+          restoreCheck(s, dist.version),
+          ...evaluate(s, dist.version, before, beforeDisaster, after),
+          revisionCheck(s, dist.version, beforeDisaster, after, revisionsSeen, historyBelowStart),
+          integrityCheck(s, dist.version, integrity),
+          ...componentChecks(s, dist.version, components ?? []),
+        ]
+      : [];
   const verdict = error ? 'unknown' : mergeVerdicts(checks);
   return {
     ...base,
@@ -293,10 +404,12 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     counts: {
       ...(before ? { backup: { v2: before.v2.size, v3: before.v3.size } } : {}),
       ...(after ? { restored: { v2: after.v2.size, v3: after.v3.size } } : {}),
+      ...(before && after ? { byType: typeCounts(before.v3.keys(), after.v3.keys()) } : {}),
     },
     revisions: {
       ...(before ? { backup: before.revision } : {}),
       ...(after ? { restored: after.revision } : {}),
+      ...revisionsSeen,
     },
     membership: {
       ...(before ? { before: before.membership } : {}),
@@ -304,6 +417,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     },
     notes,
     checks,
+    ...(components ? { components } : {}),
+    ...(refusal ? { refusal: { step: refusal.step, outcome: refusal.outcome, quote: refusal.quote } } : {}),
     ...(error ? { error } : {}),
     ...(kept ? { kept } : {}),
   };
@@ -314,7 +429,7 @@ export function evaluate(
   s: Scenario,
   version: string,
   before: Snapshot,
-  beforeDisaster: Pick<Snapshot, 'v2' | 'v3'>,
+  beforeDisaster: DataView,
   after: Snapshot,
 ): CheckResult[] {
   const data = (api: 'v2' | 'v3', title: string): CheckResult => {
@@ -325,7 +440,7 @@ export function evaluate(
     const p = perMember[0]?.p ?? provenance(before[api], beforeDisaster[api], after[api]);
     const agree = after.replicas.every((r) => sameKeyset(r[api], after.replicas[0]?.[api] ?? new Map()));
     const observed = agree ? p.outcome : 'divergent';
-    const exp = expectationFor(s.expect[api], version);
+    const exp = expectationFor(s.expect[api] ?? DEFAULT_EXPECTATIONS.notReached, version);
     return {
       id: `${api}-data`,
       title,
@@ -348,7 +463,7 @@ export function evaluate(
   const healthy = h.members.filter((m) => m.healthy).length;
   const observedMembership =
     h.up && membersBack === s.cluster.size && healthy === s.cluster.size ? 'healthy' : 'degraded';
-  const expM = expectationFor(s.expect.membership, version);
+  const expM = expectationFor(s.expect.membership ?? DEFAULT_EXPECTATIONS.notReached, version);
   return [
     data('v3', 'v3 keys: the backup point exactly (every key and value, nothing written after)'),
     data('v2', 'v2 entries: the backup point exactly (every entry, nothing written after)'),
@@ -367,4 +482,93 @@ export function evaluate(
       },
     },
   ];
+}
+
+function graded(
+  id: string,
+  title: string,
+  exp: { outcome: string; source: string },
+  observed: string,
+  details?: Record<string, unknown>,
+): CheckResult {
+  return {
+    id,
+    title,
+    expected: exp.outcome,
+    observed,
+    verdict: observed === exp.outcome ? 'as-expected' : 'unexpected',
+    source: exp.source,
+    ...(details ? { details } : {}),
+  };
+}
+
+/** Did etcd take the backup for restoring? A refusal quotes etcd and ends the scenario there. */
+function restoreCheck(s: Scenario, version: string, refusal?: Refusal): CheckResult {
+  const exp = expectationFor(s.expect.restore ?? DEFAULT_EXPECTATIONS.restore, version);
+  return graded(
+    'restore',
+    'restore: etcd accepts the backup',
+    exp,
+    refusal ? refusal.outcome : 'completed',
+    refusal ? { step: refusal.step, etcdSays: refusal.quote } : undefined,
+  );
+}
+
+/** Revisions clients saw: did the restored cluster hand out revisions below ones already seen? */
+function revisionCheck(
+  s: Scenario,
+  version: string,
+  beforeDisaster: DataView,
+  after: Snapshot,
+  seen: { maxSeenBeforeDisaster?: number; firstSeenAfterDisaster?: number },
+  historyBelowStart: boolean | undefined,
+): CheckResult {
+  const highest = seen.maxSeenBeforeDisaster ?? beforeDisaster.revision;
+  // With probes running, the first revision they saw after the disaster is the restored cluster's start;
+  // the revision read later has moved on with their writes.
+  const restoredAt = seen.firstSeenAfterDisaster ?? after.revision;
+  const exp = expectationFor(s.expect.revision ?? DEFAULT_EXPECTATIONS.revision, version);
+  return graded(
+    'revision',
+    'revision: the restored cluster never hands out a revision a client has already seen',
+    exp,
+    restoredAt < highest ? 'backwards' : 'forward',
+    {
+      highestSeenBeforeDisaster: highest,
+      restoredStartsAt: restoredAt,
+      nowAt: after.revision,
+      // false: compacted, so a watch resuming below the start is cancelled and its client relists.
+      ...(historyBelowStart !== undefined ? { historyBelowStartReadable: historyBelowStart } : {}),
+    },
+  );
+}
+
+function integrityCheck(s: Scenario, version: string, v: IntegrityView): CheckResult {
+  const exp = expectationFor(s.expect.integrity ?? DEFAULT_EXPECTATIONS.integrity, version);
+  return graded(
+    'integrity',
+    'integrity: every member hashes the same keyspace, no alarm',
+    exp,
+    integrityOutcome(v),
+    {
+      atRevision: v.revision,
+      hashes: Object.fromEntries(v.hashes.map((h) => [h.member, h.hash ?? h.error])),
+      alarms: v.alarms,
+    },
+  );
+}
+
+function componentChecks(s: Scenario, version: string, reports: readonly ProbeReport[]): CheckResult[] {
+  return reports.map((r) => {
+    const spec = s.expect.components?.[r.probe as ProbeName] ?? DEFAULT_EXPECTATIONS.component;
+    const exp = expectationFor(spec, version);
+    const kind = PROBES.find((p) => p.name === r.probe);
+    return graded(`component-${r.probe}`, `component ${r.probe}: ${kind?.standsFor ?? ''}`, exp, r.outcome, {
+      ...(r.recoverMs !== undefined ? { recoverMs: r.recoverMs } : {}),
+      ...(r.restartRecoverMs !== undefined ? { afterRestartMs: r.restartRecoverMs } : {}),
+      evidence: r.evidence,
+      ...(r.afterRestart ? { afterRestart: r.afterRestart } : {}),
+      ...(r.warnings ? { warnings: r.warnings } : {}),
+    });
+  });
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HarnessError } from './errors.ts';
+import { PROBE_NAMES, PROBE_OUTCOMES, type ProbeName } from './probes/types.ts';
 
 /**
  * What a restore did to one API's data: exactly the backup point (restored), nothing (lost), some of
@@ -14,6 +15,24 @@ export const DATA_OUTCOMES = ['restored', 'lost', 'partial', 'post-backup', 'mis
 export type DataOutcome = (typeof DATA_OUTCOMES)[number];
 export const MEMBERSHIP_OUTCOMES = ['healthy', 'degraded'] as const;
 export type MembershipOutcome = (typeof MEMBERSHIP_OUTCOMES)[number];
+/** Did etcd accept the backup for restoring, or refuse it with its own error? */
+export const RESTORE_OUTCOMES = ['completed', 'refused: corrupt snapshot'] as const;
+/** Did the revision clients see go below one they had already seen? */
+export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
+/** Members agree on the hash of the keyspace at one revision, and no alarm is raised. */
+export const INTEGRITY_OUTCOMES = ['consistent', 'hash mismatch', 'alarm'] as const;
+
+/** Faults applied by the runner between the steps of a scenario. */
+export const FaultSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('corrupt-snapshot'),
+      /** truncate: cut the file in half; flip-bytes: overwrite 4 bytes in the middle (the size stays). */
+      how: z.enum(['truncate', 'flip-bytes']),
+    })
+    .strict(),
+]);
+export type Fault = z.infer<typeof FaultSchema>;
 
 const expectation = <T extends readonly [string, ...string[]]>(outcomes: T) => {
   const one = z
@@ -59,16 +78,66 @@ export const ScenarioSchema = z
     strategy: z.string().min(1),
     expect: z
       .object({
-        v3: expectation(DATA_OUTCOMES),
-        v2: expectation(DATA_OUTCOMES),
-        membership: expectation(MEMBERSHIP_OUTCOMES),
+        // Optional only where the restore is expected to be refused: nothing is restored to check.
+        v3: expectation(DATA_OUTCOMES).optional(),
+        v2: expectation(DATA_OUTCOMES).optional(),
+        membership: expectation(MEMBERSHIP_OUTCOMES).optional(),
+        restore: expectation(RESTORE_OUTCOMES).optional(),
+        revision: expectation(REVISION_OUTCOMES).optional(),
+        integrity: expectation(INTEGRITY_OUTCOMES).optional(),
+        /** Per component probe (harness/probes); a probe without one is expected to recover. */
+        components: z
+          .object(
+            Object.fromEntries(PROBE_NAMES.map((n) => [n, expectation(PROBE_OUTCOMES).optional()])) as Record<
+              ProbeName,
+              z.ZodOptional<ReturnType<typeof expectation<typeof PROBE_OUTCOMES>>>
+            >,
+          )
+          .strict()
+          .optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine((e, ctx) => {
+        const refused = (e.restore?.outcome ?? 'completed') !== 'completed';
+        for (const k of ['v3', 'v2', 'membership'] as const) {
+          if (!e[k] && !refused) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [k],
+              message: 'required (only a scenario whose restore is expected to be refused may leave it out)',
+            });
+          }
+        }
+      }),
+    faults: z.array(FaultSchema).default([]),
   })
   .strict();
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ExpectationKey = keyof Scenario['expect'];
+
+/** What a scenario that records nothing for a check expects, and why. */
+export const DEFAULT_EXPECTATIONS = {
+  restore: { outcome: 'completed', source: 'default: a restore from an intact backup completes' },
+  revision: {
+    outcome: 'backwards',
+    source: 'etcd docs (op-guide/recovery): a restore starts from the revision the backup holds',
+  },
+  integrity: {
+    outcome: 'consistent',
+    source: 'etcd docs (endpoint hashkv): members of one cluster hash the same keyspace at one revision',
+  },
+  /** For data and membership checks of a scenario that expected the restore to be refused. */
+  notReached: {
+    outcome: 'not reached',
+    source: 'the scenario expects the restore to be refused, so it records nothing for the restored data',
+  },
+  component: {
+    outcome: 'recovered',
+    source:
+      'default: a component should survive a restore without a restart (nothing recorded for this probe)',
+  },
+} as const;
 export interface Expectation {
   readonly outcome: string;
   readonly source: string;

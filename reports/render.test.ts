@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
-import { renderSummary } from './render.ts';
+import { componentsLine, renderSummary } from './render.ts';
 import { RunResultSchema } from './schema.ts';
 
 const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
@@ -50,7 +50,7 @@ const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
 });
 
 const run = (results: ScenarioResult[], exitCode = 1): RunResult => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   runId: '20261124-020000-abcd',
   tool: { name: 'etcd-drill', version: '0.1.0' },
   startedAt: '2026-11-24T02:00:00.000Z',
@@ -64,7 +64,7 @@ describe('summary.md', () => {
     const md = renderSummary(run([result()]));
     const row = md.split('\n').find((l) => l.startsWith('| s1-v3-snapshot-restore'));
     expect(row).toBe(
-      '| s1-v3-snapshot-restore | 3.4.23 | process | 270 → 269 | 7 → 0 | healthy (3/3) | UNEXPECTED | 9.9s |',
+      '| s1-v3-snapshot-restore | 3.4.23 | process | 270 → 269 | 7 → 0 | healthy (3/3) | – | UNEXPECTED | 9.9s |',
     );
   });
   it('names the missing keys and escapes pipes in table cells', () => {
@@ -115,6 +115,81 @@ describe('version matrix', () => {
       .find((l) => l.startsWith('| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster)'));
     expect(row).toBe(
       '| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster) | n/a: no etcdutl | v2 ? · v3 partial · healthy · 9.9s | v2 ? · v3 partial · healthy · 9.9s ⚠ differs from expectation |',
+    );
+  });
+});
+
+const probe = (name: string, outcome: 'recovered' | 'needs-restart' | 'not-recovered', extra = {}) => ({
+  probe: name,
+  outcome,
+  maxRevisionBefore: 19,
+  evidence: { keysDiffering: outcome === 'recovered' ? 0 : 5 },
+  ...(outcome === 'recovered' ? { recoverMs: 300 } : {}),
+  ...(outcome === 'needs-restart' ? { restartRecoverMs: 10 } : {}),
+  ...extra,
+});
+
+describe('components', () => {
+  it('says the common case once and names the probes that did not recover', () => {
+    const all = result({ components: ['informer', 'lease-lock'].map((n) => probe(n, 'recovered')) });
+    expect(componentsLine(all)).toBe('all 2 recovered');
+    const mixed = result({
+      components: [
+        probe('informer', 'needs-restart'),
+        probe('lease-lock', 'recovered'),
+        probe('election', 'recovered'),
+        probe('lease-holder', 'not-recovered'),
+      ],
+    });
+    expect(componentsLine(mixed)).toBe(
+      'NOT recovered: lease-holder; needs restart: informer; others recovered',
+    );
+  });
+  it('shows warnings and the probe table with times and evidence', () => {
+    const r = result({
+      components: [
+        probe('informer', 'needs-restart'),
+        probe('occ-writer', 'recovered', { warnings: ['1 silent overwrite(s)'] }),
+      ],
+    });
+    expect(componentsLine(r)).toBe(
+      'needs restart: informer; recovered: occ-writer; occ-writer ⚠ 1 silent overwrite(s)',
+    );
+    const md = renderSummary(run([r]));
+    expect(md).toContain('| informer | needs restart | after restart 0.0s | keysDiffering=5 |');
+    expect(md).toContain('| occ-writer | recovered ⚠ 1 silent overwrite(s) | 0.3s | keysDiffering=0 |');
+    expect(RunResultSchema.safeParse(run([r])).success).toBe(true);
+  });
+  it("a refused restore shows etcd's words and no data columns in the matrix", () => {
+    const refused = (version: string) =>
+      result({
+        etcd: { version, origin: 'x' },
+        verdict: 'as-expected',
+        refusal: {
+          step: 'etcdutl snapshot restore (etcd1)',
+          outcome: 'refused: corrupt snapshot',
+          quote: 'snapshot missing hash but --skip-hash-check=false',
+        },
+        counts: {},
+        checks: [],
+      });
+    const md = renderSummary(run([refused('3.4.23'), refused('3.5.30')], 0));
+    expect(md).toContain(
+      'etcd refused the restore at "etcdutl snapshot restore (etcd1)": snapshot missing hash but --skip-hash-check=false',
+    );
+    expect(md).toContain('| restore refused: corrupt snapshot · 9.9s |');
+    expect(componentsLine(refused('3.4.23'))).toBe('not reached');
+  });
+  it('lists Kubernetes objects per type and says which differ', () => {
+    const md = renderSummary(
+      run([
+        result({
+          counts: { byType: { pods: { backup: 40, restored: 39 }, services: { backup: 5, restored: 5 } } },
+        }),
+      ]),
+    );
+    expect(md).toContain(
+      'Kubernetes objects per type (backup → restored): pods 40 → 39, services 5 (1 type(s) differ).',
     );
   });
 });

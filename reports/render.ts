@@ -1,3 +1,4 @@
+import type { ProbeReport } from '../harness/probes/types.ts';
 import type { CheckResult, RunResult, ScenarioResult } from '../harness/result.ts';
 
 const VERDICT: Record<string, string> = {
@@ -51,6 +52,49 @@ function diffLines(c: CheckResult): string[] {
   return out;
 }
 
+const PROBE_WORDS: Record<string, string> = {
+  recovered: 'recovered',
+  'needs-restart': 'needs restart',
+  'not-recovered': 'NOT recovered',
+};
+
+/** One line for the probes: outcomes grouped, the common case said once ("all 5 recovered"). */
+export function componentsLine(r: ScenarioResult): string {
+  const reports = r.components ?? [];
+  if (reports.length === 0) return r.refusal ? 'not reached' : '–';
+  const by = new Map<string, string[]>();
+  for (const p of reports) by.set(p.outcome, [...(by.get(p.outcome) ?? []), p.probe]);
+  const warn = reports.flatMap((p) => (p.warnings?.length ? [`${p.probe} ⚠ ${p.warnings.join('; ')}`] : []));
+  const parts =
+    by.size === 1
+      ? [`all ${reports.length} ${PROBE_WORDS[reports[0]?.outcome ?? ''] ?? ''}`]
+      : ['not-recovered', 'needs-restart', 'recovered'].flatMap((o) => {
+          const names = by.get(o);
+          if (!names) return [];
+          return [
+            o === 'recovered' && names.length > 1
+              ? 'others recovered'
+              : `${PROBE_WORDS[o]}: ${names.join(', ')}`,
+          ];
+        });
+  return [...parts, ...warn].join('; ');
+}
+
+function probeTime(p: ProbeReport): string {
+  if (p.recoverMs !== undefined) return secs(p.recoverMs);
+  if (p.restartRecoverMs !== undefined) return `after restart ${secs(p.restartRecoverMs)}`;
+  return 'never';
+}
+
+/** The evidence a person needs to believe the outcome, in a table cell. */
+function probeEvidence(p: ProbeReport): string {
+  return Object.entries(p.evidence)
+    .filter(([, v]) => !(Array.isArray(v) && v.length === 0))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ')
+    .slice(0, 400);
+}
+
 function observed(r: ScenarioResult, id: string): string {
   return r.checks.find((c) => c.id === id)?.observed ?? '?';
 }
@@ -61,7 +105,9 @@ function matrixCell(r: ScenarioResult | undefined): string {
   if (r.verdict === 'not-applicable') return `n/a: ${cell(r.notApplicable ?? '')}`;
   if (r.verdict === 'unknown') return `UNKNOWN: ${cell(r.error?.message ?? '')}`.slice(0, 160);
   const flag = r.verdict === 'unexpected' ? ' ⚠ differs from expectation' : '';
-  return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')} · ${secs(r.durationMs)}${flag}`;
+  if (r.refusal) return `restore ${cell(r.refusal.outcome)} · ${secs(r.durationMs)}${flag}`;
+  const components = r.components ? ` · components: ${cell(componentsLine(r))}` : '';
+  return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')}${components} · ${secs(r.durationMs)}${flag}`;
 }
 
 /** Rows = scenarios (strategies), columns = etcd versions. */
@@ -89,12 +135,12 @@ export function renderSummary(run: RunResult): string {
     `# etcd-drill run ${run.runId}`,
     '',
     ...(multi ? ['## Version matrix', '', ...renderMatrix(run.results), ''] : []),
-    '| scenario | etcd | provider | v3 keys (backup → restored) | v2 entries (backup → restored) | membership | verdict | time |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | etcd | provider | v3 keys (backup → restored) | v2 entries (backup → restored) | membership | components | verdict | time |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of run.results) {
     lines.push(
-      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider}${r.tls ? ' (TLS)' : ''} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
+      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider}${r.tls ? ' (TLS)' : ''} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${cell(componentsLine(r))} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
     );
   }
   for (const r of run.results) {
@@ -109,17 +155,60 @@ export function renderSummary(run: RunResult): string {
       }
       lines.push(`Harness error (${r.error.code ?? 'error'}): ${chain.join(' ← ')}`, '');
     }
+    if (r.refusal) {
+      lines.push(`etcd refused the restore at "${r.refusal.step}": ${r.refusal.quote}`, '');
+    }
+    const status = r.notes.snapshotBeforeRestore as Record<string, unknown> | undefined;
+    if (status) {
+      lines.push(
+        `Snapshot status before the restore: ${
+          'error' in status
+            ? `failed: ${String(status.error)}`
+            : Object.entries(status)
+                .map(([k, v]) => `${k} ${String(v)}`)
+                .join(', ')
+        }.`,
+        '',
+      );
+    }
     if (r.checks.length > 0) lines.push(...checkTable(r.checks), '');
     const diffs = r.checks.flatMap(diffLines);
     if (diffs.length > 0) lines.push(...diffs, '');
+    if (r.components?.length) {
+      lines.push(
+        '| component probe | outcome | time to agree with etcd | evidence |',
+        '| --- | --- | --- | --- |',
+      );
+      for (const p of r.components) {
+        lines.push(
+          `| ${p.probe} | ${PROBE_WORDS[p.outcome]}${p.warnings?.length ? ` ⚠ ${cell(p.warnings.join('; '))}` : ''} | ${probeTime(p)} | ${cell(probeEvidence(p))} |`,
+        );
+      }
+      lines.push('');
+    }
+    const types = r.counts.byType;
+    if (types && Object.keys(types).length > 0) {
+      const changed = Object.entries(types).filter(([, c]) => c.backup !== c.restored);
+      lines.push(
+        `Kubernetes objects per type (backup → restored): ${Object.entries(types)
+          .map(([t, c]) => `${t} ${c.backup}${c.backup === c.restored ? '' : ` → ${c.restored}`}`)
+          .join(', ')}${changed.length ? ` (${changed.length} type(s) differ)` : ' (all equal)'}.`,
+        '',
+      );
+    }
     const peer = r.notes.peerUrlsAfterFirstStart as string[] | undefined;
     const before = r.membership.before;
     const after = r.membership.after;
     if (before && after) {
       const same =
         before.clusterId === after.clusterId ? 'unchanged' : `${before.clusterId} → ${after.clusterId}`;
+      const rv = r.revisions;
+      const seen =
+        rv.maxSeenBeforeDisaster !== undefined && rv.firstSeenAfterDisaster !== undefined
+          ? ` Clients had seen up to ${rv.maxSeenBeforeDisaster}; the restored cluster started at ${rv.firstSeenAfterDisaster}${rv.firstSeenAfterDisaster < rv.maxSeenBeforeDisaster ? ' (backwards)' : ''}.`
+          : '';
       lines.push(
-        `Cluster ID: ${same}. Revision at backup ${r.revisions.backup}, after restore ${r.revisions.restored}.`,
+        `Cluster ID: ${same}. Revision at backup ${rv.backup}, when read after restore ${rv.restored}.${seen}`,
       );
     }
     if (peer) lines.push(`Peer URLs of the first restored member after its first start: ${peer.join(', ')}.`);

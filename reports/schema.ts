@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * results.json, schema version 1, as a validator: readers (regression diffs, CI tooling, tests) parse
+ * results.json, schema version 2, as a validator: readers (regression diffs, CI tooling, tests) parse
  * old and new runs through this rather than trusting the shape. Documented in reports/SCHEMA.md.
  */
 const serializedError: z.ZodType<unknown> = z.lazy(() =>
@@ -49,11 +49,40 @@ export const ScenarioResultSchema = z.object({
       error: serializedError.optional(),
     }),
   ),
-  counts: z.object({ backup: counts.optional(), restored: counts.optional() }),
-  revisions: z.object({ backup: z.number().optional(), restored: z.number().optional() }),
+  counts: z.object({
+    backup: counts.optional(),
+    restored: counts.optional(),
+    byType: z
+      .record(
+        z.string(),
+        z.object({ backup: z.number().int().nonnegative(), restored: z.number().int().nonnegative() }),
+      )
+      .optional(),
+  }),
+  revisions: z.object({
+    backup: z.number().optional(),
+    restored: z.number().optional(),
+    maxSeenBeforeDisaster: z.number().optional(),
+    firstSeenAfterDisaster: z.number().optional(),
+  }),
   membership: z.object({ before: membership.optional(), after: membership.optional() }),
   notes: z.record(z.string(), z.unknown()),
   checks: z.array(CheckResultSchema),
+  components: z
+    .array(
+      z.object({
+        probe: z.string(),
+        outcome: z.enum(['recovered', 'needs-restart', 'not-recovered']),
+        recoverMs: z.number().nonnegative().optional(),
+        restartRecoverMs: z.number().nonnegative().optional(),
+        maxRevisionBefore: z.number().nonnegative(),
+        evidence: z.record(z.string(), z.unknown()),
+        afterRestart: z.record(z.string(), z.unknown()).optional(),
+        warnings: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+  refusal: z.object({ step: z.string(), outcome: z.string(), quote: z.string() }).optional(),
   error: serializedError.optional(),
   notApplicable: z.string().optional(),
   kept: z
@@ -66,7 +95,7 @@ export const ScenarioResultSchema = z.object({
 });
 
 export const RunResultSchema = z.object({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.literal(2),
   runId: z.string(),
   tool: z.object({ name: z.literal('etcd-drill'), version: z.string() }),
   startedAt: z.string().datetime(),

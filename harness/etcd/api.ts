@@ -43,6 +43,9 @@ export function v3Client(a: Access): Etcd3 {
         }
       : {}),
     dialTimeout: 5000,
+    // Own subchannels: grpc-js shares them across clients by default, and a probe's channel still backing
+    // off from the disaster would fail the harness's fresh reads on the restored cluster at once.
+    grpcOptions: { 'grpc.use_local_subchannel_pool': 1 },
     // A drill wants to see failures, not have them retried away by the client.
     faultHandling: { host: () => noop, global: noop },
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Cluster, Member } from '../cluster/types.ts';
-import { HarnessError } from '../errors.ts';
+import { HarnessError, Refusal } from '../errors.ts';
 import { firstLines } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import type { BackupArtifact, Recorder } from './types.ts';
@@ -25,17 +25,7 @@ export async function saveSnapshot(cluster: Cluster, rec: Recorder): Promise<Bac
     // Exactly one endpoint: etcdctl refuses a snapshot from several.
     cluster.etcdctl(['snapshot', 'save', file], { endpoints: [source] }),
   );
-  // etcdutl from 3.5 on; etcdctl's copy of the command is deprecated there.
-  const args = ['snapshot', 'status', file, '-w', 'json'];
-  const out = cluster.dist.etcdutl
-    ? await cluster.etcdutl(args)
-    : await cluster.etcdctl(args, { endpoints: 'none' });
-  const status = JSON.parse(out.stdout) as {
-    hash: number;
-    revision: number;
-    totalKey: number;
-    totalSize: number;
-  };
+  const status = await snapshotStatus(cluster, file);
   rec.note('snapshot', status);
   return {
     files: [file],
@@ -43,6 +33,42 @@ export async function saveSnapshot(cluster: Cluster, rec: Recorder): Promise<Bac
     bytes: (await stat(file)).size,
     revision: status.revision,
   };
+}
+
+export interface SnapshotStatus {
+  readonly hash: number;
+  readonly revision: number;
+  readonly totalKey: number;
+  readonly totalSize: number;
+}
+
+/** `snapshot status -w json`; etcdutl from 3.5 on, where etcdctl's copy of the command is deprecated. */
+export async function snapshotStatus(cluster: Cluster, file: string): Promise<SnapshotStatus> {
+  const args = ['snapshot', 'status', file, '-w', 'json'];
+  const out = cluster.dist.etcdutl
+    ? await cluster.etcdutl(args)
+    : await cluster.etcdctl(args, { endpoints: 'none' });
+  return JSON.parse(out.stdout) as SnapshotStatus;
+}
+
+// etcd's words for a snapshot it will not restore: a missing or wrong sha256 trailer, a broken bolt file.
+const CORRUPT_SNAPSHOT =
+  /snapshot missing hash|expected sha256|invalid database|file size too small|unexpected EOF/i;
+
+/** The line of a tool's stderr that carries its error (3.4+ print JSON logs before it). */
+export function errorLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    lines.find((l) => l.startsWith('Error:')) ??
+    lines.find((l) => CORRUPT_SNAPSHOT.test(l)) ??
+    lines[0] ??
+    ''
+  )
+    .replace(/^Error:\s*/, '')
+    .slice(0, 300);
 }
 
 /** `snapshot restore` into a member's data dir, with the write-up's flags. Uses etcdutl where it exists. */
@@ -71,9 +97,19 @@ export async function restoreSnapshot(
   ];
   const tool = cluster.dist.etcdutl ? 'etcdutl' : 'etcdctl';
   rec.note('restoreTool', tool);
-  await rec.step(`${tool} snapshot restore (${member.name})`, () =>
-    tool === 'etcdutl' ? cluster.etcdutl(args) : cluster.etcdctl(args, { endpoints: 'none' }),
-  );
+  const step = `${tool} snapshot restore (${member.name})`;
+  await rec.step(step, async () => {
+    try {
+      return await (tool === 'etcdutl'
+        ? cluster.etcdutl(args)
+        : cluster.etcdctl(args, { endpoints: 'none' }));
+    } catch (err) {
+      const stderr = err instanceof HarnessError ? String(err.details?.stderr ?? '') : '';
+      if (CORRUPT_SNAPSHOT.test(stderr))
+        throw new Refusal('refused: corrupt snapshot', step, errorLine(stderr));
+      throw err;
+    }
+  });
 }
 
 export function hexId(decimalId: string): string {

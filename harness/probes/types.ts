@@ -1,0 +1,56 @@
+import type { Access } from '../etcd/api.ts';
+import type { RevisionMark } from './common.ts';
+
+/** What a probe concluded about one component after a restore. */
+export const PROBE_OUTCOMES = ['recovered', 'needs-restart', 'not-recovered'] as const;
+export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
+export const PROBE_NAMES = ['informer', 'lease-lock', 'election', 'occ-writer', 'lease-holder'] as const;
+export type ProbeName = (typeof PROBE_NAMES)[number];
+
+/** Every key a probe writes lives here, so the data checks can leave them out. */
+export const PROBE_PREFIX = '/etcd-drill/probes/';
+
+/** One look at whether a running probe's view agrees with the cluster. */
+export interface ProbeCheck {
+  readonly ok: boolean;
+  /** Why not (or what was seen): short, for the report. */
+  readonly evidence: Readonly<Record<string, unknown>>;
+  /** Harm seen even though the component works (e.g. a silent overwrite): reported, not graded. */
+  readonly warnings?: readonly string[];
+}
+
+/** A running component stand-in: a real etcd client doing what a Kubernetes component does. */
+export interface RunningProbe {
+  /** Revisions in the response headers this probe's clients saw. */
+  readonly revisions: RevisionMark;
+  /** Does what this component believes agree with etcd right now? */
+  check(a: Access): Promise<ProbeCheck>;
+  stop(): Promise<void>;
+}
+
+export interface ProbeKind {
+  readonly name: ProbeName;
+  /** What it stands for in a Kubernetes cluster (README and report). */
+  readonly standsFor: string;
+  start(a: Access, opts: ProbeOptions): Promise<RunningProbe>;
+}
+
+export interface ProbeOptions {
+  /** A name that keeps two probes of one run apart (first start vs restart). */
+  readonly instance: string;
+  readonly log?: (msg: string) => void;
+}
+
+export interface ProbeReport {
+  readonly probe: string;
+  readonly outcome: ProbeOutcome;
+  /** From the first look after the restore until the running probe agreed with etcd. */
+  readonly recoverMs?: number;
+  /** With a restart: from the restart until the new probe agreed. */
+  readonly restartRecoverMs?: number;
+  readonly maxRevisionBefore: number;
+  /** What the running probe showed when the bound ran out (or when it recovered). */
+  readonly evidence: Readonly<Record<string, unknown>>;
+  readonly afterRestart?: Readonly<Record<string, unknown>>;
+  readonly warnings?: readonly string[];
+}
