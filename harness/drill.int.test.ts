@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { componentsLine } from '../reports/render.ts';
 import { RunResultSchema } from '../reports/schema.ts';
 import { runDrill } from './drill.ts';
 import { memberHealthy, withV3 } from './etcd/api.ts';
@@ -45,7 +46,7 @@ describe.each(['3.4.23', '3.3.25', '3.5.30'])(
       expect(RunResultSchema.parse(json)).toEqual(JSON.parse(JSON.stringify(run)));
       expect(readFileSync(join(reportDir, 'summary.md'), 'utf8')).toBe(summary);
       expect(summary).toContain(
-        `| s1-v3-snapshot-restore | ${version} | process | 270 → 270 | 7 → 0 | healthy (3/3) | as expected |`,
+        `| s1-v3-snapshot-restore | ${version} | process | 270 → 270 | 7 → 0 | healthy (3/3) | ${componentsLine(r)} | as expected |`,
       );
       expect(existsSync(join(reportDir, 's1-v3-snapshot-restore', 'logs', 'etcd1.log'))).toBe(true);
 

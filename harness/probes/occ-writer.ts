@@ -4,6 +4,8 @@ import { Loop, probeClient, RevisionMark } from './common.ts';
 import { PROBE_PREFIX, type ProbeKind, type RunningProbe } from './types.ts';
 
 const OBJECTS = 3;
+/** A writer that has not updated an object for this long is not making progress. */
+const STALL_MS = 3000;
 
 interface Cached {
   value: string;
@@ -16,27 +18,33 @@ interface Cached {
  * the objects, so revisions that a restore hands out a second time can let a stale copy's compare pass:
  * the put's previous value then differs from the copy it was computed from, a silent overwrite.
  */
-class Writer {
+export class Writer {
   readonly cache = new Map<string, Cached>();
   successes = 0;
   conflicts = 0;
   overwrites: { key: string; expected: string; found: string }[] = [];
-  /** Per object: successes since the last mark. */
-  sinceMark = new Map<string, number>();
+  /** Per object: when this writer last updated it. */
+  readonly lastSuccess = new Map<string, number>();
   next = 0;
-  readonly loop: Loop;
+  readonly loop: Loop | undefined;
 
+  /** Without `everyMs` the writer only moves when told to (tests step it through a restore). */
   constructor(
     readonly id: string,
     readonly c: Etcd3,
     readonly keys: readonly string[],
     readonly rev: RevisionMark,
+    everyMs?: number,
   ) {
-    this.loop = new Loop(150, () => this.updateOne());
+    this.loop = everyMs === undefined ? undefined : new Loop(everyMs, () => this.updateOne());
   }
 
-  mark(): void {
-    this.sinceMark = new Map();
+  /** Objects this writer has not updated since `since`, or not in the last STALL_MS. */
+  stuck(since: number, now = Date.now()): string[] {
+    return this.keys.filter((k) => {
+      const t = this.lastSuccess.get(k) ?? 0;
+      return t < since || now - t > STALL_MS;
+    });
   }
 
   /** GuaranteedUpdate retries the same object with the copy the conflict returned, a few times. */
@@ -65,7 +73,7 @@ class Writer {
       }
       this.cache.set(key, { value, mod: String(revision) });
       this.successes++;
-      this.sinceMark.set(key, (this.sinceMark.get(key) ?? 0) + 1);
+      this.lastSuccess.set(key, Date.now());
       return true;
     }
     this.conflicts++;
@@ -83,18 +91,18 @@ export const occWriter: ProbeKind = {
   async start(a: Access, opts): Promise<RunningProbe> {
     const keys = Array.from({ length: OBJECTS }, (_, i) => `${PROBE_PREFIX}occ/${opts.instance}/obj-${i}`);
     const rev = new RevisionMark();
-    const writers = ['a', 'b'].map((n) => new Writer(`${opts.instance}-${n}`, probeClient(a), keys, rev));
-    let marked = false;
+    const writers = ['a', 'b'].map(
+      (n) => new Writer(`${opts.instance}-${n}`, probeClient(a), keys, rev, 150),
+    );
+    let firstLook: number | undefined;
     return {
       revisions: rev,
       async check() {
-        // Successes are counted from the first look after the restore.
-        if (!marked) {
-          for (const w of writers) w.mark();
-          marked = true;
-        }
+        // Updates count from the first look after the restore, and must keep coming.
+        firstLook ??= Date.now();
+        const since = firstLook;
         const stuck = writers.flatMap((w) =>
-          keys.filter((k) => !w.sinceMark.get(k)).map((k) => `${w.id}:${k.slice(k.lastIndexOf('/') + 1)}`),
+          w.stuck(since).map((k) => `${w.id}:${k.slice(k.lastIndexOf('/') + 1)}`),
         );
         const overwrites = writers.flatMap((w) => w.overwrites);
         return {
@@ -114,13 +122,13 @@ export const occWriter: ProbeKind = {
             ...(overwrites.length ? { firstOverwrite: overwrites[0] } : {}),
             ...(stuck.length ? { noUpdateYet: stuck } : {}),
             ...Object.fromEntries(
-              writers.filter((w) => w.loop.lastError).map((w) => [`${w.id} error`, w.loop.lastError]),
+              writers.filter((w) => w.loop?.lastError).map((w) => [`${w.id} error`, w.loop?.lastError]),
             ),
           },
         };
       },
       async stop() {
-        await Promise.all(writers.map((w) => w.loop.stop()));
+        await Promise.all(writers.map((w) => w.loop?.stop()));
         for (const w of writers) w.c.close();
       },
     };
