@@ -69,6 +69,29 @@ describe('scenario files', () => {
     expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(/expectt/);
   });
 
+  it('faults and component expectations are checked like the rest', () => {
+    const raw = JSON.parse(s1Text);
+    raw.faults = [{ kind: 'corrupt-snapshot', how: 'shred' }];
+    raw.expect.components = {
+      informer: { outcome: 'stale', source: 'x' },
+      watcher: { outcome: 'recovered', source: 'x' },
+    };
+    const msg = badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message;
+    expect(msg).toMatch(/faults\.0\.how/);
+    expect(msg).toMatch(/expect\.components\.informer\.outcome/);
+    expect(msg).toMatch(/watcher/);
+  });
+
+  it('data expectations may be left out only when the restore is expected to be refused', () => {
+    const raw = JSON.parse(s1Text);
+    delete raw.expect.v3;
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /expect\.v3: required \(only a scenario whose restore is expected to be refused/,
+    );
+    raw.expect.restore = { outcome: 'refused: corrupt snapshot', source: 'x' };
+    expect(parseScenario(JSON.stringify(raw), 'x.json', known).expect.v3).toBeUndefined();
+  });
+
   it('selecting an unknown id lists the known ones', async () => {
     const all = await loadScenarios(known);
     expect(badInput(() => selectScenarios(all, ['nope'])).message).toMatch(
