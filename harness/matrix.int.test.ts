@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runDrill } from './drill.ts';
 import { KNOWN_VERSIONS } from './etcd/versions.ts';
 import { MARKER_KEY } from './runner.ts';
+import { loadScenarios } from './scenario.ts';
 import { saveSnapshot } from './strategies/common.ts';
 import { STRATEGIES } from './strategies/index.ts';
 
@@ -12,12 +13,13 @@ const out = await mkdtemp(join(tmpdir(), 'drill-matrix-'));
 afterAll(() => rm(out, { recursive: true, force: true }));
 
 describe('the version matrix on processes', () => {
-  it('runs every strategy on all four versions, and each cell matches its recorded expectation', {
+  it('runs every scenario on all four versions, and each cell matches its recorded expectation', {
     timeout: 40 * 60_000,
   }, async () => {
     const versions = KNOWN_VERSIONS.map((k) => k.version);
     const { run, summary } = await runDrill({ versions, provider: 'process', out, quiet: true });
-    expect(run.results).toHaveLength(STRATEGIES.size * versions.length);
+    const scenarios = await loadScenarios([...STRATEGIES.keys()]);
+    expect(run.results).toHaveLength(scenarios.length * versions.length);
     const off = run.results
       .filter((r) => r.verdict !== 'as-expected' && r.verdict !== 'not-applicable')
       .map(

@@ -552,7 +552,7 @@ function integrityCheck(s: Scenario, version: string, v: IntegrityView): CheckRe
     integrityOutcome(v),
     {
       atRevision: v.revision,
-      hashes: Object.fromEntries(v.hashes.map((h) => [h.member, h.hash ?? h.error])),
+      hashes: Object.fromEntries(v.hashes.map((h) => [h.member, h.hash])),
       alarms: v.alarms,
     },
   );

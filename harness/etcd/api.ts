@@ -197,10 +197,11 @@ async function gateway<T>(
   path: string,
   tls: ClientTls | undefined,
   timeoutMs: number,
+  body: Record<string, unknown> = {},
 ): Promise<T> {
   const res = await httpCall(`${clientUrl}${gatewayPrefix(version)}${path}`, {
     method: 'POST',
-    body: '{}',
+    body: JSON.stringify(body),
     tls,
     timeoutMs,
   });

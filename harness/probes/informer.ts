@@ -1,17 +1,24 @@
-import type { Watcher } from 'etcd3';
+import type { Etcd3, Watcher } from 'etcd3';
 import { type Access, digest, withV3 } from '../etcd/api.ts';
 import { Loop, prefixRange, probeClient, RevisionMark } from './common.ts';
 import type { ProbeKind, RunningProbe } from './types.ts';
 
 const PREFIX = '/registry/';
 
-async function listPrefix(
-  c: import('etcd3').Etcd3,
-): Promise<{ keys: Map<string, string>; revision: number }> {
-  const res = await c.kv.range(prefixRange(PREFIX));
+/** The prefix at one revision, in pages (a single response is capped at 4 MiB by gRPC). */
+async function listPrefix(c: Etcd3): Promise<{ keys: Map<string, string>; revision: number }> {
   const keys = new Map<string, string>();
-  for (const kv of res.kvs) keys.set(kv.key.toString(), digest(kv.value));
-  return { keys, revision: Number(res.header.revision) };
+  const { key, range_end } = prefixRange(PREFIX);
+  let from = key;
+  let revision = 0;
+  for (;;) {
+    const res = await c.kv.range({ key: from, range_end, limit: 1000, revision: String(revision) });
+    if (revision === 0) revision = Number(res.header.revision);
+    for (const kv of res.kvs) keys.set(kv.key.toString(), digest(kv.value));
+    const last = res.kvs.at(-1);
+    if (!res.more || !last) return { keys, revision };
+    from = Buffer.concat([last.key, Buffer.from([0])]);
+  }
 }
 
 /**
