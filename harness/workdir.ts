@@ -7,8 +7,9 @@ import type { Logger } from './log.ts';
 import { pidAlive, processesMatching } from './util/proc.ts';
 
 /**
- * Every run gets <root>/<runId>. The folder path is the label: each etcd process the run starts
- * has it in its command line (--data-dir), so leftovers of a crashed run are found by looking at /proc.
+ * Every run gets <root>/<runId>. The folder path is the label: each process the run starts has it in
+ * its command line (etcd's --data-dir, the Kubernetes components' certificate and kubeconfig paths),
+ * so leftovers of a crashed run are found by looking at /proc.
  */
 export function workRoot(): string {
   return process.env.ETCD_DRILL_WORK || join(tmpdir(), 'etcd-drill');
@@ -102,7 +103,7 @@ export async function sweepLeftovers(
     processes += await removeRunDir(dir);
     result.runs.push(name);
   }
-  // etcd processes whose run folder is already gone (removed by hand, say).
+  // Processes (etcd, Kubernetes components) whose run folder is already gone (removed by hand, say).
   for (const p of processesMatching(`${root}/`)) {
     const run = p.args.join(' ').split(`${root}/`)[1]?.split('/')[0];
     if (run && !existsSync(join(root, run))) {

@@ -10,6 +10,13 @@ export function drillProcesses(under = workRoot()): { pid: number; args: string[
   return processesMatching(`${under}/`).filter((p) => p.args[0]?.endsWith('/etcd'));
 }
 
+const KUBE = ['/kube-apiserver', '/kube-controller-manager', '/kube-scheduler'];
+
+/** Kubernetes control plane processes labelled with any etcd-drill run folder (or the one given). */
+export function kubeProcesses(under = workRoot()): { pid: number; args: string[] }[] {
+  return processesMatching(`${under}/`).filter((p) => KUBE.some((k) => p.args[0]?.endsWith(k)));
+}
+
 export function runFolders(): string[] {
   return existsSync(workRoot()) ? readdirSync(workRoot()) : [];
 }

@@ -1,0 +1,636 @@
+/**
+ * A Kubernetes control plane over a drill's etcd: kube-apiserver, kube-controller-manager and
+ * kube-scheduler as child processes on 127.0.0.1, plus Ready Node objects kept fresh by a heartbeat
+ * (there is no kubelet). Each component can be stopped and started on its own, so a drill can keep
+ * them running across a restore or restart them after it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, openSync } from 'node:fs';
+import { access, appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { startFailure } from '../cluster/base.ts';
+import { allocatePorts } from '../cluster/ports.ts';
+import type { RunContext } from '../context.ts';
+import { HarnessError } from '../errors.ts';
+import { cleanEnv } from '../etcd/ctl.ts';
+import type { ClientTls } from '../etcd/http.ts';
+import { createPki } from '../tls.ts';
+import { createKubeApi, httpsGet, type KubeApi } from './api.ts';
+import type { K8sDist } from './dist.ts';
+import { Heartbeat, nodeFresh } from './heartbeat.ts';
+import { lastWord } from './klog.ts';
+
+export const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/**
+ * Leader election, shortened from client-go's 15 s / 10 s / 2 s so a drill waits seconds for a new
+ * holder. Consequence: a leader that cannot renew for 3 s (etcd down) exits ("leaderelection lost"),
+ * as kube-controller-manager and kube-scheduler always do; the supervisor below restarts it.
+ */
+export const LEADER_ELECTION = { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' } as const;
+
+/** Restart backoff of a supervised component: kubelet's is 10 s doubling to 5 min; a drill wants seconds. */
+const BACKOFF_MS = [1000, 2000, 4000, 8000] as const;
+const STOP_GRACE_MS = 10_000;
+const APISERVER_READY_MS = 90_000;
+const COMPONENT_READY_MS = 60_000;
+
+export interface ControlPlaneOptions {
+  readonly dist: K8sDist;
+  readonly etcd: { readonly endpoints: readonly string[]; readonly tls?: ClientTls | undefined };
+  /** A folder inside the run's workDir: certificates, tokens, kubeconfigs, logs (the folder path labels the processes). */
+  readonly dir: string;
+  readonly ctx: RunContext;
+  /** Ready Node objects to register. @default 2 */
+  readonly nodes?: number;
+  /**
+   * Restart a component that exits on its own (after a backoff), as kubelet does static pods or
+   * systemd does units. Without it, a controller-manager that loses its lease during an etcd
+   * outage stays dead. Components stopped through stop() are never restarted. @default true
+   */
+  readonly supervise?: boolean;
+}
+
+/** One exit of a component that was not asked to stop. */
+export interface ComponentExit {
+  readonly component: Component;
+  readonly at: string;
+  /** 'code 1' or 'signal SIGKILL'. */
+  readonly how: string;
+  /** Its own last word: the klog fatal (or error) line, e.g. "leaderelection lost". */
+  readonly reason: string;
+}
+
+export interface ControlPlane extends AsyncDisposable {
+  /** https://127.0.0.1:<port> */
+  readonly url: string;
+  /** Client as cluster-admin (system:masters). */
+  readonly api: KubeApi;
+  readonly dir: string;
+  readonly nodeNames: readonly string[];
+  /** Where the apiserver keeps objects in etcd. */
+  readonly etcdPrefix: string;
+  /** Files for kubectl or a user: admin kubeconfig, CA. */
+  readonly files: { readonly kubeconfig: string; readonly ca: string; readonly logs: string };
+  /** Milliseconds from startControlPlane() to everything ready (apiserver, leaders, Ready nodes). */
+  readonly startMs: number;
+  /** Ms since startControlPlane() at each stage: certificates, apiserver ready, other components healthy, all ready. */
+  readonly startTimings: Readonly<{ certs: number; apiserver: number; components: number; ready: number }>;
+  running(component: Component): boolean;
+  /** Stops one, some, or (no argument) all components: SIGTERM, SIGKILL after a grace. Not restarted by the supervisor. */
+  stop(components?: Component | readonly Component[]): Promise<void>;
+  /** Starts stopped components (no argument: all) in dependency order and waits until each is healthy. */
+  start(components?: Component | readonly Component[]): Promise<void>;
+  /** stop() then start() of these (no argument: all), the write-up's fix after a restore. */
+  restart(components?: Component | readonly Component[]): Promise<void>;
+  /**
+   * Waits until the apiserver's /readyz and the other components' /healthz answer ok and the nodes
+   * are Ready and untainted; tolerates exits (the supervisor restarts). Returns the ms it took.
+   */
+  waitReady(timeoutMs?: number): Promise<number>;
+  /** Exits nobody asked for, in order (lost leases, crashes), since start. */
+  exits(): readonly ComponentExit[];
+  /** The heartbeat's view: failures since the last success, and when it last succeeded. */
+  heartbeat(): { readonly failures: number; readonly lastOkAt?: string; readonly lastError?: string };
+  collectLogs(destDir: string): Promise<void>;
+  logTail(component: Component, lines?: number): Promise<string>;
+}
+
+/** What differs between the components: binary, flags, how to ask whether it is healthy. */
+interface ComponentSpec {
+  readonly name: Component;
+  readonly bin: string;
+  readonly args: readonly string[];
+  readonly healthUrl: string;
+  readonly healthToken?: string;
+}
+
+function asList(c: Component | readonly Component[] | undefined): Component[] {
+  if (c === undefined) return [...COMPONENTS];
+  return typeof c === 'string' ? [c] : [...c];
+}
+
+function token(): string {
+  return randomBytes(24).toString('hex');
+}
+
+async function tailOf(file: string, lines: number): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).slice(-lines).join('\n');
+}
+
+const START_MARK = '\n=== etcd-drill: starting ';
+
+/** The log of the latest start only (a goroutine dump after a fatal runs to thousands of lines). */
+async function thisRun(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.slice(Math.max(0, text.lastIndexOf(START_MARK)));
+}
+
+/** For an error message: the component's last word, then its last lines. */
+async function quoteLog(file: string): Promise<string> {
+  const run = await thisRun(file);
+  const last = run.split('\n').filter(Boolean).slice(-6).join('\n');
+  return `"${lastWord(run)}"; last lines of ${file}:\n${last}`;
+}
+
+/** One component's process slot: start, stop, supervise, log. */
+class KubeProcess {
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  /** Set while stop() runs or after it: the supervisor leaves the component down. */
+  #wanted = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #backoff = 0;
+  readonly logFile: string;
+
+  constructor(
+    readonly spec: ComponentSpec,
+    logDir: string,
+    readonly ctx: RunContext,
+    readonly supervise: boolean,
+    readonly onExit: (e: ComponentExit) => void,
+  ) {
+    this.logFile = join(logDir, `${spec.name}.log`);
+  }
+
+  get running(): boolean {
+    const c = this.#child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null && c.pid !== undefined;
+  }
+
+  get wanted(): boolean {
+    return this.#wanted;
+  }
+
+  async #launch(): Promise<void> {
+    const { name, bin, args } = this.spec;
+    await appendFile(
+      this.logFile,
+      `${START_MARK}${name} at ${new Date().toISOString()}: ${bin} ${args.join(' ')}\n`,
+    );
+    const fd = openSync(this.logFile, 'a');
+    const env = cleanEnv({ DRILL_RUN_ID: this.ctx.runId });
+    // In-cluster settings would make a component ignore its --kubeconfig.
+    for (const k of Object.keys(env)) if (/^(KUBECONFIG|KUBERNETES_)/.test(k)) delete env[k];
+    // Own process group: Ctrl-C reaches the harness, which stops us; stop() signals the whole group.
+    const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env });
+    closeSync(fd);
+    this.#child = child;
+    const spawned = new Promise<Error | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (err) => resolve(err));
+    });
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const err = await spawned;
+    if (err) {
+      throw new HarnessError('PROVIDER_START', `${name}: cannot run ${bin}: ${err.message}`, { cause: err });
+    }
+    child.once('exit', (code, signal) => void this.#onExit(child, code, signal));
+  }
+
+  async #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (this.#wanted === false || child !== this.#child) return;
+    const how = code !== null ? `code ${code}` : `signal ${signal}`;
+    const reason = lastWord(await thisRun(this.logFile));
+    this.onExit({ component: this.spec.name, at: new Date().toISOString(), how, reason });
+    this.ctx.log.debug('control plane component exited', { component: this.spec.name, how });
+    if (!this.supervise || this.ctx.signal.aborted) return;
+    const delay = BACKOFF_MS[Math.min(this.#backoff++, BACKOFF_MS.length - 1)] as number;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (!this.#wanted || this.running || this.ctx.signal.aborted) return;
+      this.#launch().catch((e: unknown) =>
+        this.ctx.log.warn(`supervisor could not restart ${this.spec.name}`, { error: String(e) }),
+      );
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  /** Launches and waits until healthy; fails at once, quoting the log, if it exits first. */
+  async start(timeoutMs: number): Promise<void> {
+    if (this.running) return;
+    this.#wanted = true;
+    this.#backoff = 0;
+    await access(this.spec.bin, constants.X_OK).catch((err: unknown) => {
+      this.#wanted = false;
+      throw new HarnessError(
+        'PROVIDER_START',
+        `${this.spec.name}: missing Kubernetes binary ${this.spec.bin} (absent or not executable)`,
+        { cause: err },
+      );
+    });
+    try {
+      await this.#launch();
+      const child = this.#child;
+      await this.waitHealthy(timeoutMs, () => child !== this.#child || !this.running);
+      this.#backoff = 0;
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async healthy(): Promise<{ ok: boolean; said: string }> {
+    try {
+      const res = await httpsGet(this.spec.healthUrl, {
+        ...(this.spec.healthToken ? { token: this.spec.healthToken } : {}),
+        insecure: true,
+        timeoutMs: 3000,
+      });
+      return {
+        ok: res.status === 200 && res.body.trim() === 'ok',
+        said: `${res.status} ${res.body.slice(0, 300)}`,
+      };
+    } catch (err) {
+      return { ok: false, said: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Polls health; `gone()` true means the process this wait is about exited: fail with its log. */
+  async waitHealthy(timeoutMs: number, gone?: () => boolean): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let said = '';
+    for (;;) {
+      // First: an abort kills the process too, and then "exited while starting" would hide the cause.
+      if (this.ctx.signal.aborted)
+        throw new HarnessError('ABORTED', `interrupted while starting ${this.spec.name}`);
+      if (gone?.()) {
+        const c = this.#child;
+        throw startFailure(
+          this.spec.name,
+          await tailOf(this.logFile, 15),
+          `exited while starting (${c?.exitCode !== null ? `code ${c?.exitCode}` : `signal ${c?.signalCode}`}): ${await quoteLog(this.logFile)}`,
+        );
+      }
+      const h = await this.healthy();
+      if (h.ok) return;
+      said = h.said;
+      if (Date.now() > deadline) {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${this.spec.name} not healthy within ${timeoutMs} ms (${this.spec.healthUrl}: ${said}): ${await quoteLog(this.logFile)}`,
+          { details: { logTail: await tailOf(this.logFile, 20) } },
+        );
+      }
+      await sleep(250);
+    }
+  }
+
+  async stop(sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.#wanted = false;
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    const child = this.#child;
+    if (!child || child.pid === undefined || !this.running) return;
+    const signalGroup = (s: NodeJS.Signals) => {
+      try {
+        process.kill(-(child.pid as number), s);
+      } catch {
+        // gone
+      }
+    };
+    signalGroup(sig);
+    const done = await Promise.race([
+      this.#exited.then(() => true),
+      sleep(STOP_GRACE_MS, false, { ref: false }),
+    ]);
+    if (!done) {
+      this.ctx.log.warn(`${this.spec.name} ignored ${sig} for ${STOP_GRACE_MS} ms; killing it`);
+      signalGroup('SIGKILL');
+      await this.#exited;
+    }
+  }
+
+  /** Synchronous SIGKILL, for an abort: no awaiting, the harness is going down. */
+  killNow(): void {
+    this.#wanted = false;
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    const pid = this.#child?.pid;
+    if (pid !== undefined && this.running) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  const res = await execa('openssl', args, { cwd, reject: false });
+  if (res.failed) {
+    throw new HarnessError(
+      'PROVIDER_START',
+      `openssl ${args[0]} failed: ${String(res.stderr).slice(0, 300)}`,
+    );
+  }
+}
+
+function kubeconfig(server: string, caFile: string, tok: string, user: string): string {
+  // JSON is YAML: client-go reads it as a kubeconfig.
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'drill', cluster: { server, 'certificate-authority': caFile } }],
+      users: [{ name: user, user: { token: tok } }],
+      contexts: [{ name: 'drill', context: { cluster: 'drill', user } }],
+      'current-context': 'drill',
+    },
+    null,
+    2,
+  );
+}
+
+/**
+ * Starts the control plane and waits until it serves: apiserver /readyz, controller-manager and
+ * scheduler healthy and holding their leases, every node Ready without taints. On failure, stops
+ * what it started and throws a HarnessError naming the component, with the last lines of its log.
+ */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const started = Date.now();
+  const { dist, dir, ctx } = opts;
+  const log = ctx.log.child({ scope: 'k8s' });
+  // The run folder in every command line is what the crash sweep finds (harness/workdir.ts).
+  if (!resolve(dir).startsWith(`${resolve(ctx.workDir)}/`)) {
+    throw new HarnessError(
+      'BAD_INPUT',
+      `startControlPlane: ${dir} is not inside the run's folder ${ctx.workDir}`,
+    );
+  }
+  if (opts.etcd.endpoints.length === 0) {
+    throw new HarnessError('BAD_INPUT', 'startControlPlane: no etcd endpoints given');
+  }
+  const logs = join(dir, 'logs');
+  await mkdir(logs, { recursive: true });
+  const [apiPort, kcmPort, schedPort] = (await allocatePorts(3)) as [number, number, number];
+  const url = `https://127.0.0.1:${apiPort}`;
+
+  // Serving certificates for the three (SANs localhost, 127.0.0.1) from one throwaway CA.
+  const pki = await createPki(join(dir, 'pki'), COMPONENTS);
+  const cert = (c: Component) => pki.members[c] as { cert: string; key: string };
+  // The service-account key: signs tokens (apiserver), and the controller-manager's token controller needs it.
+  const saKey = join(dir, 'pki', 'sa-key.pem');
+  await openssl(['genrsa', '-out', saKey, '2048'], dir);
+
+  const timings = { certs: Date.now() - started, apiserver: 0, components: 0, ready: 0 };
+  const tokens = { admin: token(), kcm: token(), scheduler: token() };
+  const tokenFile = join(dir, 'tokens.csv');
+  // token,user,uid,"group": every client is system:masters; names tell them apart in audit and logs.
+  await writeFile(
+    tokenFile,
+    [
+      `${tokens.admin},etcd-drill-admin,etcd-drill-admin,"system:masters"`,
+      `${tokens.kcm},system:kube-controller-manager,kcm,"system:masters"`,
+      `${tokens.scheduler},system:kube-scheduler,scheduler,"system:masters"`,
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  const kubeconfigs = {
+    admin: join(dir, 'admin.kubeconfig'),
+    kcm: join(dir, 'kube-controller-manager.kubeconfig'),
+    scheduler: join(dir, 'kube-scheduler.kubeconfig'),
+  };
+  await writeFile(kubeconfigs.admin, kubeconfig(url, pki.caFile, tokens.admin, 'etcd-drill-admin'));
+  await writeFile(kubeconfigs.kcm, kubeconfig(url, pki.caFile, tokens.kcm, 'kube-controller-manager'));
+  await writeFile(kubeconfigs.scheduler, kubeconfig(url, pki.caFile, tokens.scheduler, 'kube-scheduler'));
+
+  const etcdTls: string[] = [];
+  if (opts.etcd.tls) {
+    const d = join(dir, 'etcd-client');
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, 'ca.pem'), opts.etcd.tls.ca);
+    await writeFile(join(d, 'client.pem'), opts.etcd.tls.cert);
+    await writeFile(join(d, 'client-key.pem'), opts.etcd.tls.key, { mode: 0o600 });
+    etcdTls.push(
+      `--etcd-cafile=${join(d, 'ca.pem')}`,
+      `--etcd-certfile=${join(d, 'client.pem')}`,
+      `--etcd-keyfile=${join(d, 'client-key.pem')}`,
+    );
+  }
+  const leaderElection = [
+    '--leader-elect=true',
+    // 1.20 defaults to leases already; said explicitly so the checks know where to look.
+    '--leader-elect-resource-lock=leases',
+    `--leader-elect-lease-duration=${LEADER_ELECTION.leaseDuration}`,
+    `--leader-elect-renew-deadline=${LEADER_ELECTION.renewDeadline}`,
+    `--leader-elect-retry-period=${LEADER_ELECTION.retryPeriod}`,
+  ];
+  // Every process gets paths inside `dir` on its command line: the run folder labels it.
+  const specs: ComponentSpec[] = [
+    {
+      name: 'kube-apiserver',
+      bin: dist.apiserver,
+      args: [
+        `--etcd-servers=${opts.etcd.endpoints.join(',')}`,
+        ...etcdTls,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        '--insecure-port=0',
+        `--tls-cert-file=${cert('kube-apiserver').cert}`,
+        `--tls-private-key-file=${cert('kube-apiserver').key}`,
+        `--token-auth-file=${tokenFile}`,
+        '--authorization-mode=RBAC',
+        `--service-account-key-file=${saKey}`,
+        `--service-account-signing-key-file=${saKey}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        `--cert-dir=${join(dir, 'pki')}`,
+        '--v=1',
+      ],
+      healthUrl: `${url}/readyz`,
+      healthToken: tokens.admin,
+    },
+    {
+      name: 'kube-controller-manager',
+      bin: dist.controllerManager,
+      args: [
+        `--kubeconfig=${kubeconfigs.kcm}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${kcmPort}`,
+        '--port=0',
+        `--tls-cert-file=${cert('kube-controller-manager').cert}`,
+        `--tls-private-key-file=${cert('kube-controller-manager').key}`,
+        // Without these the ReplicaSet controller cannot create pods ("No API token found").
+        `--service-account-private-key-file=${saKey}`,
+        `--root-ca-file=${pki.caFile}`,
+        ...leaderElection,
+        '--v=1',
+      ],
+      healthUrl: `https://127.0.0.1:${kcmPort}/healthz`,
+    },
+    {
+      name: 'kube-scheduler',
+      bin: dist.scheduler,
+      args: [
+        `--kubeconfig=${kubeconfigs.scheduler}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${schedPort}`,
+        '--port=0',
+        `--tls-cert-file=${cert('kube-scheduler').cert}`,
+        `--tls-private-key-file=${cert('kube-scheduler').key}`,
+        ...leaderElection,
+        '--v=1',
+      ],
+      healthUrl: `https://127.0.0.1:${schedPort}/healthz`,
+    },
+  ];
+  const exits: ComponentExit[] = [];
+  const supervise = opts.supervise ?? true;
+  const procs = new Map<Component, KubeProcess>(
+    specs.map((s) => [s.name, new KubeProcess(s, logs, ctx, supervise, (e) => exits.push(e))]),
+  );
+  const proc = (c: Component) => procs.get(c) as KubeProcess;
+  const api = createKubeApi({ server: url, ca: await readFile(pki.caFile, 'utf8'), token: tokens.admin });
+  const nodeNames = Array.from({ length: opts.nodes ?? 2 }, (_, i) => `drill-node-${i + 1}`);
+  let heartbeat: Heartbeat | undefined;
+  let disposed = false;
+
+  const onAbort = () => {
+    for (const p of procs.values()) p.killNow();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+  const startSome = async (which: Component[]) => {
+    // The apiserver first: the others wait for it, and would burn their start timeout otherwise.
+    if (which.includes('kube-apiserver')) await proc('kube-apiserver').start(APISERVER_READY_MS);
+    await Promise.all(
+      which.filter((c) => c !== 'kube-apiserver').map((c) => proc(c).start(COMPONENT_READY_MS)),
+    );
+  };
+
+  const nodesReady = async (): Promise<string | undefined> => {
+    const list = await api.list('Node', { labelSelector: 'etcd-drill.io/node=true' });
+    const why: string[] = [];
+    for (const n of nodeNames) {
+      const node = list.items.find((i) => i.metadata.name === n);
+      if (!node) why.push(`${n} absent`);
+      else if (!nodeFresh(node, Date.now(), 60_000)) why.push(`${n} not Ready`);
+      else if ((node.spec?.taints ?? []).length > 0)
+        why.push(`${n} tainted ${(node.spec.taints as { key: string }[]).map((t) => t.key).join(',')}`);
+    }
+    return why.length > 0 ? why.join('; ') : undefined;
+  };
+
+  const leadersHeld = async (): Promise<string | undefined> => {
+    const why: string[] = [];
+    for (const c of ['kube-controller-manager', 'kube-scheduler'] as const) {
+      const l = await api.get({ kind: 'Lease', namespace: 'kube-system', name: c });
+      if (!l?.spec?.holderIdentity) why.push(`no ${c} lease holder`);
+    }
+    return why.length > 0 ? why.join('; ') : undefined;
+  };
+
+  const waitReady = async (timeoutMs = 120_000): Promise<number> => {
+    const t0 = Date.now();
+    const deadline = t0 + timeoutMs;
+    let why = '';
+    for (;;) {
+      if (ctx.signal.aborted)
+        throw new HarnessError('ABORTED', 'interrupted while waiting for the control plane');
+      const unhealthy: string[] = [];
+      for (const c of COMPONENTS) {
+        const p = proc(c);
+        if (!p.wanted) unhealthy.push(`${c} stopped`);
+        else {
+          const h = await p.healthy();
+          if (!h.ok) unhealthy.push(`${c}: ${h.said.split('\n')[0]}`);
+        }
+      }
+      try {
+        why = unhealthy.join('; ') || (await leadersHeld()) || (await nodesReady()) || '';
+      } catch (err) {
+        why = err instanceof Error ? err.message : String(err);
+      }
+      if (!why) return Date.now() - t0;
+      if (Date.now() > deadline) {
+        const tails = await Promise.all(
+          COMPONENTS.map(async (c) => `--- ${c}:\n${await tailOf(proc(c).logFile, 5)}`),
+        );
+        throw new HarnessError(
+          'PROVIDER_START',
+          `control plane not ready within ${timeoutMs} ms: ${why}\n${tails.join('\n')}`,
+          { details: { why } },
+        );
+      }
+      await sleep(250);
+    }
+  };
+
+  const stopAll = async () => {
+    await heartbeat?.stop();
+    // Reverse order: clients before the server, so they do not log a storm of refused connections.
+    for (const c of [...COMPONENTS].reverse()) await proc(c).stop(ctx.signal.aborted ? 'SIGKILL' : 'SIGTERM');
+  };
+
+  try {
+    await startSome(['kube-apiserver']);
+    timings.apiserver = Date.now() - started;
+    // Nodes before the scheduler, so it finds them at once. Etcd may hold them already (a control
+    // plane started again over restored data): the heartbeat's first beat then makes them Ready.
+    heartbeat = new Heartbeat(api, nodeNames);
+    await heartbeat.start(30_000);
+    await startSome(['kube-controller-manager', 'kube-scheduler']);
+    timings.components = Date.now() - started;
+    await waitReady(COMPONENT_READY_MS);
+  } catch (err) {
+    await stopAll().catch(() => {});
+    ctx.signal.removeEventListener('abort', onAbort);
+    throw err;
+  }
+  const startMs = Date.now() - started;
+  timings.ready = startMs;
+  log.debug('control plane ready', { url, timings });
+
+  const cp: ControlPlane = {
+    url,
+    api,
+    dir,
+    nodeNames,
+    etcdPrefix: '/registry',
+    files: { kubeconfig: kubeconfigs.admin, ca: pki.caFile, logs },
+    startMs,
+    startTimings: timings,
+    running: (c) => proc(c).running,
+    async stop(components) {
+      const which = asList(components);
+      for (const c of [...COMPONENTS].reverse()) if (which.includes(c)) await proc(c).stop();
+    },
+    async start(components) {
+      if (disposed) throw new HarnessError('PROVIDER_START', 'the control plane was disposed');
+      await startSome(asList(components));
+    },
+    async restart(components) {
+      await cp.stop(components);
+      await cp.start(components);
+    },
+    waitReady,
+    exits: () => [...exits],
+    heartbeat: () => ({
+      failures: heartbeat?.failures ?? 0,
+      ...(heartbeat?.lastOkAt ? { lastOkAt: heartbeat.lastOkAt } : {}),
+      ...(heartbeat?.lastError ? { lastError: heartbeat.lastError } : {}),
+    }),
+    async collectLogs(destDir) {
+      await mkdir(destDir, { recursive: true });
+      for (const c of COMPONENTS) await copyFile(proc(c).logFile, join(destDir, `${c}.log`)).catch(() => {});
+    },
+    logTail: (c, lines = 20) => tailOf(proc(c).logFile, lines),
+    async [Symbol.asyncDispose]() {
+      if (disposed) return;
+      disposed = true;
+      try {
+        await stopAll();
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+    },
+  };
+  return cp;
+}
