@@ -127,6 +127,31 @@ describe('control plane start failures', () => {
   });
 });
 
+describe('control plane over an etcd with TLS and client certificates required', () => {
+  it('reaches etcd with the cluster’s client certificate, serves and reconciles', async () => {
+    const tlsEtcd = await processProvider.create(
+      { size: 3, token: 'k8s_etcd', enableV2: false, tls: true },
+      await resolveEtcd({ version: '3.5.30', log: silentLogger }),
+      ctx,
+      'etcd-tls',
+    );
+    const dir = join(ctx.workDir, 'k8s-tls');
+    try {
+      await tlsEtcd.start();
+      expect(tlsEtcd.access().endpoints[0]).toMatch(/^https:/);
+      await using tlsCp = await startControlPlane({ dist: k8s, etcd: tlsEtcd.access(), dir, ctx, nodes: 1 });
+      const args = kubeProcesses(dir).find((p) => p.args[0]?.endsWith('/kube-apiserver'))?.args ?? [];
+      expect(args.filter((a) => /^--etcd-(cafile|certfile|keyfile)=/.test(a))).toHaveLength(3);
+      const dep = await deploymentReconciles(tlsCp.api, 'drill-tls', 'web', 1, 60_000);
+      expect(dep.ok, JSON.stringify(dep.evidence)).toBe(true);
+      expect((await podsScheduled(tlsCp.api, 'drill-tls', 'app=web', 30_000)).ok).toBe(true);
+    } finally {
+      await tlsEtcd[Symbol.asyncDispose]();
+    }
+    expect(kubeProcesses(dir)).toEqual([]);
+  });
+});
+
 describe('control plane over a 3-member etcd 3.5.30', () => {
   it('comes up: /readyz ok, leaders elected, Ready untainted nodes; every process carries the run folder', async () => {
     cp = await startControlPlane({ dist: k8s, etcd: cluster.access(), dir: join(ctx.workDir, 'k8s'), ctx });
