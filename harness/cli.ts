@@ -61,6 +61,11 @@ program
   .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
   .option('--tls', 'HTTPS with client certificates on client and peer URLs, like the write-up', false)
   .option('--keep', 'leave the restored cluster running and print its endpoints', false)
+  .option('--k8s', 'run a real Kubernetes control plane over each cluster, judged kept running and restarted')
+  .option(
+    '--k8s-bin-dir <dir>',
+    'with --k8s: kube-apiserver, kube-controller-manager and kube-scheduler from this folder',
+  )
   .option(
     '--no-probes',
     'do not run the component probes (informer, leader election, writer, lease holder) across the restore',
@@ -81,6 +86,8 @@ program
       keep: opts.keep,
       tls: opts.tls,
       probes: opts.probes,
+      k8s: opts.k8s,
+      k8sBinDir: opts.k8sBinDir,
       out: opts.out,
       quiet: opts.quiet,
       signal: ac.signal,
@@ -106,6 +113,11 @@ program
     new Option('--provider <name>', 'where members run').choices([...PROVIDER_NAMES]).default('auto'),
   )
   .option('--tls', 'HTTPS with client certificates on client and peer URLs', false)
+  .option('--k8s', 'run a real Kubernetes control plane over each cluster, judged kept running and restarted')
+  .option(
+    '--k8s-bin-dir <dir>',
+    'with --k8s: kube-apiserver, kube-controller-manager and kube-scheduler from this folder',
+  )
   .option(
     '--no-probes',
     'do not run the component probes (informer, leader election, writer, lease holder) across the restore',
@@ -122,6 +134,8 @@ program
       provider: opts.provider,
       tls: opts.tls,
       probes: opts.probes,
+      k8s: opts.k8s,
+      k8sBinDir: opts.k8sBinDir,
       out: opts.out,
       quiet: opts.quiet,
       signal: ac.signal,

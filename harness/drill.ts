@@ -12,6 +12,7 @@ import { newRunId, type RunContext } from './context.ts';
 import { HarnessError } from './errors.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
+import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
 import { exitCodeFor, RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.ts';
 import { runScenario } from './runner.ts';
@@ -40,6 +41,10 @@ export interface DrillOptions {
   /** Report folder root; the run writes <out>/<runId>/. @default reports/out */
   readonly out?: string;
   readonly quiet?: boolean;
+  /** Run a real Kubernetes control plane over each cluster (binaries built or reused, or k8sBinDir). */
+  readonly k8s?: boolean;
+  /** Kubernetes binaries the user already has (kube-apiserver, kube-controller-manager, kube-scheduler). */
+  readonly k8sBinDir?: string;
   /** Run the component probes across each disaster. @default true */
   readonly probes?: boolean;
   /** Test hook: how long each probe gets to agree with etcd (default RECOVERY_BOUND_MS). */
@@ -149,6 +154,16 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     }
   }
   if (o.image) for (const d of cache.values()) await checkImage(o.image, d.version);
+  if (o.k8sBinDir && !o.k8s) {
+    throw new HarnessError(
+      'BAD_INPUT',
+      '--k8s-bin-dir only means something with --k8s: add --k8s, or drop it',
+    );
+  }
+  // A first build takes minutes (ci/setup.sh does it once per machine); a missing binary fails here.
+  const k8s = o.k8s
+    ? await resolveK8s({ ...(o.k8sBinDir ? { binDir: o.k8sBinDir } : {}), log: early, signal })
+    : undefined;
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
@@ -162,6 +177,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   log.progress(`provider ${provider.name} (${why})`);
   for (const d of cache.values())
     log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
+  if (k8s) log.progress(`Kubernetes ${k8s.version}: ${k8s.origin}${k8s.cached ? ' (cached)' : ''}`);
 
   // Containers first: the sweep reads the run folders (kept or not) that sweepLeftovers removes.
   if (docker) await sweepContainers(docker, log);
@@ -184,6 +200,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
           ...(o.keep ? { keep: true } : {}),
           ...(o.tls ? { tls: true } : {}),
           ...(o.probes === false ? { probes: false } : {}),
+          ...(k8s ? { k8s } : {}),
           ...(o.probeBoundMs !== undefined ? { probeBoundMs: o.probeBoundMs } : {}),
           ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
           ...(o.beforeDisaster ? { beforeDisaster: o.beforeDisaster } : {}),

@@ -1,4 +1,5 @@
 import type { SerializedError } from './errors.ts';
+import type { K8sReport } from './k8s/stage.ts';
 import type { ProbeReport } from './probes/types.ts';
 
 /**
@@ -72,6 +73,8 @@ export interface ScenarioResult {
   readonly checks: readonly CheckResult[];
   /** The component probes' reports, when they ran (they are also graded as component-* checks). */
   readonly components?: readonly ProbeReport[];
+  /** With --k8s: the control plane's checks in both modes (kept running, restarted). */
+  readonly k8s?: K8sReport;
   /** etcd refused a step (e.g. a corrupt snapshot): the scenario ended there, with this observed outcome. */
   readonly refusal?: { readonly step: string; readonly outcome: string; readonly quote: string };
   readonly error?: SerializedError;

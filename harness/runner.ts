@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { v2Fixture, v3Fixture } from '../fixtures/index.ts';
 import { summarizeDiff } from './checks/diff.ts';
 import { historyReadable, type IntegrityView, integrityOutcome, readIntegrity } from './checks/integrity.ts';
@@ -20,6 +21,9 @@ import {
 } from './etcd/api.ts';
 import type { EtcdDist } from './etcd/dist.ts';
 import { corruptSnapshots } from './faults/snapshot.ts';
+import { K8S_CHECK_TITLES } from './k8s/check-names.ts';
+import type { K8sDist } from './k8s/dist.ts';
+import { type K8sReport, K8sStage, workloadKey } from './k8s/stage.ts';
 import {
   assessProbes,
   PROBE_NAMES,
@@ -55,6 +59,8 @@ export interface RunScenarioOptions {
   readonly logsDir?: string;
   /** Runs on the restored cluster before it is observed: lets a test tamper to prove the checks can fail. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
+  /** Run a real Kubernetes control plane over the cluster, seeded through its API, judged in two modes. */
+  readonly k8s?: K8sDist;
   /** Run the component probes across the disaster (default true). */
   readonly probes?: boolean;
   /** How long each probe gets to agree with etcd after the restore (and again after a restart). */
@@ -74,15 +80,20 @@ interface Snapshot {
   readonly replicas: readonly { readonly name: string; readonly v2: Keyset; readonly v3: Keyset }[];
 }
 
-/** The data checks leave out what the probes write: they keep writing across the restore. */
-function withoutProbeKeys(keys: Keyset): Keyset {
-  return new Map([...keys].filter(([k]) => !k.startsWith(PROBE_PREFIX)));
+/** Which v3 keys the data checks compare. */
+type KeyFilter = (key: string) => boolean;
+
+/** Never what the probes write: they keep writing across the restore. */
+function compared(keys: Keyset, keep: KeyFilter): Keyset {
+  return new Map([...keys].filter(([k]) => !k.startsWith(PROBE_PREFIX) && keep(k)));
 }
 
-async function observe(cluster: Cluster): Promise<Snapshot> {
+const everyKey: KeyFilter = () => true;
+
+async function observe(cluster: Cluster, keep: KeyFilter): Promise<Snapshot> {
   const eps = cluster.access();
   const [v3, members, health] = await Promise.all([
-    dumpV3(eps).then((d) => ({ ...d, keys: withoutProbeKeys(d.keys) })),
+    dumpV3(eps).then((d) => ({ ...d, keys: compared(d.keys, keep) })),
     cluster.memberList(),
     cluster.health(cluster.members),
   ]);
@@ -94,7 +105,7 @@ async function observe(cluster: Cluster): Promise<Snapshot> {
       .map(async (m) => {
         const one = cluster.access([m]);
         const [r2, r3] = await Promise.all([dumpV2(one), dumpV3(one)]);
-        return { name: m.name, v2: r2, v3: withoutProbeKeys(r3.keys) };
+        return { name: m.name, v2: r2, v3: compared(r3.keys, keep) };
       }),
   );
   const [first] = replicas;
@@ -115,10 +126,10 @@ function sameKeyset(a: Keyset, b: Keyset): boolean {
 
 type DataView = Pick<Snapshot, 'v2' | 'v3' | 'revision'>;
 
-async function observeData(cluster: Cluster): Promise<DataView> {
+async function observeData(cluster: Cluster, keep: KeyFilter): Promise<DataView> {
   const a = cluster.access();
   const [v2, v3] = await Promise.all([dumpV2(a), dumpV3(a)]);
-  return { v2, v3: withoutProbeKeys(v3.keys), revision: v3.revision };
+  return { v2, v3: compared(v3.keys, keep), revision: v3.revision };
 }
 
 /**
@@ -141,12 +152,13 @@ export const MARKER_KEY = '/etcd-drill/after-backup';
  * Acknowledged writes after the backup, in both APIs: a new marker key, a changed key and a deleted
  * key. A restore from the backup alone shows none of them; what it loses of them is the RPO.
  */
-async function writeAfterBackup(a: Access, b: Snapshot): Promise<Record<string, string[]>> {
+async function writeAfterBackup(a: Access, b: Snapshot, rawV3: boolean): Promise<Record<string, string[]>> {
   const stamp = new Date().toISOString();
   const v2leaves = [...b.v2].filter(([, v]) => v !== '<dir>').map(([k]) => k);
   return {
+    // Under a real apiserver only the marker: raw bytes in its objects would break its reads.
     v3: await writeAfter(
-      [...b.v3.keys()],
+      rawV3 ? [...b.v3.keys()] : [],
       stamp,
       (key, value) => putAllV3(a, [{ key, value }]),
       (k) => deleteV3(a, k),
@@ -269,6 +281,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   let components: ProbeReport[] | undefined;
   let integrity: IntegrityView | undefined;
   let historyBelowStart: boolean | undefined;
+  let k8s: K8sStage | undefined;
+  let k8sReport: K8sReport | undefined;
+  const keep: KeyFilter = o.k8s ? workloadKey : everyKey;
   let seen: ReturnType<ProbeSet['revisionsSeen']> | undefined;
   let kept: ScenarioResult['kept'];
   const scope = new Scope();
@@ -282,10 +297,29 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     await rec.step(`start ${spec.size}-member cluster (etcd ${dist.version}, ${o.provider.name})`, () =>
       cluster.start(),
     );
+    const k8sDist = o.k8s;
+    let k8sStartMs = 0;
+    if (k8sDist) {
+      const t = Date.now();
+      const stage = await rec.step(`start Kubernetes ${k8sDist.version} control plane over the cluster`, () =>
+        K8sStage.start(cluster, k8sDist, ctx, join(ctx.workDir, `${s.id}-${dist.version}-k8s`)),
+      );
+      k8sStartMs = Date.now() - t;
+      k8s = scope.use(stage);
+      if (o.logsDir) {
+        const dir = o.logsDir;
+        scope.defer(() => stage.collectLogs(dir)); // before the control plane's disposal
+      }
+    }
     await rec.step('seed fixtures', async () => {
       const v2 = v2Fixture(s.fixtures.v2, fixtureOpts);
-      const v3 = v3Fixture(s.fixtures.v3, fixtureOpts);
       await putAllV2(cluster.access(), v2);
+      if (k8s) {
+        // Instead of raw /registry keys: objects the apiserver itself encodes and stores.
+        notes.seeded = { v2: v2.length, k8sObjects: await k8s.seed(cluster.access(), rec) };
+        return;
+      }
+      const v3 = v3Fixture(s.fixtures.v3, fixtureOpts);
       await putAllV3(cluster.access(), v3);
       notes.seeded = { v2: v2.length, v3: v3.length };
     });
@@ -298,13 +332,19 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       scope.defer(() => running.stop()); // before the cluster's disposal
     }
     // Read back from etcd, never from what we think we wrote.
-    before = await rec.step('observe backup point', () => observe(cluster));
+    before = await rec.step('observe backup point', () => observe(cluster, keep));
     const artifact = await rec.step('backup', () => strategy.backup(cluster, rec));
     notes.backup = { sha256: artifact.sha256, bytes: artifact.bytes, revision: artifact.revision };
     // Writes the backup cannot hold: seen after the restore, they prove the data came from elsewhere.
     notes.postBackupWrites = await rec.step('write after the backup (markers, a change, a deletion)', () =>
-      writeAfterBackup(cluster.access(), before as Snapshot),
+      writeAfterBackup(cluster.access(), before as Snapshot, !k8s),
     );
+    if (k8s) {
+      const stage = k8s;
+      await rec.step('create Kubernetes objects after the backup (a restore must not bring them back)', () =>
+        stage.afterBackup(),
+      );
+    }
     for (const fault of s.faults) {
       notes.faults = await rec.step(`fault: corrupt the snapshot (${fault.how})`, () =>
         corruptSnapshots(artifact.files, fault),
@@ -312,12 +352,13 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     }
     if (o.beforeDisaster) await o.beforeDisaster(cluster, artifact.files);
     beforeDisaster = await rec.step('observe the cluster just before the disaster', () =>
-      observeData(cluster),
+      observeData(cluster, keep),
     );
     // Killed, not stopped: a disaster gives no graceful shutdown (and etcd's waits on open client streams).
     await rec.step('disaster: kill every member and lose its data dir', async () => {
-      probes?.markDisaster();
       for (const m of cluster.members) await m.kill();
+      // After the kills: an answer from the old cluster must not count as the restored one's.
+      probes?.markDisaster();
       for (const m of cluster.members) await m.wipe();
     });
     const snap = artifact.files.find((f) => f.endsWith('.db'));
@@ -338,14 +379,17 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     }
     if (!refusal) {
       if (o.afterRestore) await o.afterRestore(cluster);
-      after = await rec.step('observe restored cluster', () => observe(cluster));
+      after = await rec.step('observe restored cluster', () => observe(cluster, keep));
       const restored = after;
       seen = probes?.revisionsSeen();
       if (probes) {
         const running = probes;
-        await rec.step('write after the restore (a new object, a change, a deletion)', () =>
-          writeAfterRestore(cluster.access(), restored.v3),
-        );
+        // With a control plane its own writes (leases, events) play this part.
+        if (!k8s) {
+          await rec.step('write after the restore (a new object, a change, a deletion)', () =>
+            writeAfterRestore(cluster.access(), restored.v3),
+          );
+        }
         components = await rec.step('components: does each probe agree with etcd (restarted if not)?', () =>
           assessProbes(running, cluster.access(), running.revisionsSeen().maxBefore, o.probeBoundMs),
         );
@@ -353,6 +397,13 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       integrity = await rec.step('integrity: hashkv on every member at one revision, alarms', () =>
         readIntegrity(cluster),
       );
+      if (k8s) {
+        const stage = k8s;
+        const r = await rec.step('Kubernetes: checks with the components kept running, then restarted', () =>
+          stage.assess(cluster.access()),
+        );
+        k8sReport = { version: stage.dist.version, origin: stage.dist.origin, startMs: k8sStartMs, ...r };
+      }
       const startedAt = seen?.minAfter ?? restored.revision;
       historyBelowStart = await rec.step(
         `can revision ${startedAt - 1} (below the restored start) be read?`,
@@ -393,6 +444,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
           revisionCheck(s, dist.version, beforeDisaster, after, revisionsSeen, historyBelowStart),
           integrityCheck(s, dist.version, integrity),
           ...componentChecks(s, dist.version, components ?? []),
+          ...k8sChecks(s, dist.version, k8sReport),
         ]
       : [];
   const verdict = error ? 'unknown' : mergeVerdicts(checks);
@@ -418,6 +470,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
     notes,
     checks,
     ...(components ? { components } : {}),
+    ...(k8sReport ? { k8s: k8sReport } : {}),
     ...(refusal ? { refusal: { step: refusal.step, outcome: refusal.outcome, quote: refusal.quote } } : {}),
     ...(error ? { error } : {}),
     ...(kept ? { kept } : {}),
@@ -569,6 +622,17 @@ function componentChecks(s: Scenario, version: string, reports: readonly ProbeRe
       evidence: r.evidence,
       ...(r.afterRestart ? { afterRestart: r.afterRestart } : {}),
       ...(r.warnings ? { warnings: r.warnings } : {}),
+    });
+  });
+}
+
+/** Each control-plane check, graded on its outcome across the two modes. */
+function k8sChecks(s: Scenario, version: string, report: K8sReport | undefined): CheckResult[] {
+  return (report?.checks ?? []).map((c) => {
+    const exp = expectationFor(s.expect.k8s?.[c.check] ?? DEFAULT_EXPECTATIONS.component, version);
+    return graded(`k8s-${c.check}`, `Kubernetes: ${K8S_CHECK_TITLES[c.check]}`, exp, c.outcome, {
+      keptRunning: { ok: c.kept.ok, ms: c.kept.ms, evidence: c.kept.evidence },
+      restarted: { ok: c.restarted.ok, ms: c.restarted.ms, evidence: c.restarted.evidence },
     });
   });
 }

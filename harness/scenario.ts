@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HarnessError } from './errors.ts';
+import { K8S_CHECKS, type K8sCheckName } from './k8s/check-names.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES, type ProbeName } from './probes/types.ts';
 
 /**
@@ -90,6 +91,16 @@ export const ScenarioSchema = z
           .object(
             Object.fromEntries(PROBE_NAMES.map((n) => [n, expectation(PROBE_OUTCOMES).optional()])) as Record<
               ProbeName,
+              z.ZodOptional<ReturnType<typeof expectation<typeof PROBE_OUTCOMES>>>
+            >,
+          )
+          .strict()
+          .optional(),
+        /** Per control-plane check (--k8s); a check without one is expected to recover. */
+        k8s: z
+          .object(
+            Object.fromEntries(K8S_CHECKS.map((n) => [n, expectation(PROBE_OUTCOMES).optional()])) as Record<
+              K8sCheckName,
               z.ZodOptional<ReturnType<typeof expectation<typeof PROBE_OUTCOMES>>>
             >,
           )

@@ -80,6 +80,26 @@ export function componentsLine(r: ScenarioResult): string {
   return [...parts, ...warn].join('; ');
 }
 
+const mode = (m: { ok: boolean; ms: number }) => (m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`);
+
+/** The control-plane checks in one line: like the probes, outcomes grouped. */
+export function k8sLine(r: ScenarioResult): string {
+  const checks = r.k8s?.checks ?? [];
+  if (checks.length === 0) return '';
+  const by = new Map<string, string[]>();
+  for (const c of checks) by.set(c.outcome, [...(by.get(c.outcome) ?? []), c.check]);
+  if (by.size === 1) return `all ${checks.length} ${PROBE_WORDS[checks[0]?.outcome ?? ''] ?? ''}`;
+  return ['not-recovered', 'needs-restart', 'recovered']
+    .flatMap((o) => {
+      const names = by.get(o);
+      if (!names) return [];
+      return [
+        o === 'recovered' && names.length > 1 ? 'others recovered' : `${PROBE_WORDS[o]}: ${names.join(', ')}`,
+      ];
+    })
+    .join('; ');
+}
+
 function probeTime(p: ProbeReport): string {
   if (p.recoverMs !== undefined) return secs(p.recoverMs);
   if (p.restartRecoverMs !== undefined) return `after restart ${secs(p.restartRecoverMs)}`;
@@ -107,7 +127,8 @@ function matrixCell(r: ScenarioResult | undefined): string {
   const flag = r.verdict === 'unexpected' ? ' ⚠ differs from expectation' : '';
   if (r.refusal) return `restore ${cell(r.refusal.outcome)} · ${secs(r.durationMs)}${flag}`;
   const components = r.components ? ` · components: ${cell(componentsLine(r))}` : '';
-  return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')}${components} · ${secs(r.durationMs)}${flag}`;
+  const k8s = r.k8s ? ` · Kubernetes: ${cell(k8sLine(r))}` : '';
+  return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')}${components}${k8s} · ${secs(r.durationMs)}${flag}`;
 }
 
 /** Rows = scenarios (strategies), columns = etcd versions. */
@@ -182,6 +203,36 @@ export function renderSummary(run: RunResult): string {
       for (const p of r.components) {
         lines.push(
           `| ${p.probe} | ${PROBE_WORDS[p.outcome]}${p.warnings?.length ? ` ⚠ ${cell(p.warnings.join('; '))}` : ''} | ${probeTime(p)} | ${cell(probeEvidence(p))} |`,
+        );
+      }
+      lines.push('');
+    }
+    if (r.k8s) {
+      const k = r.k8s;
+      lines.push(
+        `Kubernetes ${k.version} control plane (${k.origin}): ready in ${secs(k.startMs)}; restarted after the restore in ${secs(k.restartMs)}.`,
+        '',
+        '| Kubernetes check | components kept running | after restarting them | outcome |',
+        '| --- | --- | --- | --- |',
+      );
+      for (const c of k.checks) {
+        lines.push(`| ${c.check} | ${mode(c.kept)} | ${mode(c.restarted)} | ${PROBE_WORDS[c.outcome]} |`);
+      }
+      const failed = k.checks.flatMap((c) =>
+        (['kept', 'restarted'] as const)
+          .filter((m) => !c[m].ok)
+          .map(
+            (m) =>
+              `- ${c.check} (${m === 'kept' ? 'kept running' : 'restarted'}): ${cell(JSON.stringify(c[m].evidence)).slice(0, 400)}`,
+          ),
+      );
+      if (failed.length) lines.push('', ...failed);
+      if (k.exits.length) {
+        lines.push(
+          '',
+          `Components that exited on their own (restarted by the supervisor, as kubelet restarts static pods): ${k.exits
+            .map((e) => `${e.component} at ${e.at} (${e.how}: ${cell(e.reason)})`)
+            .join('; ')}.`,
         );
       }
       lines.push('');

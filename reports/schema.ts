@@ -19,6 +19,12 @@ const membership = z.object({
   members: z.array(z.object({ name: z.string(), id: z.string(), peerUrls: z.array(z.string()) })),
 });
 
+const modeResult = z.object({
+  ok: z.boolean(),
+  ms: z.number().nonnegative(),
+  evidence: z.record(z.string(), z.unknown()),
+});
+
 export const CheckResultSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -83,6 +89,25 @@ export const ScenarioResultSchema = z.object({
     )
     .optional(),
   refusal: z.object({ step: z.string(), outcome: z.string(), quote: z.string() }).optional(),
+  k8s: z
+    .object({
+      version: z.string(),
+      origin: z.string(),
+      startMs: z.number().nonnegative(),
+      restartMs: z.number().nonnegative(),
+      checks: z.array(
+        z.object({
+          check: z.string(),
+          outcome: z.enum(['recovered', 'needs-restart', 'not-recovered']),
+          kept: modeResult,
+          restarted: modeResult,
+        }),
+      ),
+      exits: z.array(
+        z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() }),
+      ),
+    })
+    .optional(),
   error: serializedError.optional(),
   notApplicable: z.string().optional(),
   kept: z

@@ -18,6 +18,14 @@ export function probeClient(a: Access): Etcd3 {
   return v3Client(a);
 }
 
+/**
+ * Waits for `p` at most `ms`. Stopping a probe must not hang on a call to a cluster without quorum:
+ * the clients are closed afterwards anyway, which cancels what is still pending.
+ */
+export async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  await Promise.race([p.catch(() => undefined), sleep(ms, undefined, { ref: false })]);
+}
+
 /** Runs `tick` every `everyMs` until stopped; a failing tick is what a component sees during an outage. */
 export class Loop {
   #stopped = false;
@@ -40,7 +48,7 @@ export class Loop {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#done;
+    await bounded(this.#done, 2000);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Campaign, Election, Etcd3 } from 'etcd3';
 import { type Access, withV3 } from '../etcd/api.ts';
-import { Loop, prefixRange, probeClient, RevisionMark } from './common.ts';
+import { bounded, Loop, prefixRange, probeClient, RevisionMark } from './common.ts';
 import { PROBE_PREFIX, type ProbeKind, type RunningProbe } from './types.ts';
 
 const TTL_SECONDS = 5;
@@ -43,7 +43,7 @@ class Candidate {
     const c = this.campaign;
     this.campaign = undefined;
     this.leading = false;
-    await c?.resign().catch(() => undefined);
+    if (c) await bounded(c.resign(), 1000);
     this.c.close();
   }
 }

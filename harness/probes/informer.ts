@@ -1,6 +1,6 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import { type Access, digest, withV3 } from '../etcd/api.ts';
-import { Loop, prefixRange, probeClient, RevisionMark } from './common.ts';
+import { bounded, Loop, prefixRange, probeClient, RevisionMark } from './common.ts';
 import type { ProbeKind, RunningProbe } from './types.ts';
 
 const PREFIX = '/registry/';
@@ -71,7 +71,7 @@ export const informer: ProbeKind = {
       if (!needList) return;
       const old = watcher;
       watcher = undefined;
-      await old?.cancel().catch(() => undefined);
+      if (old) await bounded(old.cancel(), 1000);
       await listAndWatch();
       relists++;
     });
@@ -108,7 +108,7 @@ export const informer: ProbeKind = {
       },
       async stop() {
         await loop.stop();
-        await watcher?.cancel().catch(() => undefined);
+        if (watcher) await bounded(watcher.cancel(), 1000);
         c.close();
       },
     };

@@ -1,6 +1,6 @@
 import type { Lease } from 'etcd3';
 import { type Access, withV3 } from '../etcd/api.ts';
-import { prefixRange, probeClient, RevisionMark } from './common.ts';
+import { bounded, prefixRange, probeClient, RevisionMark } from './common.ts';
 import { PROBE_PREFIX, type ProbeKind, type RunningProbe } from './types.ts';
 
 // Longer than a drill's disaster, so an outage alone does not expire it: what is measured is the restore.
@@ -57,7 +57,7 @@ export const leaseHolder: ProbeKind = {
         };
       },
       async stop() {
-        await lease.revoke().catch(() => undefined);
+        await bounded(lease.revoke(), 1000);
         c.close();
       },
     };
