@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureImage } from './cluster/image.ts';
+import { resolveEtcd } from './etcd/dist.ts';
 import { silentLogger } from './log.ts';
 import { drillProcesses, labelled, needDocker, runFolders } from './test-support/helpers.ts';
 import { sweepLeftovers, workRoot } from './workdir.ts';
@@ -221,6 +223,8 @@ describe('CLI: containers', () => {
 
   it('--image of another etcd version is refused before anything starts', async ({ skip }) => {
     needDocker(skip);
+    // The mismatching image must exist, whatever ran before: build it as the container provider would.
+    await ensureImage(await resolveEtcd({ version: '3.5.30', log: silentLogger }), silentLogger);
     const before = await labelled();
     await expectBadInput(
       ['--provider', 'container', '--etcd', '3.4.23', '--image', 'etcd-drill/etcd:3.5.30'],

@@ -233,3 +233,8 @@ try {
   process.stderr.write(`etcd-drill: ${isAbort(err) ? 'interrupted' : 'error'}: ${oneLine(err)}\n`);
   process.exitCode = isAbort(err) ? 130 : 2;
 }
+
+// The work is done and reported. A client library's reconnect timer (etcd3 retries a watch whose
+// cluster was interrupted mid-restore, even after close) must not keep the CLI alive: exit unless
+// the process ends by itself first (the timer is unref'd, so it never holds the process up).
+setTimeout(() => process.exit(), 1000).unref();
