@@ -40,6 +40,28 @@ const program = new Command('etcd-drill')
   .version(toolVersion())
   .showHelpAfterError();
 
+// What run and matrix share.
+const k8sOption = () =>
+  new Option(
+    '--k8s',
+    'run a real Kubernetes control plane over each cluster, judged kept running and restarted',
+  );
+const k8sBinDirOption = () =>
+  new Option(
+    '--k8s-bin-dir <dir>',
+    'with --k8s: kube-apiserver, kube-controller-manager and kube-scheduler from this folder',
+  );
+const noProbesOption = () =>
+  new Option(
+    '--no-probes',
+    'do not run the component probes (informer, leader election, writer, lease holder) across the restore',
+  );
+const outOption = () =>
+  new Option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)').default(
+    join('reports', 'out'),
+  );
+const quietOption = () => new Option('-q, --quiet', 'no progress lines, only the summary').default(false);
+
 program
   .command('run')
   .description('run drills: stand up a cluster, seed it, back it up, lose it, restore it, check it')
@@ -61,17 +83,11 @@ program
   .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
   .option('--tls', 'HTTPS with client certificates on client and peer URLs, like the write-up', false)
   .option('--keep', 'leave the restored cluster running and print its endpoints', false)
-  .option('--k8s', 'run a real Kubernetes control plane over each cluster, judged kept running and restarted')
-  .option(
-    '--k8s-bin-dir <dir>',
-    'with --k8s: kube-apiserver, kube-controller-manager and kube-scheduler from this folder',
-  )
-  .option(
-    '--no-probes',
-    'do not run the component probes (informer, leader election, writer, lease holder) across the restore',
-  )
-  .option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)', join('reports', 'out'))
-  .option('-q, --quiet', 'no progress lines, only the summary', false)
+  .addOption(k8sOption())
+  .addOption(k8sBinDirOption())
+  .addOption(noProbesOption())
+  .addOption(outOption())
+  .addOption(quietOption())
   .action(async (opts) => {
     const ac = interruptible();
     const { run, reportDir, summary } = await runDrill({
@@ -113,17 +129,11 @@ program
     new Option('--provider <name>', 'where members run').choices([...PROVIDER_NAMES]).default('auto'),
   )
   .option('--tls', 'HTTPS with client certificates on client and peer URLs', false)
-  .option('--k8s', 'run a real Kubernetes control plane over each cluster, judged kept running and restarted')
-  .option(
-    '--k8s-bin-dir <dir>',
-    'with --k8s: kube-apiserver, kube-controller-manager and kube-scheduler from this folder',
-  )
-  .option(
-    '--no-probes',
-    'do not run the component probes (informer, leader election, writer, lease holder) across the restore',
-  )
-  .option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)', join('reports', 'out'))
-  .option('-q, --quiet', 'no progress lines, only the summary', false)
+  .addOption(k8sOption())
+  .addOption(k8sBinDirOption())
+  .addOption(noProbesOption())
+  .addOption(outOption())
+  .addOption(quietOption())
   .action(async (opts) => {
     const ac = interruptible();
     const { run, reportDir, summary } = await runDrill({

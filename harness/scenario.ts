@@ -51,6 +51,17 @@ const expectation = <T extends readonly [string, ...string[]]>(outcomes: T) => {
   });
 };
 
+/** An optional recovery expectation (recovered / needs-restart / not-recovered) per name. */
+const recoveryPer = <N extends string>(names: readonly N[]) =>
+  z
+    .object(
+      Object.fromEntries(names.map((n) => [n, expectation(PROBE_OUTCOMES).optional()])) as Record<
+        N,
+        z.ZodOptional<ReturnType<typeof expectation<typeof PROBE_OUTCOMES>>>
+      >,
+    )
+    .strict();
+
 export const ScenarioSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
@@ -87,25 +98,9 @@ export const ScenarioSchema = z
         revision: expectation(REVISION_OUTCOMES).optional(),
         integrity: expectation(INTEGRITY_OUTCOMES).optional(),
         /** Per component probe (harness/probes); a probe without one is expected to recover. */
-        components: z
-          .object(
-            Object.fromEntries(PROBE_NAMES.map((n) => [n, expectation(PROBE_OUTCOMES).optional()])) as Record<
-              ProbeName,
-              z.ZodOptional<ReturnType<typeof expectation<typeof PROBE_OUTCOMES>>>
-            >,
-          )
-          .strict()
-          .optional(),
+        components: recoveryPer(PROBE_NAMES).optional(),
         /** Per control-plane check (--k8s); a check without one is expected to recover. */
-        k8s: z
-          .object(
-            Object.fromEntries(K8S_CHECKS.map((n) => [n, expectation(PROBE_OUTCOMES).optional()])) as Record<
-              K8sCheckName,
-              z.ZodOptional<ReturnType<typeof expectation<typeof PROBE_OUTCOMES>>>
-            >,
-          )
-          .strict()
-          .optional(),
+        k8s: recoveryPer(K8S_CHECKS).optional(),
       })
       .strict()
       .superRefine((e, ctx) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
-import { componentsLine, renderSummary } from './render.ts';
+import { componentsLine, k8sLine, renderSummary } from './render.ts';
 import { RunResultSchema } from './schema.ts';
 
 const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
@@ -191,5 +191,36 @@ describe('components', () => {
     expect(md).toContain(
       'Kubernetes objects per type (backup → restored): pods 40 → 39, services 5 (1 type(s) differ).',
     );
+  });
+});
+
+describe('Kubernetes checks', () => {
+  const m = (ok: boolean, ms: number) => ({
+    ok,
+    ms,
+    evidence: ok ? {} : { staleInCache: ['ConfigMap drill-a/late-config'] },
+  });
+  const r = result({
+    k8s: {
+      version: '1.20.2',
+      origin: 'debian bookworm',
+      startMs: 8300,
+      restartMs: 6300,
+      checks: [
+        { check: 'api-serves-backup', outcome: 'recovered', kept: m(true, 400), restarted: m(true, 300) },
+        { check: 'watch-cache', outcome: 'needs-restart', kept: m(false, 10100), restarted: m(true, 500) },
+      ],
+      exits: [
+        { component: 'kube-controller-manager', at: 'T', how: 'code 255', reason: 'leaderelection lost' },
+      ],
+    },
+  });
+  it('one line in the matrix, a table with both modes and the failing evidence in the section', () => {
+    expect(k8sLine(r)).toBe('needs restart: watch-cache; recovered: api-serves-backup');
+    const md = renderSummary(run([r]));
+    expect(md).toContain('| watch-cache | FAILED (10.1s) | ok 0.5s | needs restart |');
+    expect(md).toContain('- watch-cache (kept running): {"staleInCache":["ConfigMap drill-a/late-config"]}');
+    expect(md).toContain('kube-controller-manager at T (code 255: leaderelection lost)');
+    expect(RunResultSchema.safeParse(run([r])).success).toBe(true);
   });
 });

@@ -58,37 +58,11 @@ const PROBE_WORDS: Record<string, string> = {
   'not-recovered': 'NOT recovered',
 };
 
-/** One line for the probes: outcomes grouped, the common case said once ("all 5 recovered"). */
-export function componentsLine(r: ScenarioResult): string {
-  const reports = r.components ?? [];
-  if (reports.length === 0) return r.refusal ? 'not reached' : '–';
+/** Outcomes grouped, the common case said once ("all 5 recovered"), the others named. */
+function groupedOutcomes(items: readonly { name: string; outcome: string }[]): string {
   const by = new Map<string, string[]>();
-  for (const p of reports) by.set(p.outcome, [...(by.get(p.outcome) ?? []), p.probe]);
-  const warn = reports.flatMap((p) => (p.warnings?.length ? [`${p.probe} ⚠ ${p.warnings.join('; ')}`] : []));
-  const parts =
-    by.size === 1
-      ? [`all ${reports.length} ${PROBE_WORDS[reports[0]?.outcome ?? ''] ?? ''}`]
-      : ['not-recovered', 'needs-restart', 'recovered'].flatMap((o) => {
-          const names = by.get(o);
-          if (!names) return [];
-          return [
-            o === 'recovered' && names.length > 1
-              ? 'others recovered'
-              : `${PROBE_WORDS[o]}: ${names.join(', ')}`,
-          ];
-        });
-  return [...parts, ...warn].join('; ');
-}
-
-const mode = (m: { ok: boolean; ms: number }) => (m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`);
-
-/** The control-plane checks in one line: like the probes, outcomes grouped. */
-export function k8sLine(r: ScenarioResult): string {
-  const checks = r.k8s?.checks ?? [];
-  if (checks.length === 0) return '';
-  const by = new Map<string, string[]>();
-  for (const c of checks) by.set(c.outcome, [...(by.get(c.outcome) ?? []), c.check]);
-  if (by.size === 1) return `all ${checks.length} ${PROBE_WORDS[checks[0]?.outcome ?? ''] ?? ''}`;
+  for (const i of items) by.set(i.outcome, [...(by.get(i.outcome) ?? []), i.name]);
+  if (by.size === 1) return `all ${items.length} ${PROBE_WORDS[items[0]?.outcome ?? ''] ?? ''}`;
   return ['not-recovered', 'needs-restart', 'recovered']
     .flatMap((o) => {
       const names = by.get(o);
@@ -98,6 +72,22 @@ export function k8sLine(r: ScenarioResult): string {
       ];
     })
     .join('; ');
+}
+
+/** The probes in one line, with any warnings. */
+export function componentsLine(r: ScenarioResult): string {
+  const reports = r.components ?? [];
+  if (reports.length === 0) return r.refusal ? 'not reached' : '–';
+  const warn = reports.flatMap((p) => (p.warnings?.length ? [`${p.probe} ⚠ ${p.warnings.join('; ')}`] : []));
+  return [groupedOutcomes(reports.map((p) => ({ name: p.probe, outcome: p.outcome }))), ...warn].join('; ');
+}
+
+const mode = (m: { ok: boolean; ms: number }) => (m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`);
+
+/** The control-plane checks in one line. */
+export function k8sLine(r: ScenarioResult): string {
+  const checks = r.k8s?.checks ?? [];
+  return checks.length ? groupedOutcomes(checks.map((c) => ({ name: c.check, outcome: c.outcome }))) : '';
 }
 
 function probeTime(p: ProbeReport): string {
