@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HarnessError } from './errors.ts';
-import { K8S_CHECKS, type K8sCheckName } from './k8s/check-names.ts';
-import { PROBE_NAMES, PROBE_OUTCOMES, type ProbeName } from './probes/types.ts';
+import { K8S_CHECKS } from './k8s/check-names.ts';
+import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
 
 /**
  * What a restore did to one API's data: exactly the backup point (restored), nothing (lost), some of
