@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureImage } from './cluster/image.ts';
 import { resolveEtcd } from './etcd/dist.ts';
 import { silentLogger } from './log.ts';
-import { drillProcesses, labelled, needDocker, runFolders } from './test-support/helpers.ts';
+import { drillProcesses, kubeProcesses, labelled, needDocker, runFolders } from './test-support/helpers.ts';
 import { sweepLeftovers, workRoot } from './workdir.ts';
 
 const bin = fileURLToPath(new URL('../bin/etcd-drill.js', import.meta.url));
@@ -130,6 +130,32 @@ describe('CLI: run, interruption and crashes', () => {
     expect(res.stderr).toMatch(/SIGINT: stopping and cleaning up/);
     expect(res.stdout).toMatch(/UNKNOWN \(harness error\)/);
     expect(res.stdout).toMatch(/Exit code 130: interrupted/);
+    expect(drillProcesses()).toHaveLength(0);
+    expect(runFolders()).toEqual(before);
+  });
+
+  it('Ctrl-C while the Kubernetes checks run stops the control plane and the cluster, exit 130', async () => {
+    const before = runFolders();
+    const child = execa(
+      'node',
+      [
+        bin,
+        'run',
+        '--provider',
+        'process',
+        '--scenario',
+        's5-v3-snapshot-all-members',
+        '--k8s',
+        '--out',
+        out,
+      ],
+      { reject: false, all: true, forceKillAfterDelay: false },
+    );
+    await waitForProgress(child, /Kubernetes: checks with the components kept running, then restarted …/);
+    child.kill('SIGINT');
+    const res = await child;
+    expect(res.exitCode, res.all).toBe(130);
+    expect(kubeProcesses()).toHaveLength(0);
     expect(drillProcesses()).toHaveLength(0);
     expect(runFolders()).toEqual(before);
   });
