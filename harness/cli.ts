@@ -237,12 +237,17 @@ program
     );
   });
 
+// Held while a command runs: some waits (testcontainers' one-shot wait on an unref'd Docker socket)
+// leave nothing else keeping the event loop alive, and Node then exits 0 mid-command, silently.
+const keepAlive = setInterval(() => {}, 60_000);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   process.stderr.write(`etcd-drill: ${isAbort(err) ? 'interrupted' : 'error'}: ${oneLine(err)}\n`);
   process.exitCode = isAbort(err) ? 130 : 2;
 }
+
+clearInterval(keepAlive);
 
 // The work is done and reported. A client library's reconnect timer (etcd3 retries a watch whose
 // cluster was interrupted mid-restore, even after close) must not keep the CLI alive: exit unless

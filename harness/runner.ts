@@ -605,8 +605,11 @@ function integrityCheck(s: Scenario, version: string, v: IntegrityView): CheckRe
     integrityOutcome(v),
     {
       atRevision: v.revision,
-      hashes: Object.fromEntries(v.hashes.map((h) => [h.member, h.hash])),
+      hashes: Object.fromEntries(
+        v.hashes.map((h) => [h.member, { hash: h.hash, compactRevision: h.compactRevision }]),
+      ),
       alarms: v.alarms,
+      ...(v.transientMismatch ? { transientMismatch: v.transientMismatch.hashes } : {}),
     },
   );
 }
