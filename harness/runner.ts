@@ -298,13 +298,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       cluster.start(),
     );
     const k8sDist = o.k8s;
-    let k8sStartMs = 0;
     if (k8sDist) {
-      const t = Date.now();
       const stage = await rec.step(`start Kubernetes ${k8sDist.version} control plane over the cluster`, () =>
         K8sStage.start(cluster, k8sDist, ctx, join(ctx.workDir, `${s.id}-${dist.version}-k8s`)),
       );
-      k8sStartMs = Date.now() - t;
       k8s = scope.use(stage);
       if (o.logsDir) {
         const dir = o.logsDir;
@@ -391,7 +388,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
           );
         }
         components = await rec.step('components: does each probe agree with etcd (restarted if not)?', () =>
-          assessProbes(running, cluster.access(), running.revisionsSeen().maxBefore, o.probeBoundMs),
+          assessProbes(running, cluster.access(), seen?.maxBefore ?? 0, o.probeBoundMs),
         );
       }
       integrity = await rec.step('integrity: hashkv on every member at one revision, alarms', () =>
@@ -402,7 +399,12 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
         const r = await rec.step('Kubernetes: checks with the components kept running, then restarted', () =>
           stage.assess(cluster.access()),
         );
-        k8sReport = { version: stage.dist.version, origin: stage.dist.origin, startMs: k8sStartMs, ...r };
+        k8sReport = {
+          version: stage.dist.version,
+          origin: stage.dist.origin,
+          startMs: stage.cp.startMs,
+          ...r,
+        };
       }
       const startedAt = seen?.minAfter ?? restored.revision;
       historyBelowStart = await rec.step(

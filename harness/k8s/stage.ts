@@ -9,7 +9,7 @@ import {
 } from '../../fixtures/k8s-workload.ts';
 import type { Cluster } from '../cluster/types.ts';
 import type { RunContext } from '../context.ts';
-import { dumpV3 } from '../etcd/api.ts';
+import { type Access, dumpV3 } from '../etcd/api.ts';
 import type { ProbeOutcome } from '../probes/types.ts';
 import type { Recorder } from '../strategies/types.ts';
 import { K8S_CHECKS, type K8sCheckName } from './check-names.ts';
@@ -97,7 +97,7 @@ export class K8sStage implements AsyncDisposable {
   }
 
   /** Creates the workload through the API and waits until etcd holds it settled: a clean backup point. */
-  async seed(access: ReturnType<Cluster['access']>, rec: Recorder): Promise<number> {
+  async seed(access: Access, rec: Recorder): Promise<number> {
     const objects = k8sWorkload();
     await createWorkload(this.cp.api, objects);
     const namespaces = scopeOf(workloadExpectation(objects)).namespaces;
@@ -123,9 +123,7 @@ export class K8sStage implements AsyncDisposable {
   }
 
   /** Both modes after the restore; each check runs in each mode, with its own bound. */
-  async assess(
-    access: ReturnType<Cluster['access']>,
-  ): Promise<Omit<K8sReport, 'startMs' | 'version' | 'origin'>> {
+  async assess(access: Access): Promise<Omit<K8sReport, 'startMs' | 'version' | 'origin'>> {
     const kept = await this.runChecks(access, 'kept');
     const holders = await leaseHolders(this.cp.api).catch(() => undefined);
     const t0 = Date.now();
@@ -150,7 +148,7 @@ export class K8sStage implements AsyncDisposable {
   }
 
   private async runChecks(
-    access: ReturnType<Cluster['access']>,
+    access: Access,
     mode: 'kept' | 'restarted',
     previous?: Awaited<ReturnType<typeof leaseHolders>>,
   ): Promise<Record<K8sCheckName, ModeResult>> {
@@ -195,7 +193,7 @@ export class K8sStage implements AsyncDisposable {
 }
 
 /** Until the workload's keys stop changing (controllers finish writing status) for 2 s; returns ms. */
-async function settle(access: ReturnType<Cluster['access']>, boundMs = 30_000): Promise<number> {
+async function settle(access: Access, boundMs = 30_000): Promise<number> {
   const t0 = Date.now();
   const snap = async () =>
     JSON.stringify([...(await dumpV3(access)).keys].filter(([k]) => workloadKey(k)).sort());

@@ -7,10 +7,9 @@ import { leaseLock } from './lease-lock.ts';
 import { occWriter } from './occ-writer.ts';
 import type { ProbeCheck, ProbeKind, ProbeReport, RunningProbe } from './types.ts';
 
-export { PROBE_OUTCOMES, PROBE_PREFIX, type ProbeOutcome, type ProbeReport } from './types.ts';
+export { PROBE_NAMES, PROBE_OUTCOMES, PROBE_PREFIX, type ProbeOutcome, type ProbeReport } from './types.ts';
 
 export const PROBES: readonly ProbeKind[] = [informer, leaseLock, election, occWriter, leaseHolder];
-export const PROBE_NAMES = PROBES.map((p) => p.name);
 
 /** How long a probe gets to agree with etcd, once without and once after a restart. */
 export const RECOVERY_BOUND_MS = 10_000;
