@@ -30,14 +30,19 @@ describe.each(['3.4.23', '3.3.25', '3.5.30'])(
       if (!r) throw new Error('one result expected');
       expect(r.error).toBeUndefined();
       expect(r.etcd.version).toBe(version);
-      expect(r.counts.backup).toEqual({ v2: 7, v3: 270 });
-      expect(r.counts.restored).toEqual({ v2: 0, v3: 270 });
+      const o = r.observations;
+      expect([o.backupPoint?.v2.count, o.backupPoint?.v3.count]).toEqual([7, 270]);
+      expect(o.restored?.members.map((m) => [m.v2.keys.count, m.v3.keys.count])).toEqual([
+        [0, 270],
+        [0, 270],
+        [0, 270],
+      ]);
       const v3 = r.checks.find((c) => c.id === 'v3-data');
       expect(v3?.observed).toBe('restored');
-      expect(v3?.details).toMatchObject({ same: 270, missing: 0, extra: 0, changed: 0 });
+      expect(v3?.evidence).toMatchObject({ same: 270, missing: 0, extra: 0, changed: 0 });
       expect(r.checks.find((c) => c.id === 'v2-data')?.observed).toBe('lost');
       expect(r.checks.find((c) => c.id === 'membership')?.observed).toBe('healthy');
-      expect(r.membership.after?.members.map((m) => m.name)).toEqual(['etcd1', 'etcd2', 'etcd3']);
+      expect(o.restored?.membership.members.map((m) => m.name)).toEqual(['etcd1', 'etcd2', 'etcd3']);
       expect(r.verdict).toBe('as-expected');
       expect(run.exitCode).toBe(0);
 
@@ -72,7 +77,7 @@ describe('the checks can fail', () => {
     const v3 = r?.checks.find((c) => c.id === 'v3-data');
     expect(v3?.observed).toBe('partial');
     expect(v3?.verdict).toBe('unexpected');
-    expect(v3?.details).toMatchObject({ missing: 1, firstMissing: [victim] });
+    expect(v3?.evidence).toMatchObject({ missing: 1, firstMissing: [victim] });
     expect(r?.verdict).toBe('unexpected');
     expect(run.exitCode).toBe(1);
     expect(summary).toContain(`- v3-data: 1 missing: \`${victim}\``);
@@ -89,8 +94,8 @@ describe('the checks can fail', () => {
         withV3(cluster.access(), async (c) => void (await c.put(victim).value('{}'))),
     });
     const v3 = run.results[0]?.checks.find((c) => c.id === 'v3-data');
-    expect(run.results[0]?.counts.restored?.v3).toBe(270);
-    expect(v3?.details).toMatchObject({ changed: 1, firstChanged: [victim] });
+    expect(run.results[0]?.observations.restored?.members[0]?.v3.keys.count).toBe(270);
+    expect(v3?.evidence).toMatchObject({ changed: 1, firstChanged: [victim] });
     expect(v3?.verdict).toBe('unexpected');
   });
 
@@ -104,7 +109,7 @@ describe('the checks can fail', () => {
     });
     const m = run.results[0]?.checks.find((c) => c.id === 'membership');
     expect(m?.observed).toBe('degraded');
-    expect(m?.details).toMatchObject({ members: 3, healthy: 2 });
+    expect(m?.evidence).toMatchObject({ members: 3, healthy: 2 });
     expect(drillProcesses(workDir)).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ContainerRuntimeClient } from 'testcontainers';
-import { writeReport } from '../reports/write.ts';
+import { DEFAULT_REPORTERS, writeReport } from '../reports/write.ts';
 import { containerProvider } from './cluster/container.ts';
 import { DOCKER_FIX, dockerClient, requireDocker, sweepContainers } from './cluster/docker.ts';
 import { checkImage } from './cluster/image.ts';
@@ -9,13 +9,22 @@ import { assertPortsFree } from './cluster/ports.ts';
 import { processProvider } from './cluster/process.ts';
 import type { Cluster, Provider } from './cluster/types.ts';
 import { newRunId, type RunContext } from './context.ts';
+import type { Extension } from './engine/extension.ts';
+import { runScenario } from './engine/run.ts';
 import { HarnessError } from './errors.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
+import { k8sExtension } from './extensions/k8s.ts';
+import { probesExtension } from './extensions/probes.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
-import { exitCodeFor, RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.ts';
-import { runScenario } from './runner.ts';
+import {
+  exitCodeFor,
+  RESULTS_SCHEMA_VERSION,
+  type Require,
+  type RunResult,
+  type ScenarioResult,
+} from './result.ts';
 import { loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import { createRunDir, markKept, removeRunDir, sweepLeftovers } from './workdir.ts';
@@ -50,6 +59,12 @@ export interface DrillOptions {
   /** Test hook: how long each probe gets to agree with etcd (default RECOVERY_BOUND_MS). */
   readonly probeBoundMs?: number;
   readonly signal?: AbortSignal;
+  /** What the exit code follows: regression verdicts ('expected', default) or procedure grades ('safe'). */
+  readonly require?: Require;
+  /** Report formats after results.json. @default ['md'] */
+  readonly reporters?: readonly string[];
+  /** Test seam: the strategy registry. */
+  readonly strategies?: ReadonlyMap<string, import('./strategies/types.ts').Strategy>;
   /** Test hook, see RunScenarioOptions.afterRestore. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
   /** Test hook, see RunScenarioOptions.beforeDisaster. */
@@ -62,6 +77,8 @@ export interface DrillOutcome {
   /** The run's temporary folder (gone after the run unless a cluster was kept). */
   readonly workDir: string;
   readonly summary: string;
+  /** Reporters that threw: reported, never losing results.json or the other reports. */
+  readonly reporterFailures: readonly { reporter: string; error: string }[];
 }
 
 export const PROVIDER_NAMES = ['auto', 'process', 'container'] as const;
@@ -188,20 +205,26 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   try {
     for (const { scenario: s, dist } of jobs) {
       if (signal.aborted) break;
+      // Fresh per drill: an extension holds the state of the drill it runs alongside.
+      const extensions: Extension[] = [
+        ...(o.probes === false
+          ? []
+          : [probesExtension(o.probeBoundMs !== undefined ? { boundMs: o.probeBoundMs } : {})]),
+        ...(k8s ? [k8sExtension(k8s)] : []),
+      ];
       results.push(
         await runScenario({
           scenario: s,
           dist,
           provider,
           ctx,
+          extensions,
           logsDir: join(reportDir, s.id, ...(o.versions ? [dist.version] : []), 'logs'),
+          ...(o.strategies ? { strategies: o.strategies } : {}),
           ...(o.objects !== undefined ? { objects: o.objects } : {}),
           ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
           ...(o.keep ? { keep: true } : {}),
           ...(o.tls ? { tls: true } : {}),
-          ...(o.probes === false ? { probes: false } : {}),
-          ...(k8s ? { k8s } : {}),
-          ...(o.probeBoundMs !== undefined ? { probeBoundMs: o.probeBoundMs } : {}),
           ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
           ...(o.beforeDisaster ? { beforeDisaster: o.beforeDisaster } : {}),
         }),
@@ -211,18 +234,21 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     if (results.some((r) => r.kept)) await markKept(workDir);
     else await removeRunDir(workDir);
   }
+  const require = o.require ?? 'expected';
   const run: RunResult = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     runId,
     tool: { name: 'etcd-drill', version: toolVersion() },
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
+    require,
     // 130 as a shell reports SIGINT: the run did not finish, whatever its verdicts so far.
-    exitCode: signal.aborted ? 130 : exitCodeFor(results),
+    exitCode: signal.aborted ? 130 : exitCodeFor(results, require),
     results,
   };
-  const summary = await writeReport(run, reportDir);
-  return { run, reportDir, workDir, summary };
+  const { summary, failures } = await writeReport(run, reportDir, o.reporters ?? DEFAULT_REPORTERS);
+  for (const f of failures) log.warn(`reporter ${f.reporter} failed (results.json is intact): ${f.error}`);
+  return { run, reportDir, workDir, summary, reporterFailures: failures };
 }
 
 export type { Logger };

@@ -1,3 +1,7 @@
+import type { SerializedError } from './result.ts';
+
+export type { SerializedError };
+
 /** What went wrong in the harness itself (never a finding about etcd: those are check results). */
 export type HarnessErrorCode =
   | 'BAD_INPUT' // the user asked for something we cannot do: unknown version, scenario, flag value
@@ -6,6 +10,8 @@ export type HarnessErrorCode =
   | 'CLUSTER_UNHEALTHY'
   | 'ETCDCTL' // an etcdctl/etcdutl call failed
   | 'STRATEGY'
+  | 'FAULT_INJECT' // a fault could not be injected or healed
+  | 'EXTENSION' // probes or a control plane could not start or be read
   | 'TIMEOUT'
   | 'ABORTED'
   | 'CLEANUP';
@@ -23,13 +29,6 @@ export class HarnessError extends Error {
     this.code = code;
     if (opts.details) this.details = opts.details;
   }
-}
-
-export interface SerializedError {
-  readonly code?: string;
-  readonly message: string;
-  readonly details?: Readonly<Record<string, unknown>>;
-  readonly cause?: SerializedError;
 }
 
 export function serializeError(err: unknown, depth = 0): SerializedError {
@@ -73,16 +72,18 @@ export function isAbort(err: unknown): boolean {
 }
 
 /**
- * etcd itself refused a step (e.g. a restore from a corrupt snapshot). Not a harness failure: the
- * runner records it as the scenario's observed outcome, quoting etcd's own error.
+ * etcd itself refused or failed a step it owns (a backup it would not take, a corrupt snapshot it
+ * would not restore). Not a harness failure: the drill records it as the observed outcome of that
+ * phase, quoting etcd, and ends there.
  */
 export class Refusal extends Error {
   constructor(
-    /** As the report says it, e.g. 'refused: corrupt snapshot'. */
+    /** As the report says it: 'refused: corrupt snapshot' for a restore; 'failed' or 'hung' for a backup. */
     readonly outcome: string,
     readonly step: string,
-    /** etcd's own words. */
+    /** etcd's own words (its first error line), or "hung after N s". */
     readonly quote: string,
+    readonly phase: 'backup' | 'restore' = 'restore',
   ) {
     super(`${step}: ${outcome} (etcd: ${quote})`);
     this.name = 'Refusal';

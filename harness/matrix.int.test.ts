@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDrill } from './drill.ts';
 import { KNOWN_VERSIONS } from './etcd/versions.ts';
-import { MARKER_KEY } from './runner.ts';
+import { MARKER_KEY } from './observe/writes.ts';
 import { loadScenarios } from './scenario.ts';
 import { saveSnapshot } from './strategies/common.ts';
 import { STRATEGIES } from './strategies/index.ts';
@@ -60,7 +60,7 @@ describe('provenance can fail', () => {
     const v3 = run.results[0]?.checks.find((c) => c.id === 'v3-data');
     expect(v3?.observed).toBe('post-backup');
     expect(v3?.verdict).toBe('unexpected');
-    expect((v3?.details as { postBackupSeen?: string[] } | undefined)?.postBackupSeen).toContain(MARKER_KEY);
+    expect((v3?.evidence as { postBackupSeen?: string[] } | undefined)?.postBackupSeen).toContain(MARKER_KEY);
     expect(run.exitCode).toBe(1);
   });
 });

@@ -13,9 +13,12 @@ afterAll(() => rm(out, { recursive: true, force: true }));
 function essence(r: ScenarioResult | undefined) {
   return {
     verdict: r?.verdict,
-    counts: r?.counts,
+    counts: [
+      r?.observations.backupPoint?.v3.count,
+      r?.observations.restored?.members.map((m) => m.v3.keys.count),
+    ],
     checks: r?.checks.map((c) => [c.id, c.expected, c.observed, c.verdict]),
-    members: r?.membership.after?.members.map((m) => m.name),
+    members: r?.observations.restored?.membership.members.map((m) => m.name),
     error: r?.error?.message,
   };
 }

@@ -1,113 +1,331 @@
-import type { SerializedError } from './errors.ts';
-import type { K8sReport } from './k8s/stage.ts';
-import type { ProbeReport } from './probes/types.ts';
+import { z } from 'zod';
 
 /**
- * The result model written to results.json (schema documented in reports/SCHEMA.md).
- * Bump RESULTS_SCHEMA_VERSION on any change a reader could notice.
+ * The one result model: results.json is validated by these schemas and every type here is inferred
+ * from them (reports/SCHEMA.md documents the fields). Bump RESULTS_SCHEMA_VERSION on any change a
+ * reader could notice.
  */
-export const RESULTS_SCHEMA_VERSION = 2;
+export const RESULTS_SCHEMA_VERSION = 3;
+
+export interface SerializedError {
+  readonly code?: string;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly cause?: SerializedError;
+}
+export const SerializedErrorSchema: z.ZodType<SerializedError> = z.lazy(() =>
+  z.object({
+    code: z.string().optional(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    cause: SerializedErrorSchema.optional(),
+  }),
+);
+
+const evidence = z.record(z.string(), z.unknown());
+const ms = z.number().nonnegative();
 
 /** Per check: did what we observed match what the scenario expected? A harness failure is 'unknown'. */
-export type CheckVerdict = 'as-expected' | 'unexpected' | 'unknown';
+export const CHECK_VERDICTS = ['as-expected', 'unexpected', 'unknown'] as const;
+export type CheckVerdict = (typeof CHECK_VERDICTS)[number];
 /** Per scenario: worst of its checks; 'not-applicable' when this etcd cannot run the strategy. */
 export type ScenarioVerdict = CheckVerdict | 'not-applicable';
 
-export interface CheckResult {
-  readonly id: string;
-  readonly title: string;
-  readonly expected: string;
-  readonly observed: string;
-  readonly verdict: CheckVerdict;
-  /** Where the expectation comes from. */
-  readonly source: string;
-  readonly details?: Readonly<Record<string, unknown>>;
-}
+export const CheckResultSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  /** Where the scenario file keeps this check's expectation, e.g. ["components", "informer"]. */
+  expectPath: z.array(z.string()),
+  expected: z.string(),
+  /** 'unknown' when the check could not be made (then `error` says why). */
+  observed: z.string(),
+  verdict: z.enum(CHECK_VERDICTS),
+  /** Where the expectation comes from, as one line. */
+  source: z.string().min(1),
+  evidence: evidence.optional(),
+  error: SerializedErrorSchema.optional(),
+});
+export type CheckResult = z.infer<typeof CheckResultSchema>;
 
-export interface StepResult {
-  readonly title: string;
+/**
+ * "Is this procedure safe?": safe when every seeded API is back exactly, all members agree, nothing
+ * written after the backup shows, and components recover without a restart; otherwise the reasons.
+ */
+export const GRADES = ['safe', 'unsafe', 'unknown', 'not-applicable'] as const;
+export const ProcedureGradeSchema = z.object({
+  grade: z.enum(GRADES),
+  /** What it is not, e.g. "data loss (v3: 270 of 270 keys)", "needs component restart (informer)". */
+  reasons: z.array(z.string()),
+});
+export type ProcedureGrade = z.infer<typeof ProcedureGradeSchema>;
+
+export const StepResultSchema = z.object({
+  title: z.string(),
+  /** The drill phase the step ran in. */
+  phase: z.string(),
   /** Milliseconds since the scenario started. */
-  readonly startMs: number;
-  readonly durationMs: number;
-  readonly ok: boolean;
-  readonly error?: SerializedError;
-}
+  startMs: ms,
+  durationMs: ms,
+  ok: z.boolean(),
+  error: SerializedErrorSchema.optional(),
+});
+export type StepResult = z.infer<typeof StepResultSchema>;
 
-export interface MembershipView {
-  readonly clusterId?: string;
-  readonly members: readonly { name: string; id: string; peerUrls: readonly string[] }[];
-}
+export const FaultRecordSchema = z.object({
+  fault: z.string(),
+  /** 'after <phase>' or 'during <phase>'. */
+  at: z.string(),
+  description: z.string(),
+  injectedAtMs: ms,
+  healedAtMs: ms.optional(),
+  evidence: evidence.optional(),
+});
+export type FaultRecord = z.infer<typeof FaultRecordSchema>;
 
-export interface ScenarioResult {
-  readonly scenarioId: string;
-  readonly title: string;
-  readonly strategy: string;
-  readonly provider: string;
-  readonly etcd: { readonly version: string; readonly origin: string };
-  readonly clusterSize: number;
+export const MembershipViewSchema = z.object({
+  clusterId: z.string().optional(),
+  members: z.array(z.object({ name: z.string(), id: z.string(), peerUrls: z.array(z.string()) })),
+});
+export type MembershipView = z.infer<typeof MembershipViewSchema>;
+
+/** A key set as a count and a hash of its sorted key=value pairs (the keys themselves stay in etcd). */
+export const KeysetSummarySchema = z.object({ count: z.number().int().nonnegative(), sha256: z.string() });
+export type KeysetSummary = z.infer<typeof KeysetSummarySchema>;
+
+export const DATA_OUTCOMES = ['restored', 'lost', 'partial', 'post-backup', 'mismatch', 'divergent'] as const;
+export type DataOutcome = (typeof DATA_OUTCOMES)[number];
+
+/** What one member serves of one API, against the backup point. */
+export const MemberDataSchema = z.object({
+  outcome: z.enum(DATA_OUTCOMES),
+  keys: KeysetSummarySchema,
+  expected: z.number().int().nonnegative(),
+  same: z.number().int().nonnegative(),
+  missing: z.number().int().nonnegative(),
+  extra: z.number().int().nonnegative(),
+  changed: z.number().int().nonnegative(),
+  firstMissing: z.array(z.string()),
+  firstExtra: z.array(z.string()),
+  firstChanged: z.array(z.string()),
+  /** Post-backup writes this member shows (the data did not come from the backup alone). */
+  postBackupSeen: z.array(z.string()),
+  /** RPO: post-backup writes it lacks. */
+  lostAfterBackup: z.number().int().nonnegative(),
+  firstLost: z.array(z.string()),
+});
+export type MemberData = z.infer<typeof MemberDataSchema>;
+
+export const HealthSchema = z.object({
+  up: z.boolean(),
+  leaders: z.number().int().nonnegative(),
+  members: z.array(
+    z.object({ name: z.string(), running: z.boolean(), healthy: z.boolean(), reason: z.string().optional() }),
+  ),
+});
+
+const backupPoint = z.object({
+  v2: KeysetSummarySchema,
+  v3: KeysetSummarySchema,
+  revision: z.number(),
+  membership: MembershipViewSchema,
+  /** v3 keys per Kubernetes resource type (/registry/<type>/). */
+  byType: z.record(z.string(), z.number()),
+});
+
+const restored = z.object({
+  /** Every running member read on its own: members that disagree are a finding. */
+  members: z.array(z.object({ name: z.string(), v2: MemberDataSchema, v3: MemberDataSchema })),
+  membership: MembershipViewSchema,
+  health: HealthSchema,
+  revision: z.number(),
+  byType: z.record(z.string(), z.number()),
+});
+
+/** How a step that etcd can refuse ended: completed, or etcd's own failure, quoted. */
+const stepOutcome = z.object({
+  outcome: z.string(),
+  step: z.string().optional(),
+  /** etcd's own words (its first error line), or "hung after N s". */
+  quote: z.string().optional(),
+});
+
+export const PROBE_OUTCOME_VALUES = ['recovered', 'needs-restart', 'not-recovered', 'unknown'] as const;
+export const ProbeReportSchema = z.object({
+  probe: z.string(),
+  outcome: z.enum(PROBE_OUTCOME_VALUES),
+  /** From the first look after the restore until the running probe agreed with etcd. */
+  recoverMs: ms.optional(),
+  /** With a restart: from the restart until the new probe agreed. */
+  restartRecoverMs: ms.optional(),
+  maxRevisionBefore: z.number().nonnegative(),
+  evidence,
+  afterRestart: evidence.optional(),
+  warnings: z.array(z.string()).optional(),
+  /** The harness error that left the outcome unknown. */
+  error: z.string().optional(),
+});
+
+const modeResult = z.object({
+  ok: z.union([z.boolean(), z.literal('unknown')]),
+  ms,
+  evidence,
+  error: z.string().optional(),
+});
+export const K8sReportSchema = z.object({
+  version: z.string(),
+  origin: z.string(),
+  /** Control plane start to ready, before the seed. */
+  startMs: ms,
+  /** Restart of all three components after the restore, until ready. */
+  restartMs: ms,
+  checks: z.array(
+    z.object({
+      check: z.string(),
+      outcome: z.enum(PROBE_OUTCOME_VALUES),
+      kept: modeResult,
+      restarted: modeResult,
+      error: z.string().optional(),
+    }),
+  ),
+  /** Components that exited on their own and were restarted by the supervisor. */
+  exits: z.array(z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() })),
+});
+
+export const IntegrityViewSchema = z.object({
+  revision: z.number(),
+  hashes: z.array(z.object({ member: z.string(), hash: z.number(), compactRevision: z.number().optional() })),
+  alarms: z.array(z.string()),
+  outcome: z.string(),
+  evidence: evidence.optional(),
+});
+
+/** What the strategy saw on the way, for the membership checks and the report. */
+export const StrategyNotesSchema = z
+  .object({
+    /** etcdutl/etcdctl `snapshot status` of the snapshot taken. */
+    snapshot: evidence,
+    restoreTool: z.string(),
+    v2Backup: evidence,
+    membersAfterFirstStart: z.array(
+      z.object({ name: z.string(), id: z.string(), peerUrls: z.array(z.string()) }),
+    ),
+    /** The first restored member's peer URLs after its first start, and the one it should advertise. */
+    peerUrlsAfterFirstStart: z.array(z.string()),
+    advertisedPeerUrl: z.string(),
+    /** Set when `member update` was needed for the next member to join. */
+    peerUrlFixed: z.object({ from: z.array(z.string()), to: z.string() }),
+    /** Per added member: tries of `member add` and etcd's refusals before it took. */
+    /** With a control plane: how long its workload took to settle before the backup. */
+    k8sSettleMs: ms,
+    memberAdds: z.record(
+      z.string(),
+      z.object({ attempts: z.number().int().positive(), waitMs: ms, refusals: z.array(z.string()) }),
+    ),
+  })
+  .partial();
+export type StrategyNotes = z.infer<typeof StrategyNotesSchema>;
+
+/**
+ * The raw observations every check grades: `report regrade` re-grades from these alone. A capture
+ * that failed leaves its field out and names the error under `errors`.
+ */
+export const ObservationsSchema = z
+  .object({
+    seeded: z.object({ v2: z.number(), v3: z.number().optional(), k8sObjects: z.number().optional() }),
+    backupPoint,
+    backup: stepOutcome.extend({
+      sha256: z.string().optional(),
+      bytes: z.number().optional(),
+      revision: z.number().optional(),
+    }),
+    postBackupWrites: z.object({ v2: z.array(z.string()), v3: z.array(z.string()) }),
+    beforeDisaster: z.object({ revision: z.number(), v2: KeysetSummarySchema, v3: KeysetSummarySchema }),
+    snapshotBeforeRestore: evidence,
+    restore: stepOutcome,
+    restored,
+    revisions: z.object({
+      maxSeenBeforeDisaster: z.number(),
+      firstSeenAfterDisaster: z.number(),
+      /** false: compacted, so a watch resuming below the restored start is told to relist. */
+      historyBelowStartReadable: z.boolean().optional(),
+    }),
+    integrity: IntegrityViewSchema,
+    components: z.array(ProbeReportSchema),
+    k8s: K8sReportSchema,
+    strategy: StrategyNotesSchema,
+    errors: z.record(z.string(), SerializedErrorSchema),
+  })
+  .partial();
+export type Observations = z.infer<typeof ObservationsSchema>;
+
+export const ScenarioResultSchema = z.object({
+  scenarioId: z.string(),
+  title: z.string(),
+  strategy: z.string(),
+  provider: z.string(),
+  etcd: z.object({ version: z.string(), origin: z.string() }),
+  clusterSize: z.number().int().positive(),
   /** HTTPS with client certificates on client and peer URLs. */
-  readonly tls: boolean;
-  readonly verdict: ScenarioVerdict;
-  readonly startedAt: string;
-  readonly durationMs: number;
-  readonly steps: readonly StepResult[];
-  /** v2 entries / v3 keys at the backup point and after restore, read from the clusters. */
-  readonly counts: {
-    readonly backup?: { readonly v2: number; readonly v3: number };
-    readonly restored?: { readonly v2: number; readonly v3: number };
-    /** v3 keys per Kubernetes resource type (/registry/<type>/), at the backup point and after restore. */
-    readonly byType?: Readonly<Record<string, { readonly backup: number; readonly restored: number }>>;
-  };
-  readonly revisions: {
-    readonly backup?: number;
-    /** When the restored cluster was read (probes have written since it started). */
-    readonly restored?: number;
-    /** Highest revision a probe (or the harness) saw before the disaster. */
-    readonly maxSeenBeforeDisaster?: number;
-    /** Lowest revision a probe saw after the disaster began: where the restored cluster started. */
-    readonly firstSeenAfterDisaster?: number;
-  };
-  readonly membership: { readonly before?: MembershipView; readonly after?: MembershipView };
-  /** What the strategy saw on the way: tool used, snapshot figures, peer URLs after first start, … */
-  readonly notes: Readonly<Record<string, unknown>>;
-  readonly checks: readonly CheckResult[];
-  /** The component probes' reports, when they ran (they are also graded as component-* checks). */
-  readonly components?: readonly ProbeReport[];
-  /** With --k8s: the control plane's checks in both modes (kept running, restarted). */
-  readonly k8s?: K8sReport;
-  /** etcd refused a step (e.g. a corrupt snapshot): the scenario ended there, with this observed outcome. */
-  readonly refusal?: { readonly step: string; readonly outcome: string; readonly quote: string };
-  readonly error?: SerializedError;
-  readonly notApplicable?: string;
+  tls: z.boolean(),
+  /** Extensions that ran alongside the drill ('probes', 'k8s'). */
+  extensions: z.array(z.string()),
+  /** "Did etcd behave as recorded?": the worst of the checks' verdicts. */
+  verdict: z.enum([...CHECK_VERDICTS, 'not-applicable']),
+  /** "Is this procedure safe?" */
+  grade: ProcedureGradeSchema,
+  startedAt: z.string().datetime(),
+  durationMs: ms,
+  steps: z.array(StepResultSchema),
+  faults: z.array(FaultRecordSchema),
+  observations: ObservationsSchema,
+  checks: z.array(CheckResultSchema),
+  /** A harness error: present iff something the drill needed could not be done. */
+  error: SerializedErrorSchema.optional(),
+  notApplicable: z.string().optional(),
   /** With --keep: where the restored cluster still runs. */
-  readonly kept?: {
-    readonly endpoints: readonly string[];
-    readonly workDir: string;
-    /** Client certificate flags for etcdctl when the cluster runs with TLS. */
-    readonly etcdctlFlags?: readonly string[];
-  };
-}
+  kept: z
+    .object({
+      endpoints: z.array(z.string()),
+      workDir: z.string(),
+      /** Client certificate flags for etcdctl when the cluster runs with TLS. */
+      etcdctlFlags: z.array(z.string()).optional(),
+    })
+    .optional(),
+});
+export type ScenarioResult = z.infer<typeof ScenarioResultSchema>;
 
-export interface RunResult {
-  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
-  readonly runId: string;
-  readonly tool: { readonly name: 'etcd-drill'; readonly version: string };
-  readonly startedAt: string;
-  readonly finishedAt: string;
+/** What the exit code follows: the regression verdicts (default) or the procedure grades. */
+export const REQUIRE = ['expected', 'safe'] as const;
+export type Require = (typeof REQUIRE)[number];
+
+export const RunResultSchema = z.object({
+  schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+  runId: z.string(),
+  tool: z.object({ name: z.literal('etcd-drill'), version: z.string() }),
+  startedAt: z.string().datetime(),
+  finishedAt: z.string().datetime(),
+  require: z.enum(REQUIRE),
   /** 0, 1 or 2 (exitCodeFor), or 130 when interrupted. */
-  readonly exitCode: number;
-  readonly results: readonly ScenarioResult[];
-}
+  exitCode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(130)]),
+  results: z.array(ScenarioResultSchema),
+});
+export type RunResult = z.infer<typeof RunResultSchema>;
 
-/** 0: every verdict as expected (or not applicable); 2: a harness error left something unknown; 1: a finding. */
-export function exitCodeFor(results: readonly ScenarioResult[]): number {
+/**
+ * 2: something is unknown (a harness error); 1: a finding; 0: none. With require 'safe' a finding is
+ * a procedure that is not safe; otherwise a verdict that differs from its expectation.
+ */
+export function exitCodeFor(results: readonly ScenarioResult[], require: Require = 'expected'): 0 | 1 | 2 {
+  if (require === 'safe') {
+    if (results.some((r) => r.grade.grade === 'unknown')) return 2;
+    return results.some((r) => r.grade.grade === 'unsafe') ? 1 : 0;
+  }
   if (results.some((r) => r.verdict === 'unknown')) return 2;
-  if (results.some((r) => r.verdict === 'unexpected')) return 1;
-  return 0;
+  return results.some((r) => r.verdict === 'unexpected') ? 1 : 0;
 }
 
 /** unknown > unexpected > as-expected: a scenario whose checks could not all run is not a finding yet. */
-export function mergeVerdicts(checks: readonly CheckResult[]): CheckVerdict {
+export function mergeVerdicts(checks: readonly Pick<CheckResult, 'verdict'>[]): CheckVerdict {
   if (checks.length === 0) return 'unknown';
   if (checks.some((c) => c.verdict === 'unknown')) return 'unknown';
   if (checks.some((c) => c.verdict === 'unexpected')) return 'unexpected';

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { HarnessError } from './errors.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
+import { DATA_OUTCOMES } from './result.ts';
 
 /**
  * What a restore did to one API's data: exactly the backup point (restored), nothing (lost), some of
@@ -12,8 +13,7 @@ import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
  * alone, the write-up's "from the WAL"), something else (mismatch), or members that serve different
  * data (divergent).
  */
-export const DATA_OUTCOMES = ['restored', 'lost', 'partial', 'post-backup', 'mismatch', 'divergent'] as const;
-export type DataOutcome = (typeof DATA_OUTCOMES)[number];
+export { DATA_OUTCOMES, type DataOutcome } from './result.ts';
 export const MEMBERSHIP_OUTCOMES = ['healthy', 'degraded'] as const;
 export type MembershipOutcome = (typeof MEMBERSHIP_OUTCOMES)[number];
 /** Did etcd accept the backup for restoring, or refuse it with its own error? */
@@ -23,8 +23,10 @@ export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
 /** Members agree on the hash of the keyspace at one revision, and no alarm is raised. */
 export const INTEGRITY_OUTCOMES = ['consistent', 'hash mismatch', 'alarm'] as const;
 
-/** Faults applied by the runner between the steps of a scenario. */
+/** Faults by kind (harness/faults/index.ts builds each); the default disaster is lose-every-member. */
 export const FaultSchema = z.discriminatedUnion('kind', [
+  /** Every member killed and its data dir lost: the disaster that needs a restore. */
+  z.object({ kind: z.literal('lose-every-member') }).strict(),
   z
     .object({
       kind: z.literal('corrupt-snapshot'),
@@ -33,7 +35,7 @@ export const FaultSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
 ]);
-export type Fault = z.infer<typeof FaultSchema>;
+export type FaultSpec = z.infer<typeof FaultSchema>;
 
 const expectation = <T extends readonly [string, ...string[]]>(outcomes: T) => {
   const one = z
@@ -124,6 +126,9 @@ export type ExpectationKey = keyof Scenario['expect'];
 
 /** What a scenario that records nothing for a check expects, and why. */
 export const DEFAULT_EXPECTATIONS = {
+  backup: { outcome: 'completed', source: 'default: a backup of a healthy cluster completes' },
+  /** For a check whose outcome nobody has recorded for this scenario yet. */
+  unrecorded: { outcome: 'not recorded', source: 'nothing recorded for this check in the scenario file' },
   restore: { outcome: 'completed', source: 'default: a restore from an intact backup completes' },
   revision: {
     outcome: 'backwards',

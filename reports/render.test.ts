@@ -3,6 +3,23 @@ import type { RunResult, ScenarioResult } from '../harness/result.ts';
 import { componentsLine, k8sLine, renderSummary } from './render.ts';
 import { RunResultSchema } from './schema.ts';
 
+const keys = (count: number) => ({ count, sha256: `h${count}` });
+const data = (count: number) => ({
+  outcome: 'partial' as const,
+  keys: keys(count),
+  expected: 270,
+  same: count,
+  missing: 270 - count,
+  extra: 0,
+  changed: 0,
+  firstMissing: [],
+  firstExtra: [],
+  firstChanged: [],
+  postBackupSeen: [],
+  lostAfterBackup: 0,
+  firstLost: [],
+});
+
 const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
   scenarioId: 's1-v3-snapshot-restore',
   title: 'S1',
@@ -11,23 +28,33 @@ const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
   etcd: { version: '3.4.23', origin: 'debian bookworm 3.4.23-4+b4' },
   clusterSize: 3,
   tls: false,
+  extensions: [],
   verdict: 'unexpected',
+  grade: { grade: 'unsafe', reasons: ['data loss (v3: 1 of 270 keys)'] },
   startedAt: '2026-11-24T02:00:00.000Z',
   durationMs: 9900,
-  steps: [{ title: 'restore', startMs: 800, durationMs: 8600, ok: true }],
-  counts: { backup: { v2: 7, v3: 270 }, restored: { v2: 0, v3: 269 } },
-  revisions: { backup: 4, restored: 5 },
-  membership: {},
-  notes: {},
+  steps: [{ title: 'restore', phase: 'restore', startMs: 800, durationMs: 8600, ok: true }],
+  faults: [],
+  observations: {
+    backupPoint: { v2: keys(7), v3: keys(270), revision: 4, membership: { members: [] }, byType: {} },
+    restored: {
+      members: [{ name: 'etcd1', v2: data(0), v3: data(269) }],
+      membership: { members: [] },
+      health: { up: true, leaders: 1, members: [] },
+      revision: 5,
+      byType: {},
+    },
+  },
   checks: [
     {
       id: 'v3-data',
       title: 'v3 keys',
+      expectPath: ['v3'],
       expected: 'restored',
       observed: 'partial',
       verdict: 'unexpected',
       source: 'write-up | step 3',
-      details: {
+      evidence: {
         missing: 1,
         extra: 0,
         changed: 0,
@@ -39,33 +66,44 @@ const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
     {
       id: 'membership',
       title: 'membership',
+      expectPath: ['membership'],
       expected: 'healthy',
       observed: 'healthy',
       verdict: 'as-expected',
       source: 's',
-      details: { members: 3, healthy: 3 },
+      evidence: { members: 3, healthy: 3 },
     },
   ],
   ...over,
 });
 
-const run = (results: ScenarioResult[], exitCode = 1): RunResult => ({
-  schemaVersion: 2,
+const run = (results: ScenarioResult[], exitCode: RunResult['exitCode'] = 1): RunResult => ({
+  schemaVersion: 3,
   runId: '20261124-020000-abcd',
   tool: { name: 'etcd-drill', version: '0.1.0' },
   startedAt: '2026-11-24T02:00:00.000Z',
   finishedAt: '2026-11-24T02:00:10.000Z',
+  require: 'expected',
   exitCode,
   results,
 });
 
 describe('summary.md', () => {
-  it('has one table row per scenario with counts, membership and verdict', () => {
+  it('has one table row per scenario with counts, membership, the procedure grade and the regression verdict', () => {
     const md = renderSummary(run([result()]));
     const row = md.split('\n').find((l) => l.startsWith('| s1-v3-snapshot-restore'));
     expect(row).toBe(
-      '| s1-v3-snapshot-restore | 3.4.23 | process | 270 → 269 | 7 → 0 | healthy (3/3) | – | UNEXPECTED | 9.9s |',
+      '| s1-v3-snapshot-restore | 3.4.23 | process | 270 → 269 | 7 → 0 | healthy (3/3) | – | data loss (v3: 1 of 270 keys) | UNEXPECTED | 9.9s |',
     );
+  });
+  it('a procedure that loses data can still be as expected: both answers side by side', () => {
+    const md = renderSummary(run([result({ verdict: 'as-expected' })], 0));
+    expect(md).toContain('| data loss (v3: 1 of 270 keys) | as expected |');
+    expect(md).toContain('Procedure: data loss (v3: 1 of 270 keys). Regression: as expected.');
+  });
+  it('under --require safe the exit line speaks of procedures', () => {
+    const md = renderSummary({ ...run([result()], 1), require: 'safe' });
+    expect(md).toContain('Exit code 1: a procedure is not safe (--require safe');
   });
   it('names the missing keys and escapes pipes in table cells', () => {
     const md = renderSummary(run([result()]));
@@ -114,7 +152,7 @@ describe('version matrix', () => {
       .split('\n')
       .find((l) => l.startsWith('| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster)'));
     expect(row).toBe(
-      '| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster) | n/a: no etcdutl | v2 ? · v3 partial · healthy · 9.9s | v2 ? · v3 partial · healthy · 9.9s ⚠ differs from expectation |',
+      '| s1-v3-snapshot-restore (v3-snapshot-force-new-cluster) | n/a: no etcdutl | v2 ? · v3 partial · healthy · **data loss (v3: 1 of 270 keys)** · 9.9s | v2 ? · v3 partial · healthy · **data loss (v3: 1 of 270 keys)** · 9.9s ⚠ differs from expectation |',
     );
   });
 });
@@ -129,11 +167,16 @@ const probe = (name: string, outcome: 'recovered' | 'needs-restart' | 'not-recov
   ...extra,
 });
 
+type Obs = ScenarioResult['observations'];
+const base = result().observations;
+const withObs = (o: Partial<ScenarioResult['observations']>) =>
+  result({ observations: { ...result().observations, ...o } });
+
 describe('components', () => {
   it('says the common case once and names the probes that did not recover', () => {
-    const all = result({ components: ['informer', 'lease-lock'].map((n) => probe(n, 'recovered')) });
+    const all = withObs({ components: ['informer', 'lease-lock'].map((n) => probe(n, 'recovered')) });
     expect(componentsLine(all)).toBe('all 2 recovered');
-    const mixed = result({
+    const mixed = withObs({
       components: [
         probe('informer', 'needs-restart'),
         probe('lease-lock', 'recovered'),
@@ -146,7 +189,7 @@ describe('components', () => {
     );
   });
   it('shows warnings and the probe table with times and evidence', () => {
-    const r = result({
+    const r = withObs({
       components: [
         probe('informer', 'needs-restart'),
         probe('occ-writer', 'recovered', { warnings: ['1 silent overwrite(s)'] }),
@@ -165,26 +208,32 @@ describe('components', () => {
       result({
         etcd: { version, origin: 'x' },
         verdict: 'as-expected',
-        refusal: {
-          step: 'etcdutl snapshot restore (etcd1)',
-          outcome: 'refused: corrupt snapshot',
-          quote: 'snapshot missing hash but --skip-hash-check=false',
+        grade: { grade: 'unsafe', reasons: ['restore refused: corrupt snapshot'] },
+        observations: {
+          backup: { outcome: 'completed' },
+          restore: {
+            step: 'etcdutl snapshot restore (etcd1)',
+            outcome: 'refused: corrupt snapshot',
+            quote: 'snapshot missing hash but --skip-hash-check=false',
+          },
         },
-        counts: {},
         checks: [],
       });
     const md = renderSummary(run([refused('3.4.23'), refused('3.5.30')], 0));
     expect(md).toContain(
       'etcd refused the restore at "etcdutl snapshot restore (etcd1)": snapshot missing hash but --skip-hash-check=false',
     );
-    expect(md).toContain('| restore refused: corrupt snapshot · 9.9s |');
+    expect(md).toContain(
+      '| restore refused: corrupt snapshot · **restore refused: corrupt snapshot** · 9.9s |',
+    );
     expect(componentsLine(refused('3.4.23'))).toBe('not reached');
   });
   it('lists Kubernetes objects per type and says which differ', () => {
     const md = renderSummary(
       run([
-        result({
-          counts: { byType: { pods: { backup: 40, restored: 39 }, services: { backup: 5, restored: 5 } } },
+        withObs({
+          backupPoint: { ...base.backupPoint, byType: { pods: 40, services: 5 } } as Obs['backupPoint'],
+          restored: { ...base.restored, byType: { pods: 39, services: 5 } } as Obs['restored'],
         }),
       ]),
     );
@@ -200,7 +249,7 @@ describe('Kubernetes checks', () => {
     ms,
     evidence: ok ? {} : { staleInCache: ['ConfigMap drill-a/late-config'] },
   });
-  const r = result({
+  const r = withObs({
     k8s: {
       version: '1.20.2',
       origin: 'debian bookworm',

@@ -1,5 +1,7 @@
-import type { ProbeReport } from '../harness/probes/types.ts';
-import type { CheckResult, RunResult, ScenarioResult } from '../harness/result.ts';
+import { gradeText } from '../harness/engine/grade.ts';
+import type { CheckResult, Observations, RunResult, ScenarioResult } from '../harness/result.ts';
+
+type ProbeReport = NonNullable<Observations['components']>[number];
 
 const VERDICT: Record<string, string> = {
   'as-expected': 'as expected',
@@ -12,16 +14,25 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function counts(r: ScenarioResult, api: 'v2' | 'v3'): string {
-  const b = r.counts.backup?.[api];
-  const a = r.counts.restored?.[api];
+  const o = r.observations;
+  const b = o.backupPoint?.[api].count;
+  const a = o.restored?.members[0]?.[api].keys.count;
   return `${b ?? '?'} → ${a ?? '?'}`;
 }
 
 function membership(r: ScenarioResult): string {
   const c = r.checks.find((x) => x.id === 'membership');
   if (!c) return '?';
-  const d = c.details as { members?: number; healthy?: number } | undefined;
+  const d = c.evidence as { members?: number; healthy?: number } | undefined;
   return `${c.observed} (${d?.healthy ?? '?'}/${d?.members ?? '?'})`;
+}
+
+/** Where the drill ended early on etcd's own refusal, in one phrase. */
+function ended(r: ScenarioResult): string | undefined {
+  const { backup, restore } = r.observations;
+  if (backup && backup.outcome !== 'completed') return `backup ${backup.outcome}`;
+  if (restore && restore.outcome !== 'completed') return `restore ${restore.outcome}`;
+  return undefined;
 }
 
 function checkTable(checks: readonly CheckResult[]): string[] {
@@ -30,16 +41,17 @@ function checkTable(checks: readonly CheckResult[]): string[] {
     '| --- | --- | --- | --- | --- |',
   ];
   for (const c of checks) {
+    const why = c.error ? ` (${cell(c.error.message)})` : '';
     lines.push(
-      `| ${cell(c.title)} | ${c.expected} | ${c.observed} | ${VERDICT[c.verdict]} | ${cell(c.source)} |`,
+      `| ${cell(c.title)} | ${cell(c.expected)} | ${c.observed}${why} | ${VERDICT[c.verdict]} | ${cell(c.source)} |`,
     );
   }
   return lines;
 }
 
 function diffLines(c: CheckResult): string[] {
-  const d = c.details as Record<string, unknown> | undefined;
-  if (!d || !('missing' in d)) return [];
+  const d = c.evidence as Record<string, unknown> | undefined;
+  if (!d || !('firstMissing' in d)) return [];
   const out: string[] = [];
   for (const kind of ['Missing', 'Extra', 'Changed'] as const) {
     const n = d[kind.toLowerCase()] as number;
@@ -56,6 +68,7 @@ const PROBE_WORDS: Record<string, string> = {
   recovered: 'recovered',
   'needs-restart': 'needs restart',
   'not-recovered': 'NOT recovered',
+  unknown: 'UNKNOWN',
 };
 
 /** Outcomes grouped, the common case said once ("all 5 recovered"), the others named. */
@@ -63,7 +76,7 @@ function groupedOutcomes(items: readonly { name: string; outcome: string }[]): s
   const by = new Map<string, string[]>();
   for (const i of items) by.set(i.outcome, [...(by.get(i.outcome) ?? []), i.name]);
   if (by.size === 1) return `all ${items.length} ${PROBE_WORDS[items[0]?.outcome ?? ''] ?? ''}`;
-  return ['not-recovered', 'needs-restart', 'recovered']
+  return ['unknown', 'not-recovered', 'needs-restart', 'recovered']
     .flatMap((o) => {
       const names = by.get(o);
       if (!names) return [];
@@ -76,17 +89,18 @@ function groupedOutcomes(items: readonly { name: string; outcome: string }[]): s
 
 /** The probes in one line, with any warnings. */
 export function componentsLine(r: ScenarioResult): string {
-  const reports = r.components ?? [];
-  if (reports.length === 0) return r.refusal ? 'not reached' : '–';
+  const reports = r.observations.components ?? [];
+  if (reports.length === 0) return ended(r) ? 'not reached' : '–';
   const warn = reports.flatMap((p) => (p.warnings?.length ? [`${p.probe} ⚠ ${p.warnings.join('; ')}`] : []));
   return [groupedOutcomes(reports.map((p) => ({ name: p.probe, outcome: p.outcome }))), ...warn].join('; ');
 }
 
-const mode = (m: { ok: boolean; ms: number }) => (m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`);
+const mode = (m: { ok: boolean | 'unknown'; ms: number }) =>
+  m.ok === 'unknown' ? 'UNKNOWN' : m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`;
 
 /** The control-plane checks in one line. */
 export function k8sLine(r: ScenarioResult): string {
-  const checks = r.k8s?.checks ?? [];
+  const checks = r.observations.k8s?.checks ?? [];
   return checks.length ? groupedOutcomes(checks.map((c) => ({ name: c.check, outcome: c.outcome }))) : '';
 }
 
@@ -115,10 +129,13 @@ function matrixCell(r: ScenarioResult | undefined): string {
   if (r.verdict === 'not-applicable') return `n/a: ${cell(r.notApplicable ?? '')}`;
   if (r.verdict === 'unknown') return `UNKNOWN: ${cell(r.error?.message ?? '')}`.slice(0, 160);
   const flag = r.verdict === 'unexpected' ? ' ⚠ differs from expectation' : '';
-  if (r.refusal) return `restore ${cell(r.refusal.outcome)} · ${secs(r.durationMs)}${flag}`;
-  const components = r.components ? ` · components: ${cell(componentsLine(r))}` : '';
-  const k8s = r.k8s ? ` · Kubernetes: ${cell(k8sLine(r))}` : '';
-  return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')}${components}${k8s} · ${secs(r.durationMs)}${flag}`;
+  const grade = ` · **${cell(gradeText(r.grade))}**`;
+  const stop = ended(r);
+  if (stop) return `${cell(stop)}${grade} · ${secs(r.durationMs)}${flag}`;
+  const o = r.observations;
+  const components = o.components ? ` · components: ${cell(componentsLine(r))}` : '';
+  const k8s = o.k8s ? ` · Kubernetes: ${cell(k8sLine(r))}` : '';
+  return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')}${components}${k8s}${grade} · ${secs(r.durationMs)}${flag}`;
 }
 
 /** Rows = scenarios (strategies), columns = etcd versions. */
@@ -139,6 +156,13 @@ export function renderMatrix(results: readonly ScenarioResult[]): string[] {
   return lines;
 }
 
+const EXIT_EXPECTED = [
+  'every verdict as expected',
+  'a verdict differs from its expectation',
+  'a harness error left a verdict unknown',
+];
+const EXIT_SAFE = ['every procedure safe', 'a procedure is not safe', 'a harness error left a grade unknown'];
+
 /** The summary a person reads in a CI log or a PR comment; the console prints the same text. */
 export function renderSummary(run: RunResult): string {
   const multi = new Set(run.results.map((r) => r.etcd.version)).size > 1;
@@ -146,16 +170,24 @@ export function renderSummary(run: RunResult): string {
     `# etcd-drill run ${run.runId}`,
     '',
     ...(multi ? ['## Version matrix', '', ...renderMatrix(run.results), ''] : []),
-    '| scenario | etcd | provider | v3 keys (backup → restored) | v2 entries (backup → restored) | membership | components | verdict | time |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | etcd | provider | v3 keys (backup → restored) | v2 entries (backup → restored) | membership | components | procedure | regression | time |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of run.results) {
     lines.push(
-      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider}${r.tls ? ' (TLS)' : ''} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${cell(componentsLine(r))} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
+      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider}${r.tls ? ' (TLS)' : ''} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${cell(componentsLine(r))} | ${cell(gradeText(r.grade))} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
     );
   }
   for (const r of run.results) {
-    lines.push('', `## ${r.scenarioId} on etcd ${r.etcd.version}: ${VERDICT[r.verdict]}`, '', r.title, '');
+    lines.push(
+      '',
+      `## ${r.scenarioId} on etcd ${r.etcd.version}: ${cell(gradeText(r.grade))} · ${VERDICT[r.verdict]}`,
+      '',
+      r.title,
+      '',
+      `Procedure: ${gradeText(r.grade)}. Regression: ${VERDICT[r.verdict]}.`,
+      '',
+    );
     if (r.notApplicable) lines.push(`Not applicable: ${r.notApplicable}`);
     if (r.error) {
       let e = r.error;
@@ -166,10 +198,29 @@ export function renderSummary(run: RunResult): string {
       }
       lines.push(`Harness error (${r.error.code ?? 'error'}): ${chain.join(' ← ')}`, '');
     }
-    if (r.refusal) {
-      lines.push(`etcd refused the restore at "${r.refusal.step}": ${r.refusal.quote}`, '');
+    const o = r.observations;
+    for (const [phase, st] of [
+      ['backup', o.backup],
+      ['restore', o.restore],
+    ] as const) {
+      if (st && st.outcome !== 'completed')
+        lines.push(
+          `etcd ${st.outcome === 'hung' ? 'hung on' : 'refused'} the ${phase} at "${st.step}": ${st.quote}`,
+          '',
+        );
     }
-    const status = r.notes.snapshotBeforeRestore as Record<string, unknown> | undefined;
+    for (const f of r.faults)
+      lines.push(
+        `Fault ${f.fault} (${f.at}) at ${secs(f.injectedAtMs)}: ${f.description}${f.healedAtMs !== undefined ? `, healed at ${secs(f.healedAtMs)}` : ''}.`,
+      );
+    if (r.faults.length) lines.push('');
+    const lost = Object.entries(o.errors ?? {});
+    if (lost.length)
+      lines.push(
+        `Not observed (harness errors): ${lost.map(([k, e]) => `${k}: ${e.message}`).join('; ')}.`,
+        '',
+      );
+    const status = o.snapshotBeforeRestore;
     if (status) {
       lines.push(
         `Snapshot status before the restore: ${
@@ -185,20 +236,20 @@ export function renderSummary(run: RunResult): string {
     if (r.checks.length > 0) lines.push(...checkTable(r.checks), '');
     const diffs = r.checks.flatMap(diffLines);
     if (diffs.length > 0) lines.push(...diffs, '');
-    if (r.components?.length) {
+    if (o.components?.length) {
       lines.push(
         '| component probe | outcome | time to agree with etcd | evidence |',
         '| --- | --- | --- | --- |',
       );
-      for (const p of r.components) {
+      for (const p of o.components) {
         lines.push(
           `| ${p.probe} | ${PROBE_WORDS[p.outcome]}${p.warnings?.length ? ` ⚠ ${cell(p.warnings.join('; '))}` : ''} | ${probeTime(p)} | ${cell(probeEvidence(p))} |`,
         );
       }
       lines.push('');
     }
-    if (r.k8s) {
-      const k = r.k8s;
+    if (o.k8s) {
+      const k = o.k8s;
       lines.push(
         `Kubernetes ${k.version} control plane (${k.origin}): ready in ${secs(k.startMs)}; restarted after the restore in ${secs(k.restartMs)}.`,
         '',
@@ -210,10 +261,10 @@ export function renderSummary(run: RunResult): string {
       }
       const failed = k.checks.flatMap((c) =>
         (['kept', 'restarted'] as const)
-          .filter((m) => !c[m].ok)
+          .filter((m) => c[m].ok !== true)
           .map(
             (m) =>
-              `- ${c.check} (${m === 'kept' ? 'kept running' : 'restarted'}): ${cell(JSON.stringify(c[m].evidence)).slice(0, 400)}`,
+              `- ${c.check} (${m === 'kept' ? 'kept running' : 'restarted'}): ${cell(c[m].error ?? JSON.stringify(c[m].evidence)).slice(0, 400)}`,
           ),
       );
       if (failed.length) lines.push('', ...failed);
@@ -227,40 +278,41 @@ export function renderSummary(run: RunResult): string {
       }
       lines.push('');
     }
-    const types = r.counts.byType;
-    if (types && Object.keys(types).length > 0) {
-      const changed = Object.entries(types).filter(([, c]) => c.backup !== c.restored);
+    const bt = o.backupPoint?.byType;
+    const at = o.restored?.byType;
+    if (bt && at && Object.keys(bt).length > 0) {
+      const types = [...new Set([...Object.keys(bt), ...Object.keys(at)])].sort();
+      const changed = types.filter((t) => (bt[t] ?? 0) !== (at[t] ?? 0));
       lines.push(
-        `Kubernetes objects per type (backup → restored): ${Object.entries(types)
-          .map(([t, c]) => `${t} ${c.backup}${c.backup === c.restored ? '' : ` → ${c.restored}`}`)
+        `Kubernetes objects per type (backup → restored): ${types
+          .map((t) => `${t} ${bt[t] ?? 0}${(bt[t] ?? 0) === (at[t] ?? 0) ? '' : ` → ${at[t] ?? 0}`}`)
           .join(', ')}${changed.length ? ` (${changed.length} type(s) differ)` : ' (all equal)'}.`,
         '',
       );
     }
-    const peer = r.notes.peerUrlsAfterFirstStart as string[] | undefined;
-    const before = r.membership.before;
-    const after = r.membership.after;
+    const peer = o.strategy?.peerUrlsAfterFirstStart;
+    const before = o.backupPoint?.membership;
+    const after = o.restored?.membership;
     if (before && after) {
       const same =
         before.clusterId === after.clusterId ? 'unchanged' : `${before.clusterId} → ${after.clusterId}`;
-      const rv = r.revisions;
-      const seen =
-        rv.maxSeenBeforeDisaster !== undefined && rv.firstSeenAfterDisaster !== undefined
-          ? ` Clients had seen up to ${rv.maxSeenBeforeDisaster}; the restored cluster started at ${rv.firstSeenAfterDisaster}${rv.firstSeenAfterDisaster < rv.maxSeenBeforeDisaster ? ' (backwards)' : ''}.`
-          : '';
+      const rv = o.revisions;
+      const seen = rv
+        ? ` Clients had seen up to ${rv.maxSeenBeforeDisaster}; the restored cluster started at ${rv.firstSeenAfterDisaster}${rv.firstSeenAfterDisaster < rv.maxSeenBeforeDisaster ? ' (backwards)' : ''}.`
+        : '';
       lines.push(
-        `Cluster ID: ${same}. Revision at backup ${rv.backup}, when read after restore ${rv.restored}.${seen}`,
+        `Cluster ID: ${same}. Revision at backup ${o.backupPoint?.revision}, when read after restore ${o.restored?.revision}.${seen}`,
       );
     }
     if (peer) lines.push(`Peer URLs of the first restored member after its first start: ${peer.join(', ')}.`);
-    lines.push('', '| step | took |', '| --- | --- |');
+    lines.push('', '| phase | step | took |', '| --- | --- | --- |');
     for (const st of r.steps)
-      lines.push(`| ${st.ok ? '' : '✗ '}${cell(st.title)} | ${secs(st.durationMs)} |`);
+      lines.push(`| ${st.phase} | ${st.ok ? '' : '✗ '}${cell(st.title)} | ${secs(st.durationMs)} |`);
     if (r.kept) lines.push('', `Kept running: ${r.kept.endpoints.join(',')} (remove with: etcd-drill clean)`);
   }
   lines.push(
     '',
-    `Exit code ${run.exitCode}: ${['every verdict as expected', 'a verdict differs from its expectation', 'a harness error left a verdict unknown'][run.exitCode] ?? 'interrupted'}.`,
+    `Exit code ${run.exitCode}: ${(run.require === 'safe' ? EXIT_SAFE : EXIT_EXPECTED)[run.exitCode] ?? 'interrupted'}${run.require === 'safe' ? ' (--require safe: the exit code follows the procedure grades)' : ''}.`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -23,8 +23,8 @@ describe.each(['3.4.23', '3.5.30'])('a corrupt snapshot on etcd %s', (version) =
     });
     const [r] = run.results;
     expect(r?.error).toBeUndefined();
-    expect(r?.refusal?.outcome).toBe('refused: corrupt snapshot');
-    expect(r?.refusal?.quote).toMatch(words);
+    expect(r?.observations.restore?.outcome).toBe('refused: corrupt snapshot');
+    expect(r?.observations.restore?.quote).toMatch(words);
     expect(r?.checks.map((c) => [c.id, c.observed, c.verdict])).toEqual([
       ['restore', 'refused: corrupt snapshot', 'as-expected'],
     ]);
@@ -53,7 +53,7 @@ describe('the refusal check can fail', () => {
       },
     });
     const [r] = run.results;
-    expect(r?.refusal).toBeUndefined();
+    expect(r?.observations.restore?.outcome).toBe('completed');
     const restore = r?.checks.find((c) => c.id === 'restore');
     expect([restore?.expected, restore?.observed, restore?.verdict]).toEqual([
       'refused: corrupt snapshot',

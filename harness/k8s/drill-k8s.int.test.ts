@@ -33,14 +33,16 @@ describe.each([
     const [r] = run.results;
     if (!r) throw new Error('one result expected');
     expect(r.error).toBeUndefined();
-    const table = r.k8s?.checks.map(
+    const table = r.observations.k8s?.checks.map(
       (c) =>
         `${c.check}: kept ${c.kept.ok ? 'ok' : 'FAIL'} ${c.kept.ms} ms, restarted ${c.restarted.ok ? 'ok' : 'FAIL'} ${c.restarted.ms} ms -> ${c.outcome}`,
     );
-    console.log(`${scenario}@${version}\n${table?.join('\n')}\nexits: ${JSON.stringify(r.k8s?.exits)}`);
-    expect(r.k8s?.checks.map((c) => c.check)).toEqual([...K8S_CHECKS]);
+    console.log(
+      `${scenario}@${version}\n${table?.join('\n')}\nexits: ${JSON.stringify(r.observations.k8s?.exits)}`,
+    );
+    expect(r.observations.k8s?.checks.map((c) => c.check)).toEqual([...K8S_CHECKS]);
     // The data check ran on what the apiserver wrote: the workload's objects, protobuf and all.
-    expect(r.counts.backup?.v3).toBeGreaterThan(20);
+    expect(r.observations.backupPoint?.v3.count).toBeGreaterThan(20);
     // Recorded expectations hold for everything but the two checks whose kept-running outcome varies
     // between runs (how long the apiserver's etcd watches were broken decides): those are findings.
     const racy = ['k8s-watch-cache', 'k8s-no-orphans'];
@@ -49,8 +51,8 @@ describe.each([
       .map((c) => `${c.id}: ${c.observed} (expected ${c.expected})`);
     expect(off).toEqual([]);
     // The write-up's fix holds: after restarting the components every check passes.
-    expect(r.k8s?.checks.filter((c) => !c.restarted.ok).map((c) => c.check)).toEqual([]);
-    for (const c of r.k8s?.checks ?? []) expect(c.outcome).not.toBe('not-recovered');
+    expect(r.observations.k8s?.checks.filter((c) => c.restarted.ok !== true).map((c) => c.check)).toEqual([]);
+    for (const c of r.observations.k8s?.checks ?? []) expect(c.outcome).not.toBe('not-recovered');
     expect(summary).toContain(
       '| Kubernetes check | components kept running | after restarting them | outcome |',
     );

@@ -27,14 +27,15 @@ async function drill(scenario: string): Promise<ScenarioResult> {
   return r;
 }
 
-const outcome = (r: ScenarioResult, probe: string) => r.components?.find((p) => p.probe === probe);
+const outcome = (r: ScenarioResult, probe: string) =>
+  r.observations.components?.find((p) => p.probe === probe);
 
 describe('component probes across restores on etcd 3.5.30', () => {
   it('plain snapshot restore (all members): revision goes backwards and the informer stays stale until restarted', async () => {
     const r = await drill('s5-v3-snapshot-all-members');
     const rev = r.checks.find((c) => c.id === 'revision');
     expect(rev?.observed).toBe('backwards');
-    expect(rev?.details).toMatchObject({ historyBelowStartReadable: true });
+    expect(rev?.evidence).toMatchObject({ historyBelowStartReadable: true });
     const inf = outcome(r, 'informer');
     expect(inf?.outcome).toBe('needs-restart');
     // Stale: what was written after the restore (or undone by it) is not in its cache.
@@ -47,8 +48,8 @@ describe('component probes across restores on etcd 3.5.30', () => {
     const r = await drill('s6-v3-snapshot-bump-revision');
     const rev = r.checks.find((c) => c.id === 'revision');
     expect(rev?.observed).toBe('forward');
-    expect(rev?.details).toMatchObject({ historyBelowStartReadable: false });
-    expect(r.components?.map((p) => [p.probe, p.outcome])).toEqual([
+    expect(rev?.evidence).toMatchObject({ historyBelowStartReadable: false });
+    expect(r.observations.components?.map((p) => [p.probe, p.outcome])).toEqual([
       ['informer', 'recovered'],
       ['lease-lock', 'recovered'],
       ['election', 'recovered'],

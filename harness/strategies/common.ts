@@ -26,7 +26,7 @@ export async function saveSnapshot(cluster: Cluster, rec: Recorder): Promise<Bac
     cluster.etcdctl(['snapshot', 'save', file], { endpoints: [source] }),
   );
   const status = await snapshotStatus(cluster, file);
-  rec.note('snapshot', status);
+  rec.note('snapshot', { ...status });
   return {
     files: [file],
     sha256: await sha256File(file),
@@ -135,23 +135,27 @@ export async function addMember(
   cluster: Cluster,
   member: Member,
   rec: Recorder,
+  adds: Record<string, { attempts: number; waitMs: number; refusals: string[] }>,
   timeoutMs = 60_000,
 ): Promise<void> {
   await rec.step(`member add ${member.name} and start it`, async () => {
-    const deadline = Date.now() + timeoutMs;
+    const t0 = Date.now();
+    const refusals: string[] = [];
     let out: string;
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       try {
         out = (await cluster.etcdctl(['member', 'add', member.name, `--peer-urls=${member.peerUrl}`])).stdout;
-        if (attempt > 1) rec.note(`memberAddAttempts.${member.name}`, attempt);
         break;
       } catch (err) {
-        if (!(err instanceof HarnessError) || !RETRYABLE_ADD.test(err.message) || Date.now() > deadline)
+        if (!(err instanceof HarnessError) || !RETRYABLE_ADD.test(err.message) || Date.now() - t0 > timeoutMs)
           throw err;
         if (cluster.ctx.signal.aborted) throw err;
+        refusals.push(RETRYABLE_ADD.exec(err.message)?.[0] ?? err.message);
         await sleep(1000);
       }
     }
+    adds[member.name] = { attempts: refusals.length + 1, waitMs: Date.now() - t0, refusals };
+    rec.note('memberAdds', adds);
     const initialCluster = parseMemberAddOutput(out);
     await member.wipe();
     await member.start({ state: 'existing', initialCluster });
@@ -164,14 +168,15 @@ export async function fixPeerUrl(cluster: Cluster, member: Member, rec: Recorder
   const list = await cluster.memberList();
   rec.note(
     'membersAfterFirstStart',
-    list.map((m) => ({ name: m.name, id: m.id, peerUrls: m.peerUrls })),
+    list.map((m) => ({ name: m.name, id: m.id, peerUrls: [...m.peerUrls] })),
   );
   const self = list.find((m) => m.name === member.name) ?? (list.length === 1 ? list[0] : undefined);
   if (!self)
     throw new HarnessError('STRATEGY', `${member.name} is not in the member list after its first start`);
-  rec.note('peerUrlsAfterFirstStart', self.peerUrls);
+  rec.note('peerUrlsAfterFirstStart', [...self.peerUrls]);
+  rec.note('advertisedPeerUrl', member.peerUrl);
   if (self.peerUrls.length === 1 && self.peerUrls[0] === member.peerUrl) return;
-  rec.note('peerUrlFixed', { from: self.peerUrls, to: member.peerUrl });
+  rec.note('peerUrlFixed', { from: [...self.peerUrls], to: member.peerUrl });
   await rec.step(`member update ${member.name} peer URL`, () =>
     cluster.etcdctl(['member', 'update', hexId(self.id), `--peer-urls=${member.peerUrl}`], {
       endpoints: [member],
@@ -196,7 +201,8 @@ export async function forceNewClusterThenAdd(cluster: Cluster, rec: Recorder): P
     await first.restart({ state: 'new' });
     await cluster.waitHealthy([first]);
   });
-  for (const m of rest) await addMember(cluster, m, rec);
+  const adds = {};
+  for (const m of rest) await addMember(cluster, m, rec, adds);
   await rec.step('full membership healthy', () => cluster.waitHealthy(cluster.members));
 }
 

@@ -12,6 +12,7 @@ export const v3SnapshotForceNewCluster: Strategy = {
   async supports() {
     return { ok: true }; // snapshot save/restore and --force-new-cluster exist in every 3.x
   },
+  rebuild: 'member-add',
   backup: saveSnapshot,
   async restore(artifact, cluster, rec) {
     const [first] = cluster.members;

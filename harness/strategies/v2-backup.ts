@@ -65,6 +65,7 @@ function v2BackupStrategy(name: string, title: string, layout: Layout, withV3: b
       }
       return { ok: true };
     },
+    rebuild: 'member-add',
     backup: (cluster, rec) => bothBackups(cluster, rec, withV3),
     async restore(artifact, cluster, rec) {
       const [first] = cluster.members;

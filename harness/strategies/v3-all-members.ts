@@ -17,6 +17,7 @@ function allMembers(name: string, title: string, extraFlags: readonly string[]):
       }
       return { ok: true };
     },
+    rebuild: 'all-members',
     backup: saveSnapshot,
     /**
      * etcd's disaster-recovery guide: every member restored from the same snapshot with its own name

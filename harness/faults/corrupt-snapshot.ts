@@ -1,6 +1,9 @@
 import { open, stat, truncate } from 'node:fs/promises';
+import type { Fault } from '../engine/fault.ts';
 import { HarnessError } from '../errors.ts';
-import type { Fault } from '../scenario.ts';
+import type { FaultSpec } from '../scenario.ts';
+
+type How = Extract<FaultSpec, { kind: 'corrupt-snapshot' }>;
 
 /**
  * Damages the backup's snapshot files in place, between the backup and the restore, the way a bad
@@ -8,7 +11,7 @@ import type { Fault } from '../scenario.ts';
  */
 export async function corruptSnapshots(
   files: readonly string[],
-  fault: Extract<Fault, { kind: 'corrupt-snapshot' }>,
+  fault: How,
 ): Promise<{ file: string; how: string; bytes: number; to: number }[]> {
   const snaps = files.filter((f) => f.endsWith('.db'));
   if (snaps.length === 0) {
@@ -35,4 +38,18 @@ export async function corruptSnapshots(
     }
   }
   return done;
+}
+
+/** Damages the backup between the backup and the restore: the restore must refuse it. */
+export function corruptSnapshot(spec: How): Fault {
+  return {
+    name: 'corrupt-snapshot',
+    at: { after: 'after-backup' },
+    async inject(d) {
+      if (!d.artifact)
+        throw new HarnessError('FAULT_INJECT', 'no backup to corrupt: the backup step made none');
+      const done = await corruptSnapshots(d.artifact.files, spec);
+      return { description: `corrupt the snapshot (${spec.how})`, evidence: { files: done } };
+    },
+  };
 }

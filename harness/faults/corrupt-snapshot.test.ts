@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HarnessError } from '../errors.ts';
 import { errorLine } from '../strategies/common.ts';
-import { corruptSnapshots } from './snapshot.ts';
+import { corruptSnapshots } from './corrupt-snapshot.ts';
 
 let dir: string | undefined;
 afterEach(async () => {

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../result.ts';
+import { gradeText, procedureGrade } from './grade.ts';
+
+const c = (
+  id: string,
+  observed: string,
+  evidence: Record<string, unknown> = {},
+  verdict: CheckResult['verdict'] = 'as-expected',
+): CheckResult => ({
+  id,
+  title: id,
+  expectPath: [id],
+  expected: observed,
+  observed,
+  verdict,
+  source: 's',
+  evidence,
+});
+const clean = [
+  c('backup', 'completed'),
+  c('restore', 'completed'),
+  c('v3-data', 'restored', { expected: 270 }),
+  c('v2-data', 'restored', { expected: 7 }),
+  c('membership', 'healthy'),
+  c('integrity', 'consistent'),
+  c('revision', 'backwards'),
+  c('component-informer', 'recovered'),
+];
+
+describe('procedure grade', () => {
+  it('safe when every API is back exactly, members agree and components recover by themselves', () => {
+    expect(procedureGrade(clean)).toEqual({ grade: 'safe', reasons: [] });
+  });
+  it('S2 on 3.4: v3 lost is data loss with the count, even when it is as expected', () => {
+    const g = procedureGrade([
+      ...clean.filter((x) => x.id !== 'v3-data'),
+      c('v3-data', 'lost', { expected: 270, missing: 270, changed: 0 }),
+    ]);
+    expect(gradeText(g)).toBe('data loss (v3: 270 of 270 keys)');
+  });
+  it('names divergent members, a degraded membership and components that need a restart', () => {
+    const g = procedureGrade([
+      c('v3-data', 'divergent'),
+      c('membership', 'degraded', { healthy: 2, members: 3 }),
+      c('component-informer', 'needs-restart'),
+      c('component-lease-holder', 'needs-restart'),
+      c('k8s-watch-cache', 'needs-restart'),
+    ]);
+    expect(g.reasons).toEqual([
+      'divergent members',
+      'degraded membership (2 of 3 healthy)',
+      'needs component restart (informer, lease-holder)',
+      'needs Kubernetes component restart (watch-cache)',
+    ]);
+  });
+  it('a failed backup and a refused restore are findings', () => {
+    expect(procedureGrade([c('backup', 'failed')]).reasons).toEqual(['backup failed (failed)']);
+    expect(
+      procedureGrade([c('backup', 'completed'), c('restore', 'refused: corrupt snapshot')]).reasons,
+    ).toEqual(['restore refused: corrupt snapshot']);
+  });
+  it('unknown when something could not be established and nothing definite was found', () => {
+    const g = procedureGrade([...clean, c('integrity', 'unknown', {}, 'unknown')]);
+    expect(g.grade).toBe('unknown');
+    expect(gradeText(g)).toBe('unknown (not established: integrity)');
+    expect(procedureGrade(clean, 'etcd2 did not start').grade).toBe('unknown');
+    expect(procedureGrade([]).grade).toBe('unknown');
+  });
+  it('a definite loss beats an unknown elsewhere (Jepsen: fail > unknown)', () => {
+    const g = procedureGrade([
+      c('v2-data', 'lost', { expected: 7, missing: 7 }),
+      c('integrity', 'unknown', {}, 'unknown'),
+    ]);
+    expect(g).toEqual({ grade: 'unsafe', reasons: ['data loss (v2: 7 of 7 entries)'] });
+  });
+});

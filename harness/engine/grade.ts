@@ -1,0 +1,99 @@
+import type { CheckResult, ProcedureGrade } from '../result.ts';
+
+type Finding = (c: CheckResult) => string | undefined;
+
+const num = (c: CheckResult, k: string) => Number(c.evidence?.[k] ?? 0);
+
+/** What a data outcome says about safety, in the words a platform team reads. */
+function dataFinding(api: 'v2' | 'v3'): Finding {
+  const unit = api === 'v3' ? 'keys' : 'entries';
+  return (c) => {
+    switch (c.observed) {
+      case 'restored':
+        return undefined;
+      case 'lost':
+      case 'partial':
+        return `data loss (${api}: ${num(c, 'missing') + num(c, 'changed')} of ${num(c, 'expected')} ${unit})`;
+      case 'post-backup':
+        return `data from after the backup (${api})`;
+      case 'mismatch':
+        return `data mismatch (${api}: ${num(c, 'missing')} missing, ${num(c, 'extra')} extra, ${num(c, 'changed')} changed)`;
+      case 'divergent':
+        return 'divergent members';
+      default:
+        return `${api} data: ${c.observed}`;
+    }
+  };
+}
+
+const FINDINGS: Record<string, Finding> = {
+  backup: (c) => (c.observed === 'completed' ? undefined : `backup failed (${c.observed})`),
+  restore: (c) => (c.observed === 'completed' ? undefined : `restore ${c.observed}`),
+  'v3-data': dataFinding('v3'),
+  'v2-data': dataFinding('v2'),
+  membership: (c) =>
+    c.observed === 'healthy'
+      ? undefined
+      : `degraded membership (${num(c, 'healthy')} of ${num(c, 'members')} healthy)`,
+  integrity: (c) =>
+    ({ 'hash mismatch': 'divergent members', alarm: 'alarm raised', incomplete: 'members missing' })[
+      c.observed
+    ],
+};
+
+/** Components: grouped into one reason per outcome, naming the components. */
+function componentReasons(checks: readonly CheckResult[]): string[] {
+  const named = (prefix: string, outcome: string) =>
+    checks
+      .filter((c) => c.id.startsWith(prefix) && c.observed === outcome)
+      .map((c) => c.id.slice(prefix.length));
+  const out: string[] = [];
+  for (const [prefix, label] of [
+    ['component-', ''],
+    ['k8s-', 'Kubernetes '],
+  ] as const) {
+    const restart = named(prefix, 'needs-restart');
+    const never = named(prefix, 'not-recovered');
+    if (restart.length) out.push(`needs ${label}component restart (${restart.join(', ')})`);
+    if (never.length) out.push(`${label}component not recovered (${never.join(', ')})`);
+  }
+  return out;
+}
+
+/**
+ * "Is this procedure safe?" from the observed outcomes (not the verdicts): any definite finding
+ * makes it unsafe (fail beats unknown, as in Jepsen); else anything unknown makes it unknown.
+ */
+export function procedureGrade(checks: readonly CheckResult[], harnessError?: string): ProcedureGrade {
+  const reasons = [
+    ...new Set([
+      ...checks.flatMap((c) =>
+        c.verdict === 'unknown' ? [] : [FINDINGS[c.id]?.(c)].filter((r): r is string => !!r),
+      ),
+      ...componentReasons(checks),
+    ]),
+  ];
+  if (reasons.length > 0) return { grade: 'unsafe', reasons };
+  const unknown = checks.filter((c) => c.verdict === 'unknown').map((c) => c.id);
+  if (harnessError || unknown.length > 0 || checks.length === 0) {
+    return {
+      grade: 'unknown',
+      reasons: [
+        harnessError
+          ? `harness error: ${harnessError}`
+          : `not established: ${unknown.join(', ') || 'no check ran'}`,
+      ],
+    };
+  }
+  return { grade: 'safe', reasons: [] };
+}
+
+/** One line: "safe", or what it is not. */
+export function gradeText(g: ProcedureGrade): string {
+  if (g.grade === 'not-applicable') return 'not applicable';
+  return g.grade === 'safe'
+    ? 'safe'
+    : g.grade === 'unknown'
+      ? `unknown (${g.reasons.join('; ')})`
+      : g.reasons.join('; ');
+}

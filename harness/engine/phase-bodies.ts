@@ -1,0 +1,201 @@
+import { v2Fixture, v3Fixture } from '../../fixtures/index.ts';
+import { historyReadable, integrityOutcome, readIntegrity } from '../checks/integrity.ts';
+import type { ClusterSpec } from '../cluster/types.ts';
+import { HarnessError, Refusal, serializeError } from '../errors.ts';
+import { putAllV2, putAllV3 } from '../etcd/api.ts';
+import { describeBackupPoint, readData, readRestored, summarize } from '../observe/cluster.ts';
+import { writeAfterBackup } from '../observe/writes.ts';
+import type { Observations } from '../result.ts';
+import { errorLine, snapshotStatus } from '../strategies/common.ts';
+import { clusterOf, type DrillContext } from './context.ts';
+import type { Phase } from './phases.ts';
+
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/**
+ * Captures one observation. A failure is recorded under `errors` and the drill goes on: the checks
+ * that need it say "unknown", the others still speak.
+ */
+export async function observeInto<K extends keyof Observations>(
+  d: DrillContext,
+  key: K,
+  title: string,
+  fn: () => Promise<DeepReadonly<NonNullable<Observations[K]>>>,
+): Promise<void> {
+  try {
+    // Readonly in, plain data out: observations are only ever serialised.
+    d.obs[key] = (await d.rec.step(title, fn)) as Observations[K];
+  } catch (err) {
+    if (d.run.signal.aborted) throw err;
+    d.obs.errors = { ...d.obs.errors, [key]: serializeError(err) };
+    d.log.warn(`could not observe ${key}: ${(err as Error).message}`);
+  }
+}
+
+/** A step etcd can refuse: the refusal becomes the phase's observed outcome and ends the drill. */
+async function refusable(
+  d: DrillContext,
+  phase: 'backup' | 'restore',
+  fn: () => Promise<void>,
+): Promise<void> {
+  try {
+    await d.rec.step(phase, fn);
+  } catch (err) {
+    if (!(err instanceof Refusal) || err.phase !== phase) throw err;
+    d.obs[phase] = { ...d.obs[phase], outcome: err.outcome, step: err.step, quote: err.quote };
+    d.ended = phase;
+    d.log.progress(`etcd ${phase === 'backup' ? 'failed the backup' : 'refused the restore'}: ${err.quote}`);
+  }
+}
+
+async function start(d: DrillContext): Promise<void> {
+  const s = d.scenario;
+  const spec: ClusterSpec = {
+    size: s.cluster.size,
+    token: s.cluster.token,
+    enableV2: true,
+    tls: d.options.tls ?? s.cluster.tls,
+    ...(d.options.basePort !== undefined ? { basePort: d.options.basePort } : {}),
+  };
+  // One folder per scenario and version: a matrix runs the same scenario on several versions.
+  const cluster = d.scope.use(await d.provider.create(spec, d.dist, d.run, `${s.id}-${d.dist.version}`));
+  d.cluster = cluster;
+  const logs = d.options.logsDir;
+  if (logs) d.scope.defer(() => cluster.collectLogs(logs)); // before the cluster's disposal removes its folder
+  await d.rec.step(`start ${spec.size}-member cluster (etcd ${d.dist.version}, ${d.provider.name})`, () =>
+    cluster.start(),
+  );
+}
+
+async function seed(d: DrillContext): Promise<void> {
+  const cluster = clusterOf(d);
+  const opts = { objects: d.options.objects ?? d.scenario.fixtures.objects };
+  const v2 = v2Fixture(d.scenario.fixtures.v2, opts);
+  await d.rec.step('seed v2 fixture', () => putAllV2(cluster.access(), v2));
+  const seeder = d.extensions.find((e) => e.seedV3);
+  if (seeder?.seedV3) {
+    // Instead of raw /registry keys: objects the apiserver itself encodes and stores.
+    const by = seeder.seedV3.bind(seeder);
+    d.obs.seeded = { v2: v2.length, ...(await d.rec.step(`seed v3 through ${seeder.name}`, () => by(d))) };
+    return;
+  }
+  const v3 = v3Fixture(d.scenario.fixtures.v3, opts);
+  await d.rec.step('seed v3 fixture', () => putAllV3(cluster.access(), v3));
+  d.obs.seeded = { v2: v2.length, v3: v3.length };
+}
+
+async function backup(d: DrillContext): Promise<void> {
+  const cluster = clusterOf(d);
+  // Read back from etcd, never from what we think we wrote.
+  const point = await d.rec.step('observe backup point', () => readData(cluster, d.keep));
+  d.backupPoint = point;
+  d.obs.backupPoint = await describeBackupPoint(cluster, point);
+  await refusable(d, 'backup', async () => {
+    const a = await d.strategy.backup(cluster, d.rec);
+    d.artifact = a;
+    d.obs.backup = {
+      outcome: 'completed',
+      sha256: a.sha256,
+      bytes: a.bytes,
+      ...(a.revision !== undefined ? { revision: a.revision } : {}),
+    };
+  });
+}
+
+async function afterBackup(d: DrillContext): Promise<void> {
+  const cluster = clusterOf(d);
+  const point = d.backupPoint;
+  if (!point) throw new HarnessError('STRATEGY', 'no backup point was read');
+  const raw = d.extensions.every((e) => e.rawV3Writes !== false);
+  // Writes the backup cannot hold: seen after the restore, they prove the data came from elsewhere.
+  d.obs.postBackupWrites = await d.rec.step('write after the backup (markers, a change, a deletion)', () =>
+    writeAfterBackup(cluster.access(), point, raw),
+  );
+}
+
+/** After the extensions' own after-backup writes: the cluster as the disaster finds it. */
+async function beforeDisaster(d: DrillContext): Promise<void> {
+  const cluster = clusterOf(d);
+  if (d.options.beforeDisaster) await d.options.beforeDisaster(cluster, d.artifact?.files ?? []);
+  const p = await d.rec.step('observe the cluster just before the disaster', () => readData(cluster, d.keep));
+  d.beforeDisaster = p;
+  d.obs.beforeDisaster = { revision: p.revision, v2: summarize(p.v2), v3: summarize(p.v3) };
+}
+
+async function restore(d: DrillContext): Promise<void> {
+  const cluster = clusterOf(d);
+  const artifact = d.artifact;
+  if (!artifact) throw new HarnessError('STRATEGY', 'no backup to restore');
+  const snap = artifact.files.find((f) => f.endsWith('.db'));
+  if (snap) {
+    // What etcd says of the file it is about to restore (a bit flip passes this; only restore checks the hash).
+    d.obs.snapshotBeforeRestore = await d.rec.step('snapshot status before restore', () =>
+      snapshotStatus(cluster, snap).then(
+        (s) => ({ ...s }),
+        (err: unknown) => ({
+          error: errorLine(String((err as HarnessError).details?.stderr ?? (err as Error).message)),
+        }),
+      ),
+    );
+  }
+  await refusable(d, 'restore', async () => {
+    await d.strategy.restore(artifact, cluster, d.rec);
+    d.obs.restore = { outcome: 'completed' };
+  });
+}
+
+async function restored(d: DrillContext): Promise<void> {
+  const cluster = clusterOf(d);
+  const [b, before] = [d.backupPoint, d.beforeDisaster];
+  if (!b || !before)
+    throw new HarnessError('STRATEGY', 'the backup point or the pre-disaster state was not read');
+  if (d.options.afterRestore) await d.options.afterRestore(cluster);
+  const r = await d.rec.step('observe restored cluster', () => readRestored(cluster, b, before, d.keep));
+  d.obs.restored = r.observed;
+  d.restored = r.first;
+  // Without probes the harness's own reads are the clients: the pre-disaster read and the restored one.
+  d.obs.revisions = { maxSeenBeforeDisaster: before.revision, firstSeenAfterDisaster: r.first.revision };
+}
+
+async function assess(d: DrillContext): Promise<void> {
+  const cluster = clusterOf(d);
+  await observeInto(d, 'integrity', 'integrity: hashkv on every member at one revision, alarms', async () => {
+    const v = await readIntegrity(cluster);
+    const { revision, hashes, alarms, ...more } = v;
+    return { revision, hashes, alarms, outcome: integrityOutcome(v), evidence: more };
+  });
+  const revs = d.obs.revisions;
+  if (!revs) return;
+  const startAt = revs.firstSeenAfterDisaster;
+  try {
+    const readable = await d.rec.step(`can revision ${startAt - 1} (below the restored start) be read?`, () =>
+      historyReadable(cluster, startAt),
+    );
+    if (readable !== undefined) d.obs.revisions = { ...revs, historyBelowStartReadable: readable };
+  } catch (err) {
+    if (d.run.signal.aborted) throw err;
+    d.obs.errors = { ...d.obs.errors, revisions: serializeError(err) };
+  }
+}
+
+/**
+ * Each phase's own body; `close` runs after the extensions' hooks (the pre-disaster read must see
+ * what they wrote after the backup).
+ */
+export const PHASE_BODIES: Record<
+  Phase,
+  { body?: (d: DrillContext) => Promise<void>; close?: (d: DrillContext) => Promise<void> }
+> = {
+  start: { body: start },
+  seed: { body: seed },
+  backup: { body: backup },
+  'after-backup': { body: afterBackup, close: beforeDisaster },
+  disaster: {}, // its faults are the disaster (lose-every-member by default)
+  restore: { body: restore },
+  restored: { body: restored },
+  assess: { body: assess },
+};

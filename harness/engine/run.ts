@@ -1,0 +1,209 @@
+import { CHECKS } from '../checks/index.ts';
+import type { Provider } from '../cluster/types.ts';
+import type { RunContext } from '../context.ts';
+import { serializeError } from '../errors.ts';
+import type { EtcdDist } from '../etcd/dist.ts';
+import { faultsFor } from '../faults/index.ts';
+import { everyKey } from '../observe/cluster.ts';
+import { mergeVerdicts, type ScenarioResult, type SerializedError } from '../result.ts';
+import type { Scenario } from '../scenario.ts';
+import { Scope } from '../scope.ts';
+import { STRATEGIES } from '../strategies/index.ts';
+import type { Strategy, Support } from '../strategies/types.ts';
+import { ctlTlsFlags } from '../tls.ts';
+import { gradeChecks } from './check.ts';
+import type { DrillContext, DrillOptions } from './context.ts';
+import type { Extension } from './extension.ts';
+import { type ActiveFault, type Fault, placementText } from './fault.ts';
+import { procedureGrade } from './grade.ts';
+import { PHASE_BODIES } from './phase-bodies.ts';
+import { PHASES, type Phase } from './phases.ts';
+import { createRecorder } from './recorder.ts';
+
+export interface RunScenarioOptions extends DrillOptions {
+  readonly scenario: Scenario;
+  readonly dist: EtcdDist;
+  readonly provider: Provider;
+  readonly ctx: RunContext;
+  /** Probes, a control plane: they hook into the phases. */
+  readonly extensions?: readonly Extension[];
+  /** Test seam: the strategy registry. @default STRATEGIES */
+  readonly strategies?: ReadonlyMap<string, Strategy>;
+}
+
+/** One drill: the phases in order, each with its faults and extension hooks; then the checks grade it. */
+export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult> {
+  const startedAt = new Date();
+  const strategy = (o.strategies ?? STRATEGIES).get(o.scenario.strategy);
+  const d = newDrill(o, strategy);
+  let error: SerializedError | undefined;
+  let kept: ScenarioResult['kept'];
+  try {
+    const support: Support = strategy
+      ? await strategy.supports(o.dist)
+      : { ok: false, reason: `unknown strategy ${o.scenario.strategy}` };
+    if (!support.ok) return notApplicable(d, startedAt, support.reason);
+    const faults = faultsFor(o.scenario);
+    let healLater: ActiveFault[] = [];
+    for (const phase of PHASES) {
+      if (d.ended) break;
+      o.ctx.signal.throwIfAborted();
+      const healNow = healLater;
+      healLater = [];
+      await runPhase(d, phase, faults, healNow);
+      for (const f of faults.filter((x) => 'after' in x.at && x.at.after === phase))
+        healLater.push(await inject(d, f));
+    }
+    await healAll(d, healLater);
+    kept = keepIfAsked(d);
+  } catch (err) {
+    error = serializeError(err);
+    d.log.warn(`scenario stopped by a harness error: ${error.message}`);
+  } finally {
+    try {
+      await d.scope[Symbol.asyncDispose]();
+    } catch (err) {
+      error ??= serializeError(err);
+    }
+  }
+  return finish(d, startedAt, error, kept);
+}
+
+function newDrill(o: RunScenarioOptions, strategy: Strategy | undefined): DrillContext {
+  const extensions = o.extensions ?? [];
+  const log = o.ctx.log.child({ scope: o.scenario.id });
+  const steps: DrillContext['steps'] = [];
+  const obs: DrillContext['obs'] = {};
+  const t0 = Date.now();
+  const keeps = extensions.flatMap((e) => (e.keep ? [e.keep] : []));
+  const d: DrillContext = {
+    scenario: o.scenario,
+    dist: o.dist,
+    // Only read after supports() said yes, which needs a strategy.
+    strategy: strategy as Strategy,
+    provider: o.provider,
+    run: o.ctx,
+    log,
+    options: o,
+    scope: new Scope(),
+    extensions,
+    obs,
+    steps,
+    faults: [],
+    t0,
+    keep: keeps.length ? (k) => keeps.every((f) => f(k)) : everyKey,
+    phase: 'start',
+    rec: createRecorder({ log, steps, t0, obs, phase: () => d.phase }),
+  };
+  return d;
+}
+
+/** `during` faults around the phase's body and hooks; the previous phase's `after` faults heal when it ends. */
+async function runPhase(
+  d: DrillContext,
+  phase: Phase,
+  faults: readonly Fault[],
+  heal: ActiveFault[],
+): Promise<void> {
+  d.phase = phase;
+  const during: ActiveFault[] = [];
+  try {
+    for (const f of faults.filter((x) => 'during' in x.at && x.at.during === phase))
+      during.push(await inject(d, f));
+    const { body, close } = PHASE_BODIES[phase];
+    await body?.(d);
+    for (const e of d.extensions) {
+      const hook = e.hooks[phase];
+      if (hook && !d.ended) await hook(d);
+    }
+    if (!d.ended) await close?.(d);
+  } finally {
+    await healAll(d, [...during, ...heal]);
+  }
+}
+
+async function inject(d: DrillContext, f: Fault): Promise<ActiveFault> {
+  const injectedAtMs = Date.now() - d.t0;
+  const active = await d.rec.step(`fault ${f.name} (${placementText(f.at)})`, () => f.inject(d));
+  d.faults.push({
+    fault: f.name,
+    at: placementText(f.at),
+    description: active.description,
+    injectedAtMs,
+    ...(active.evidence ? { evidence: { ...active.evidence } } : {}),
+  });
+  return active;
+}
+
+async function healAll(d: DrillContext, active: readonly ActiveFault[]): Promise<void> {
+  for (const a of [...active].reverse()) {
+    if (!a.heal) continue;
+    const heal = a.heal.bind(a);
+    await d.rec.step(`heal: ${a.description}`, heal);
+    const rec = d.faults.find((f) => f.description === a.description && f.healedAtMs === undefined);
+    if (rec) rec.healedAtMs = Date.now() - d.t0;
+  }
+}
+
+/** --keep: leave the restored cluster running, and say how to reach it. */
+function keepIfAsked(d: DrillContext): ScenarioResult['kept'] {
+  const cluster = d.cluster;
+  if (!d.options.keep || d.ended || !cluster) return undefined;
+  cluster.detach();
+  return {
+    endpoints: cluster.endpoints(),
+    workDir: d.run.workDir,
+    ...(cluster.pki ? { etcdctlFlags: ctlTlsFlags(cluster.pki) } : {}),
+  };
+}
+
+function base(d: DrillContext, startedAt: Date) {
+  return {
+    scenarioId: d.scenario.id,
+    title: d.scenario.title,
+    strategy: d.scenario.strategy,
+    provider: d.provider.name,
+    etcd: { version: d.dist.version, origin: d.dist.origin },
+    clusterSize: d.scenario.cluster.size,
+    tls: d.options.tls ?? d.scenario.cluster.tls,
+    extensions: d.extensions.map((e) => e.name),
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - d.t0,
+    steps: d.steps,
+    faults: d.faults,
+    observations: d.obs,
+  };
+}
+
+function notApplicable(d: DrillContext, startedAt: Date, reason: string): ScenarioResult {
+  d.log.progress(`not applicable on etcd ${d.dist.version}: ${reason}`);
+  return {
+    ...base(d, startedAt),
+    verdict: 'not-applicable',
+    grade: { grade: 'not-applicable', reasons: [reason] },
+    notApplicable: reason,
+    checks: [],
+  };
+}
+
+function finish(
+  d: DrillContext,
+  startedAt: Date,
+  error: SerializedError | undefined,
+  kept: ScenarioResult['kept'],
+): ScenarioResult {
+  const checks = gradeChecks(
+    CHECKS,
+    { observations: d.obs, extensions: d.extensions.map((e) => e.name), rebuild: d.strategy?.rebuild, error },
+    d.scenario,
+    d.dist.version,
+  );
+  return {
+    ...base(d, startedAt),
+    verdict: error ? 'unknown' : mergeVerdicts(checks),
+    grade: procedureGrade(checks, error?.message),
+    checks,
+    ...(error ? { error } : {}),
+    ...(kept ? { kept } : {}),
+  };
+}
