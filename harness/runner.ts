@@ -20,6 +20,7 @@ import {
   putAllV3,
 } from './etcd/api.ts';
 import type { EtcdDist } from './etcd/dist.ts';
+import { type Expectation, judge, sourceText } from './expectations.ts';
 import { corruptSnapshots } from './faults/snapshot.ts';
 import { K8S_CHECK_TITLES } from './k8s/check-names.ts';
 import type { K8sDist } from './k8s/dist.ts';
@@ -497,12 +498,7 @@ export function evaluate(
     const observed = agree ? p.outcome : 'divergent';
     const exp = expectationFor(s.expect[api] ?? DEFAULT_EXPECTATIONS.notReached, version);
     return {
-      id: `${api}-data`,
-      title,
-      expected: exp.outcome,
-      observed,
-      verdict: observed === exp.outcome ? 'as-expected' : 'unexpected',
-      source: exp.source,
+      ...graded(`${api}-data`, title, exp, observed),
       details: {
         ...summarizeDiff(p.diff),
         postBackupSeen: p.postBackupSeen.slice(0, 10),
@@ -523,12 +519,12 @@ export function evaluate(
     data('v3', 'v3 keys: the backup point exactly (every key and value, nothing written after)'),
     data('v2', 'v2 entries: the backup point exactly (every entry, nothing written after)'),
     {
-      id: 'membership',
-      title: `membership: ${s.cluster.size} members, all healthy, one leader`,
-      expected: expM.outcome,
-      observed: observedMembership,
-      verdict: observedMembership === expM.outcome ? 'as-expected' : 'unexpected',
-      source: expM.source,
+      ...graded(
+        'membership',
+        `membership: ${s.cluster.size} members, all healthy, one leader`,
+        expM,
+        observedMembership,
+      ),
       details: {
         members: membersBack,
         healthy,
@@ -542,17 +538,18 @@ export function evaluate(
 function graded(
   id: string,
   title: string,
-  exp: { outcome: string; source: string },
+  exp: Expectation,
   observed: string,
   details?: Record<string, unknown>,
 ): CheckResult {
+  const j = judge(exp, observed);
   return {
     id,
     title,
-    expected: exp.outcome,
+    expected: j.expected,
     observed,
-    verdict: observed === exp.outcome ? 'as-expected' : 'unexpected',
-    source: exp.source,
+    verdict: j.verdict,
+    source: sourceText(j.source),
     ...(details ? { details } : {}),
   };
 }
