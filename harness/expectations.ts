@@ -58,12 +58,13 @@ const BaseSourceSchema = z.discriminatedUnion(
 
 /** Why an observed source is not enough to stand on, or undefined when it is. */
 export function observedProblem(s: ObservedSource): string | undefined {
-  const tally = `observed in ${s.agreeing} of ${s.of} runs with ${s.runs.length} run id(s)`;
+  const ids = s.runs.length === 0 ? 'no run ids' : `${s.runs.length} run id(s)`;
+  const tally = `observed in ${s.agreeing} of ${s.of} runs (${ids})`;
   const record = 'record it from fresh runs: etcd-drill expectations record <results.json...> --write';
-  if (s.runs.length !== s.of) return `${tally}: runs must list the id of each of the ${s.of} runs; ${record}`;
-  if (s.agreeing > s.of) return `${tally}: agreeing cannot exceed of`;
   if (s.agreeing < MIN_OBSERVED_RUNS)
-    return `${tally}: an observed expectation needs at least ${MIN_OBSERVED_RUNS} agreeing runs; ${record}`;
+    return `${tally}: an observed expectation needs at least ${MIN_OBSERVED_RUNS} agreeing runs, each named in runs; ${record}`;
+  if (s.agreeing > s.of) return `${tally}: agreeing cannot exceed of`;
+  if (s.runs.length !== s.of) return `${tally}: runs must name each of the ${s.of} runs; ${record}`;
   return undefined;
 }
 
