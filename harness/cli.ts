@@ -237,6 +237,22 @@ program
     );
   });
 
+program
+  .command('expectations')
+  .description("keep the scenario files' expectations honest")
+  .command('record')
+  .description(
+    'record expectations from several runs: all agree → "observed in N of N runs", they disagree → varies',
+  )
+  .argument('<results...>', 'results.json files of separate runs (e.g. reports/out/*/results.json)')
+  .option('--write', 'rewrite the scenario files (default: print the plan only)', false)
+  .option('--min-runs <n>', 'runs a version needs before it is recorded (at least 3)', int('--min-runs'), 3)
+  .action(async (files: string[], opts: { write: boolean; minRuns: number }) => {
+    const { recordExpectations } = await import('./expectations-record.ts');
+    const { plan } = await recordExpectations(files, { write: opts.write, minRuns: opts.minRuns });
+    process.stdout.write(plan);
+  });
+
 // Held while a command runs: some waits (testcontainers' one-shot wait on an unref'd Docker socket)
 // leave nothing else keeping the event loop alive, and Node then exits 0 mid-command, silently.
 const keepAlive = setInterval(() => {}, 60_000);

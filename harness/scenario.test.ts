@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from './errors.ts';
-import { expectationFor, loadScenarios, parseScenario, SCENARIO_DIR, selectScenarios } from './scenario.ts';
+import { loadScenarios, parseScenario, SCENARIO_DIR, selectScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 
 const known = [...STRATEGIES.keys()];
@@ -30,7 +30,7 @@ describe('scenario files', () => {
     expect(s.expect.v3?.outcome).toBe('restored');
     expect(s.expect.v2?.outcome).toBe('lost');
     expect(s.expect.membership?.outcome).toBe('healthy');
-    for (const k of ['v3', 'v2', 'membership'] as const) expect(s.expect[k]?.source).toMatch(/write-up/);
+    for (const k of ['v3', 'v2', 'membership'] as const) expect(s.expect[k]?.source?.kind).toBe('write-up');
   });
 
   it('malformed JSON names the file', () => {
@@ -51,9 +51,13 @@ describe('scenario files', () => {
 
   it('an expectation without a source is refused', () => {
     const raw = JSON.parse(s1Text);
-    raw.expect.v2.source = '';
+    raw.expect.v2.source = 'the write-up';
     expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
-      /say where the expectation comes from/,
+      /expect\.v2\.source: say where the expectation comes from/,
+    );
+    delete raw.expect.v2.source;
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /expect\.v2\.source: say where the expectation comes from/,
     );
   });
 
@@ -73,8 +77,8 @@ describe('scenario files', () => {
     const raw = JSON.parse(s1Text);
     raw.faults = [{ kind: 'corrupt-snapshot', how: 'shred' }];
     raw.expect.components = {
-      informer: { outcome: 'stale', source: 'x' },
-      watcher: { outcome: 'recovered', source: 'x' },
+      informer: { outcome: 'stale', source: { kind: 'default', ref: 'x' } },
+      watcher: { outcome: 'recovered', source: { kind: 'default', ref: 'x' } },
     };
     const msg = badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message;
     expect(msg).toMatch(/faults\.0\.how/);
@@ -88,7 +92,7 @@ describe('scenario files', () => {
     expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
       /expect\.v3: required \(only a scenario whose restore is expected to be refused/,
     );
-    raw.expect.restore = { outcome: 'refused: corrupt snapshot', source: 'x' };
+    raw.expect.restore = { outcome: 'refused: corrupt snapshot', source: { kind: 'default', ref: 'x' } };
     expect(parseScenario(JSON.stringify(raw), 'x.json', known).expect.v3).toBeUndefined();
   });
 
@@ -98,21 +102,5 @@ describe('scenario files', () => {
       /unknown scenario "nope": known are s1-v3-snapshot-restore/,
     );
     expect(selectScenarios(all, undefined)).toHaveLength(all.length);
-  });
-});
-
-describe('expectationFor', () => {
-  const spec = {
-    outcome: 'lost',
-    source: 'write-up',
-    byVersion: {
-      '3.5': { outcome: 'partial', source: 'minor' },
-      '3.5.30': { outcome: 'restored', source: 'exact' },
-    },
-  };
-  it('prefers the exact version, then the minor, then the default', () => {
-    expect(expectationFor(spec, '3.5.30')).toEqual({ outcome: 'restored', source: 'exact' });
-    expect(expectationFor(spec, '3.5.16')).toEqual({ outcome: 'partial', source: 'minor' });
-    expect(expectationFor(spec, '3.4.23')).toEqual({ outcome: 'lost', source: 'write-up' });
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HarnessError } from './errors.ts';
+import { type Expectation, expectationSchema } from './expectations.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
 import { DATA_OUTCOMES } from './result.ts';
@@ -22,6 +23,21 @@ export const RESTORE_OUTCOMES = ['completed', 'refused: corrupt snapshot'] as co
 export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
 /** Members agree on the hash of the keyspace at one revision, and no alarm is raised. */
 export const INTEGRITY_OUTCOMES = ['consistent', 'hash mismatch', 'alarm'] as const;
+/** Did the backup step finish, fail with etcd's error, or hang past its bound? */
+export const BACKUP_OUTCOMES = ['completed', 'failed', 'hung'] as const;
+/** The first restored member's peer URL after its first start. */
+export const PEER_URL_OUTCOMES = ['advertised', 'localhost', 'other'] as const;
+/** Member IDs and the cluster ID after the restore, against before. */
+export const MEMBER_IDS_OUTCOMES = [
+  'kept',
+  'member ids changed',
+  'cluster id changed',
+  'both changed',
+] as const;
+/** How the next member's member add went. */
+export const MEMBER_ADD_OUTCOMES = ['joined at once', 'refused then joined', 'never joined'] as const;
+/** Did the run need member update for the next member to join? */
+export const MEMBER_UPDATE_OUTCOMES = ['not needed', 'needed'] as const;
 
 /** Faults by kind (harness/faults/index.ts builds each); the default disaster is lose-every-member. */
 export const FaultSchema = z.discriminatedUnion('kind', [
@@ -37,29 +53,13 @@ export const FaultSchema = z.discriminatedUnion('kind', [
 ]);
 export type FaultSpec = z.infer<typeof FaultSchema>;
 
-const expectation = <T extends readonly [string, ...string[]]>(outcomes: T) => {
-  const one = z
-    .object({
-      outcome: z.enum(outcomes),
-      /** Where this expectation comes from: the write-up, etcd's docs, or an observed run (version, date). */
-      source: z.string().min(1, 'say where the expectation comes from'),
-    })
-    .strict();
-  return one.extend({
-    /** Per-version overrides: exact ("3.5.30") or minor ("3.5"). */
-    byVersion: z
-      .record(z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a version like 3.5 or 3.5.30'), one)
-      .optional(),
-  });
-};
-
 /** An optional recovery expectation (recovered / needs-restart / not-recovered) per name. */
 const recoveryPer = <N extends string>(names: readonly N[]) =>
   z
     .object(
-      Object.fromEntries(names.map((n) => [n, expectation(PROBE_OUTCOMES).optional()])) as Record<
+      Object.fromEntries(names.map((n) => [n, expectationSchema(PROBE_OUTCOMES).optional()])) as Record<
         N,
-        z.ZodOptional<ReturnType<typeof expectation<typeof PROBE_OUTCOMES>>>
+        z.ZodOptional<ReturnType<typeof expectationSchema<typeof PROBE_OUTCOMES>>>
       >,
     )
     .strict();
@@ -93,12 +93,18 @@ export const ScenarioSchema = z
     expect: z
       .object({
         // Optional only where the restore is expected to be refused: nothing is restored to check.
-        v3: expectation(DATA_OUTCOMES).optional(),
-        v2: expectation(DATA_OUTCOMES).optional(),
-        membership: expectation(MEMBERSHIP_OUTCOMES).optional(),
-        restore: expectation(RESTORE_OUTCOMES).optional(),
-        revision: expectation(REVISION_OUTCOMES).optional(),
-        integrity: expectation(INTEGRITY_OUTCOMES).optional(),
+        v3: expectationSchema(DATA_OUTCOMES).optional(),
+        v2: expectationSchema(DATA_OUTCOMES).optional(),
+        membership: expectationSchema(MEMBERSHIP_OUTCOMES).optional(),
+        restore: expectationSchema(RESTORE_OUTCOMES).optional(),
+        backup: expectationSchema(BACKUP_OUTCOMES).optional(),
+        revision: expectationSchema(REVISION_OUTCOMES).optional(),
+        integrity: expectationSchema(INTEGRITY_OUTCOMES).optional(),
+        /** The first restored member's peer URL after its first start. */
+        peerUrl: expectationSchema(PEER_URL_OUTCOMES).optional(),
+        memberIds: expectationSchema(MEMBER_IDS_OUTCOMES).optional(),
+        memberAdd: expectationSchema(MEMBER_ADD_OUTCOMES).optional(),
+        memberUpdate: expectationSchema(MEMBER_UPDATE_OUTCOMES).optional(),
         /** Per component probe (harness/probes); a probe without one is expected to recover. */
         components: recoveryPer(PROBE_NAMES).optional(),
         /** Per control-plane check (--k8s); a check without one is expected to recover. */
@@ -106,7 +112,8 @@ export const ScenarioSchema = z
       })
       .strict()
       .superRefine((e, ctx) => {
-        const refused = (e.restore?.outcome ?? 'completed') !== 'completed';
+        // A restore expected to be refused (fixed, not varying) restores nothing to check.
+        const refused = e.restore?.outcome !== undefined && e.restore.outcome !== 'completed';
         for (const k of ['v3', 'v2', 'membership'] as const) {
           if (!e[k] && !refused) {
             ctx.addIssue({
@@ -126,33 +133,55 @@ export type ExpectationKey = keyof Scenario['expect'];
 
 /** What a scenario that records nothing for a check expects, and why. */
 export const DEFAULT_EXPECTATIONS = {
-  backup: { outcome: 'completed', source: 'default: a backup of a healthy cluster completes' },
-  /** For a check whose outcome nobody has recorded for this scenario yet. */
-  unrecorded: { outcome: 'not recorded', source: 'nothing recorded for this check in the scenario file' },
-  restore: { outcome: 'completed', source: 'default: a restore from an intact backup completes' },
+  backup: {
+    outcome: 'completed',
+    source: { kind: 'default', ref: 'a backup of a healthy cluster completes' },
+  },
+  /** For a check whose outcome nobody has recorded for this scenario (and version) yet. */
+  unrecorded: {
+    outcome: 'not recorded',
+    source: {
+      kind: 'default',
+      ref: 'nothing recorded for this check: record it with etcd-drill expectations record',
+    },
+  },
+  restore: {
+    outcome: 'completed',
+    source: { kind: 'default', ref: 'a restore from an intact backup completes' },
+  },
   revision: {
     outcome: 'backwards',
-    source: 'etcd docs (op-guide/recovery): a restore starts from the revision the backup holds',
+    source: {
+      kind: 'etcd-docs',
+      ref: 'op-guide/recovery',
+      note: 'a restore starts from the revision the backup holds',
+    },
   },
   integrity: {
     outcome: 'consistent',
-    source: 'etcd docs (endpoint hashkv): members of one cluster hash the same keyspace at one revision',
+    source: {
+      kind: 'etcd-docs',
+      ref: 'endpoint hashkv',
+      note: 'members of one cluster hash the same keyspace at one revision',
+    },
   },
   /** For data and membership checks of a scenario that expected the restore to be refused. */
   notReached: {
     outcome: 'not reached',
-    source: 'the scenario expects the restore to be refused, so it records nothing for the restored data',
+    source: {
+      kind: 'default',
+      ref: 'the scenario expects the restore to be refused, so it records nothing for the restored data',
+    },
   },
   component: {
     outcome: 'recovered',
-    source:
-      'default: a component should survive a restore without a restart (nothing recorded for this probe)',
+    source: {
+      kind: 'default',
+      ref: 'a component should survive a restore without a restart (nothing recorded for this probe)',
+    },
   },
-} as const;
-export interface Expectation {
-  readonly outcome: string;
-  readonly source: string;
-}
+} as const satisfies Record<string, Expectation & { outcome: string }>;
+export type { Expectation } from './expectations.ts';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
@@ -212,16 +241,5 @@ export function selectScenarios(all: readonly Scenario[], ids: readonly string[]
   });
 }
 
-/** The expectation that applies to `version`: exact override, then minor override, then the default. */
-export function expectationFor(
-  spec: {
-    outcome: string;
-    source: string;
-    byVersion?: Record<string, { outcome: string; source: string }> | undefined;
-  },
-  version: string,
-): Expectation {
-  const minor = version.split('.').slice(0, 2).join('.');
-  const hit = spec.byVersion?.[version] ?? spec.byVersion?.[minor];
-  return hit ?? { outcome: spec.outcome, source: spec.source };
-}
+// Moved to expectations.ts; re-exported so callers keep working.
+export { expectationFor } from './expectations.ts';

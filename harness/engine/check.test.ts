@@ -12,9 +12,9 @@ const scenario = parseScenario(
     fixtures: { v2: 'flannel', v3: 'k8s' },
     strategy: 's',
     expect: {
-      v3: { outcome: 'restored', source: 'write-up' },
-      v2: { outcome: 'lost', source: 'write-up' },
-      membership: { outcome: 'healthy', source: 'write-up' },
+      v3: { outcome: 'restored', source: { kind: 'write-up', ref: 'step 3' } },
+      v2: { outcome: 'lost', source: { kind: 'write-up', ref: 'step 3' } },
+      membership: { outcome: 'healthy', source: { kind: 'write-up', ref: 'step 3' } },
     },
   }),
   't.json',
@@ -33,7 +33,7 @@ describe('check-safe: a check that throws is unknown, with the error; nothing el
       id: 'boom',
       title: 'boom',
       expectPath: ['v3'],
-      fallback: { outcome: 'x', source: 'y' },
+      fallback: { outcome: 'x', source: { kind: 'default', ref: 'y' } },
       applies: () => true,
       observe: () => {
         throw new Error('the read of etcd failed');

@@ -1,6 +1,14 @@
 import { serializeError } from '../errors.ts';
+import {
+  type Expectation,
+  type ExpectationSpec,
+  expectedText,
+  findExpectation,
+  judge,
+  sourceText,
+} from '../expectations.ts';
 import type { CheckResult, Observations, SerializedError } from '../result.ts';
-import { type Expectation, expectationFor, type Scenario } from '../scenario.ts';
+import type { Scenario } from '../scenario.ts';
 
 /** What a check reads: the raw observations and what shaped the drill. Enough to re-grade from results.json. */
 export interface GradeInput {
@@ -56,8 +64,8 @@ function specAt(s: Scenario, path: readonly string[]): unknown {
 
 /** The expectation for this check on this version: the scenario's, else the check's fallback. */
 export function expectationOf(def: CheckDef, s: Scenario, version: string): Expectation {
-  const spec = specAt(s, def.expectPath) as Parameters<typeof expectationFor>[0] | undefined;
-  return spec ? expectationFor(spec, version) : def.fallback;
+  const spec = specAt(s, def.expectPath) as ExpectationSpec | undefined;
+  return (spec && findExpectation(spec, version)) ?? def.fallback;
 }
 
 /**
@@ -78,15 +86,15 @@ export function gradeChecks(
         id: def.id,
         title: def.title,
         expectPath: [...def.expectPath],
-        expected: exp.outcome,
-        source: exp.source,
+        expected: expectedText(exp),
+        source: sourceText(exp.source),
       };
       try {
         const o = def.observe(i);
         return {
           ...base,
           observed: o.observed,
-          verdict: o.observed === exp.outcome ? 'as-expected' : 'unexpected',
+          verdict: judge(exp, o.observed).verdict,
           ...(o.evidence ? { evidence: { ...o.evidence } } : {}),
         } satisfies CheckResult;
       } catch (err) {
