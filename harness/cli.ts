@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { renderSummary } from '../reports/render.ts';
+import { REPORTERS, writeReport } from '../reports/write.ts';
 import { dockerClient, sweepContainers } from './cluster/docker.ts';
 import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
@@ -8,6 +10,7 @@ import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
+import type { RunResult } from './result.ts';
 import { loadScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import { sweepLeftovers } from './workdir.ts';
@@ -60,6 +63,32 @@ const outOption = () =>
   new Option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)').default(
     join('reports', 'out'),
   );
+const reporterOption = () =>
+  new Option(
+    '--reporter <names...>',
+    `report formats after results.json (${[...REPORTERS.keys()].join(', ')})`,
+  ).default(['md']);
+const requireOption = () =>
+  new Option(
+    '--require <what>',
+    'what the exit code follows: "expected" (every verdict as recorded) or "safe" (every procedure safe)',
+  )
+    .choices(['expected', 'safe'])
+    .default('expected');
+
+function reportLine(dir: string, reporters: readonly string[]): string {
+  const files = ['results.json', ...reporters.flatMap((r) => REPORTERS.get(r)?.file ?? [])];
+  return `Report: ${join(dir, files[0] ?? '')}${files.length > 1 ? ` and ${files.slice(1).join(', ')}` : ''}`;
+}
+
+/** Writes the reports of a run (results.json too when it goes to a new folder) and prints the summary. */
+async function emitReports(run: RunResult, dir: string, reporters: string[], o: { rewriteJson: boolean }) {
+  const { summary, failures } = await writeReport(run, dir, reporters, { json: o.rewriteJson });
+  for (const f of failures) process.stderr.write(`etcd-drill: reporter ${f.reporter} failed: ${f.error}\n`);
+  process.stdout.write(summary);
+  if (failures.length) process.exitCode = 2;
+}
+
 const quietOption = () => new Option('-q, --quiet', 'no progress lines, only the summary').default(false);
 
 program
@@ -87,6 +116,8 @@ program
   .addOption(k8sBinDirOption())
   .addOption(noProbesOption())
   .addOption(outOption())
+  .addOption(requireOption())
+  .addOption(reporterOption())
   .addOption(quietOption())
   .action(async (opts) => {
     const ac = interruptible();
@@ -106,9 +137,11 @@ program
       k8sBinDir: opts.k8sBinDir,
       out: opts.out,
       quiet: opts.quiet,
+      require: opts.require,
+      reporters: opts.reporter,
       signal: ac.signal,
     });
-    process.stdout.write(`\n${summary}\nReport: ${join(reportDir, 'results.json')} and summary.md\n`);
+    process.stdout.write(`\n${summary}\n${reportLine(reportDir, opts.reporter)}\n`);
     for (const r of run.results) {
       if (r.kept) {
         process.stdout.write(
@@ -133,6 +166,8 @@ program
   .addOption(k8sBinDirOption())
   .addOption(noProbesOption())
   .addOption(outOption())
+  .addOption(requireOption())
+  .addOption(reporterOption())
   .addOption(quietOption())
   .action(async (opts) => {
     const ac = interruptible();
@@ -148,9 +183,11 @@ program
       k8sBinDir: opts.k8sBinDir,
       out: opts.out,
       quiet: opts.quiet,
+      require: opts.require,
+      reporters: opts.reporter,
       signal: ac.signal,
     });
-    process.stdout.write(`\n${summary}\nReport: ${join(reportDir, 'results.json')} and summary.md\n`);
+    process.stdout.write(`\n${summary}\n${reportLine(reportDir, opts.reporter)}\n`);
     process.exitCode = run.exitCode;
   });
 
@@ -235,6 +272,43 @@ program
     process.stdout.write(
       `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s)\n`,
     );
+  });
+
+const report = program
+  .command('report')
+  .description(
+    "work with a finished run: render its reports again, or re-grade it against today's scenario files",
+  );
+
+report
+  .command('render')
+  .description('render reports from a results.json alone (into its own folder unless --out)')
+  .argument('<results>', 'a results.json')
+  .addOption(reporterOption())
+  .option('--out <dir>', 'write the reports here instead of beside results.json')
+  .action(async (file: string, opts: { reporter: string[]; out?: string }) => {
+    const { readRun } = await import('../reports/regrade.ts');
+    const run = await readRun(file);
+    await emitReports(run, opts.out ?? dirname(file), opts.reporter, { rewriteJson: opts.out !== undefined });
+  });
+
+report
+  .command('regrade')
+  .description("grade a run's raw observations again against today's scenario files; prints what changed")
+  .argument('<results>', 'a results.json')
+  .option('--out <dir>', 'write the re-graded results.json and reports here')
+  .addOption(reporterOption())
+  .action(async (file: string, opts: { reporter: string[]; out?: string }) => {
+    const { readRun, regradeRun } = await import('../reports/regrade.ts');
+    const { run, changes } = await regradeRun(await readRun(file));
+    process.stdout.write(
+      changes.length
+        ? `Verdicts that changed against today's scenario files:\n${changes.map((c) => `  ${c}`).join('\n')}\n\n`
+        : "No verdict changed against today's scenario files.\n\n",
+    );
+    if (opts.out) await emitReports(run, opts.out, opts.reporter, { rewriteJson: true });
+    else process.stdout.write(renderSummary(run));
+    process.exitCode = run.exitCode;
   });
 
 program

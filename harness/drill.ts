@@ -63,6 +63,8 @@ export interface DrillOptions {
   readonly require?: Require;
   /** Report formats after results.json. @default ['md'] */
   readonly reporters?: readonly string[];
+  /** Test seam: read scenario files from this folder. @default scenarios/ */
+  readonly scenarioDir?: string;
   /** Test seam: the strategy registry. */
   readonly strategies?: ReadonlyMap<string, import('./strategies/types.ts').Strategy>;
   /** Test hook, see RunScenarioOptions.afterRestore. */
@@ -131,7 +133,7 @@ async function chooseProvider(
  */
 export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const signal = o.signal ?? new AbortController().signal;
-  const all = await loadScenarios([...STRATEGIES.keys()]);
+  const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
   const scenarios = selectScenarios(all, o.scenarios);
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {

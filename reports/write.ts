@@ -23,16 +23,17 @@ export interface ReportOutcome {
 }
 
 /**
- * results.json first, then each reporter on its own: a reporter that throws is reported and never
+ * results.json first (unless `json` is false: re-rendering a run in place), then each reporter on its own: a reporter that throws is reported and never
  * loses the raw results or the other reports.
  */
 export async function writeReport(
   run: RunResult,
   dir: string,
   reporters: readonly (string | Reporter)[] = DEFAULT_REPORTERS,
+  opts: { json?: boolean } = {},
 ): Promise<ReportOutcome> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'results.json'), `${JSON.stringify(run, null, 2)}\n`);
+  if (opts.json ?? true) await writeFile(join(dir, 'results.json'), `${JSON.stringify(run, null, 2)}\n`);
   const failures: { reporter: string; error: string }[] = [];
   let summary: string | undefined;
   for (const want of reporters) {
