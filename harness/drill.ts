@@ -12,6 +12,7 @@ import { newRunId, type RunContext } from './context.ts';
 import { HarnessError } from './errors.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
+import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
 import { exitCodeFor, RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult } from './result.ts';
@@ -114,6 +115,7 @@ async function chooseProvider(
  */
 export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const signal = o.signal ?? new AbortController().signal;
+  checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   const all = await loadScenarios([...STRATEGIES.keys()]);
   const scenarios = selectScenarios(all, o.scenarios);
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
