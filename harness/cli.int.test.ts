@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,10 +108,43 @@ describe('CLI: bad input', () => {
     }
   });
 
-  it('a bad option value is refused by the parser', async () => {
-    const res = await drill(['run', '--objects', 'many']);
-    expect(res.exitCode).not.toBe(0);
-    expect(res.stderr).toMatch(/--objects must be a whole number >= 1/);
+  it('a bad option value is refused by the parser, exit 2', async () => {
+    const res = await drill(['run', '--objects', 'abc']);
+    expect(res.exitCode, res.all).toBe(2);
+    expect(res.stderr).toMatch(/argument 'abc' is invalid\. --objects must be a whole number >= 1/);
+  });
+
+  it('an unknown option or command is bad input, exit 2; --help and --version exit 0', async () => {
+    expect((await drill(['run', '--no-such-flag'])).exitCode).toBe(2);
+    expect((await drill(['no-such-command'])).exitCode).toBe(2);
+    expect((await drill(['run', '--help'])).exitCode).toBe(0);
+    expect((await drill(['--version'])).exitCode).toBe(0);
+  });
+
+  it('--out under /proc fails at once (it used to spin at 100% CPU), creating nothing', async () => {
+    const t0 = Date.now();
+    // Bounded: the bug this guards against never returns.
+    const res = await execa('node', [bin, 'run', '--provider', 'process', '--out', '/proc/forbidden'], {
+      reject: false,
+      all: true,
+      timeout: 30_000,
+    });
+    expect(res.timedOut, 'still running after 30 s').toBe(false);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(res.exitCode, res.all).toBe(2);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'etcd-drill: error: --out /proc/forbidden: cannot create a folder in /proc (ENOENT): give --out a folder you can write to',
+    ]);
+    expect(existsSync('/proc/forbidden')).toBe(false);
+  });
+
+  it('--out naming a regular file is named with the fix', async () => {
+    const file = join(out, 'a-file');
+    await writeFile(file, 'not a folder');
+    await expectBadInput(['--out', file], /--out .*a-file is a file, not a folder: give --out a folder/);
+    await expectBadInput(['--out', join(file, 'sub')], /lies under the file .*a-file, not a folder/);
+    expect(await readFile(file, 'utf8')).toBe('not a folder');
+    expect(existsSync(join(out, 'bad'))).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { renderSummary } from '../reports/render.ts';
 import { REPORTERS, writeReport } from '../reports/write.ts';
 import { dockerClient, sweepContainers } from './cluster/docker.ts';
@@ -41,7 +41,9 @@ function interruptible(): AbortController {
 const program = new Command('etcd-drill')
   .description('Proves etcd backup and restore procedures work, on real etcd clusters.')
   .version(toolVersion())
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Throw instead of exiting (subcommands inherit it): the catch below gives bad input its exit code.
+  .exitOverride();
 
 // What run and matrix share.
 const k8sOption = () =>
@@ -333,8 +335,13 @@ const keepAlive = setInterval(() => {}, 60_000);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.stderr.write(`etcd-drill: ${isAbort(err) ? 'interrupted' : 'error'}: ${oneLine(err)}\n`);
-  process.exitCode = isAbort(err) ? 130 : 2;
+  if (err instanceof CommanderError) {
+    // Commander has printed its message. --help and --version exit 0; anything else it refuses is bad input.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`etcd-drill: ${isAbort(err) ? 'interrupted' : 'error'}: ${oneLine(err)}\n`);
+    process.exitCode = isAbort(err) ? 130 : 2;
+  }
 }
 
 clearInterval(keepAlive);

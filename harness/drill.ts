@@ -16,6 +16,7 @@ import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
 import { k8sExtension } from './extensions/k8s.ts';
 import { probesExtension } from './extensions/probes.ts';
+import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
@@ -27,7 +28,8 @@ import {
 } from './result.ts';
 import { loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
-import { createRunDir, markKept, removeRunDir, sweepLeftovers } from './workdir.ts';
+import type { Strategy } from './strategies/types.ts';
+import { createRunDir, markKept, removeRunDir, sweepLeftovers, workRoot } from './workdir.ts';
 
 export interface DrillOptions {
   /** Scenario ids; every scenario when empty. */
@@ -66,7 +68,7 @@ export interface DrillOptions {
   /** Test seam: read scenario files from this folder. @default scenarios/ */
   readonly scenarioDir?: string;
   /** Test seam: the strategy registry. */
-  readonly strategies?: ReadonlyMap<string, import('./strategies/types.ts').Strategy>;
+  readonly strategies?: ReadonlyMap<string, Strategy>;
   /** Test hook, see RunScenarioOptions.afterRestore. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
   /** Test hook, see RunScenarioOptions.beforeDisaster. */
@@ -133,6 +135,8 @@ async function chooseProvider(
  */
 export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const signal = o.signal ?? new AbortController().signal;
+  checkWritableDir(o.out ?? join('reports', 'out'), '--out');
+  checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
   const scenarios = selectScenarios(all, o.scenarios);
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);

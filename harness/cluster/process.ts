@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
 import { type CtlOptions, cleanEnv, runTool } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { type ClusterPki, createPki } from '../tls.ts';
+import { Supervised } from '../util/supervisor.ts';
 import { BaseCluster, BaseMember, type MemberUrls } from './base.ts';
 import { allocatePorts } from './ports.ts';
 import type { ClusterSpec, Provider } from './types.ts';
@@ -36,8 +34,8 @@ export const processProvider: Provider = {
 };
 
 class ProcessMember extends BaseMember {
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> | undefined;
+  // BaseMember.start() writes the start line: the container provider's logs carry it too.
+  readonly #proc: Supervised;
 
   constructor(
     name: string,
@@ -49,34 +47,25 @@ class ProcessMember extends BaseMember {
     pki: ClusterPki | undefined,
   ) {
     super(name, urls, urls.advertiseClient, dir, ctx, spec, pki);
+    this.#proc = new Supervised({ name, ctx, mark: false });
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return this.#proc.running;
   }
 
   protected async launch(args: string[]): Promise<void> {
-    const fd = openSync(this.logFile, 'a');
-    const child = spawn(this.dist.etcd, args, {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: cleanEnv({ DRILL_RUN_ID: this.ctx.runId }),
-    });
-    closeSync(fd);
-    this.#child = child;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.once('error', () => {}); // surfaced through exited()
-    await writeFile(join(this.dir, `${this.name}.pid`), String(child.pid ?? ''));
+    await this.#proc.start([this.dist.etcd, ...args], cleanEnv(), this.logFile);
+    await writeFile(join(this.dir, `${this.name}.pid`), String(this.#proc.pid ?? ''));
   }
 
   /** Lets the harness exit while this member runs on (--keep). */
   release(): void {
-    this.#child?.unref();
+    this.#proc.release();
   }
 
   protected async exited(): Promise<string | undefined> {
-    const c = this.#child;
-    return this.running || !c ? undefined : `code ${c.exitCode ?? c.signalCode}`;
+    return this.running ? undefined : this.#proc.lastExit?.how;
   }
 
   // A process member shares the host's filesystem: copying is copying.
@@ -91,33 +80,11 @@ class ProcessMember extends BaseMember {
   }
 
   async stop(): Promise<void> {
-    await this.#signal('SIGTERM', STOP_GRACE_MS);
+    await this.#proc.stop(STOP_GRACE_MS);
   }
 
   async kill(): Promise<void> {
-    await this.#signal('SIGKILL', STOP_GRACE_MS);
-  }
-
-  async #signal(sig: NodeJS.Signals, graceMs: number): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running || child.pid === undefined) return;
-    const exited = this.#exited ?? Promise.resolve();
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-    // Unref: a pending grace timer must not keep the CLI alive after the member exited.
-    const done = await Promise.race([exited.then(() => true), sleep(graceMs, false, { ref: false })]);
-    if (!done) {
-      this.ctx.log.warn(`${this.name} ignored ${sig} for ${graceMs} ms; killing it`);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-      await exited;
-    }
+    await this.#proc.kill(STOP_GRACE_MS);
   }
 }
 

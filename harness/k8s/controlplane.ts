@@ -4,10 +4,9 @@
  * (there is no kubelet). Each component can be stopped and started on its own, so a drill can keep
  * them running across a restore or restart them after it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync } from 'node:fs';
-import { access, appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -18,6 +17,7 @@ import { HarnessError } from '../errors.ts';
 import { cleanEnv } from '../etcd/ctl.ts';
 import type { ClientTls } from '../etcd/http.ts';
 import { createPki } from '../tls.ts';
+import { START_MARK, Supervised } from '../util/supervisor.ts';
 import { createKubeApi, httpsGet, type KubeApi } from './api.ts';
 import type { K8sDist } from './dist.ts';
 import { Heartbeat, nodeFresh } from './heartbeat.ts';
@@ -123,8 +123,6 @@ async function tailOf(file: string, lines: number): Promise<string> {
   return text.split('\n').filter(Boolean).slice(-lines).join('\n');
 }
 
-const START_MARK = '\n=== etcd-drill: starting ';
-
 /** The log of the latest start only (a goroutine dump after a fatal runs to thousands of lines). */
 async function thisRun(file: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -140,84 +138,47 @@ async function quoteLog(file: string): Promise<string> {
 
 /** One component's process slot: start, stop, supervise, log. */
 class KubeProcess {
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
-  /** Set while stop() runs or after it: the supervisor leaves the component down. */
-  #wanted = false;
-  #restartTimer: NodeJS.Timeout | undefined;
-  #backoff = 0;
+  readonly #proc: Supervised;
   readonly logFile: string;
 
   constructor(
     readonly spec: ComponentSpec,
     logDir: string,
     readonly ctx: RunContext,
-    readonly supervise: boolean,
-    readonly onExit: (e: ComponentExit) => void,
+    supervise: boolean,
+    onExit: (e: ComponentExit) => void,
   ) {
     this.logFile = join(logDir, `${spec.name}.log`);
+    this.#proc = new Supervised({
+      name: spec.name,
+      ctx,
+      ...(supervise ? { restart: { backoffMs: BACKOFF_MS } } : {}),
+      onExit: async ({ at, how }) => {
+        const reason = lastWord(await thisRun(this.logFile));
+        onExit({ component: spec.name, at, how, reason });
+      },
+    });
   }
 
   get running(): boolean {
-    const c = this.#child;
-    return c !== undefined && c.exitCode === null && c.signalCode === null && c.pid !== undefined;
+    return this.#proc.running;
   }
 
   get wanted(): boolean {
-    return this.#wanted;
+    return this.#proc.wanted;
   }
 
-  async #launch(): Promise<void> {
-    const { name, bin, args } = this.spec;
-    await appendFile(
-      this.logFile,
-      `${START_MARK}${name} at ${new Date().toISOString()}: ${bin} ${args.join(' ')}\n`,
-    );
-    const fd = openSync(this.logFile, 'a');
-    const env = cleanEnv({ DRILL_RUN_ID: this.ctx.runId });
+  #launch(): Promise<void> {
+    const env = cleanEnv();
     // In-cluster settings would make a component ignore its --kubeconfig.
     for (const k of Object.keys(env)) if (/^(KUBECONFIG|KUBERNETES_)/.test(k)) delete env[k];
-    // Own process group: Ctrl-C reaches the harness, which stops us; stop() signals the whole group.
-    const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env });
-    closeSync(fd);
-    this.#child = child;
-    const spawned = new Promise<Error | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', (err) => resolve(err));
-    });
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const err = await spawned;
-    if (err) {
-      throw new HarnessError('PROVIDER_START', `${name}: cannot run ${bin}: ${err.message}`, { cause: err });
-    }
-    child.once('exit', (code, signal) => void this.#onExit(child, code, signal));
-  }
-
-  async #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    if (this.#wanted === false || child !== this.#child) return;
-    const how = code !== null ? `code ${code}` : `signal ${signal}`;
-    const reason = lastWord(await thisRun(this.logFile));
-    this.onExit({ component: this.spec.name, at: new Date().toISOString(), how, reason });
-    this.ctx.log.debug('control plane component exited', { component: this.spec.name, how });
-    if (!this.supervise || this.ctx.signal.aborted) return;
-    const delay = BACKOFF_MS[Math.min(this.#backoff++, BACKOFF_MS.length - 1)] as number;
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      if (!this.#wanted || this.running || this.ctx.signal.aborted) return;
-      this.#launch().catch((e: unknown) =>
-        this.ctx.log.warn(`supervisor could not restart ${this.spec.name}`, { error: String(e) }),
-      );
-    }, delay);
-    this.#restartTimer.unref();
+    return this.#proc.start([this.spec.bin, ...this.spec.args], env, this.logFile);
   }
 
   /** Launches and waits until healthy; fails at once, quoting the log, if it exits first. */
   async start(timeoutMs: number): Promise<void> {
     if (this.running) return;
-    this.#wanted = true;
-    this.#backoff = 0;
     await access(this.spec.bin, constants.X_OK).catch((err: unknown) => {
-      this.#wanted = false;
       throw new HarnessError(
         'PROVIDER_START',
         `${this.spec.name}: missing Kubernetes binary ${this.spec.bin} (absent or not executable)`,
@@ -226,9 +187,9 @@ class KubeProcess {
     });
     try {
       await this.#launch();
-      const child = this.#child;
-      await this.waitHealthy(timeoutMs, () => child !== this.#child || !this.running);
-      this.#backoff = 0;
+      // A different pid: the one this wait is about exited and the supervisor restarted it.
+      const pid = this.#proc.pid;
+      await this.waitHealthy(timeoutMs, () => this.#proc.pid !== pid || !this.running);
     } catch (err) {
       await this.stop();
       throw err;
@@ -260,11 +221,10 @@ class KubeProcess {
       if (this.ctx.signal.aborted)
         throw new HarnessError('ABORTED', `interrupted while starting ${this.spec.name}`);
       if (gone?.()) {
-        const c = this.#child;
         throw startFailure(
           this.spec.name,
           await tailOf(this.logFile, 15),
-          `exited while starting (${c?.exitCode !== null ? `code ${c?.exitCode}` : `signal ${c?.signalCode}`}): ${await quoteLog(this.logFile)}`,
+          `exited while starting (${this.#proc.lastExit?.how}): ${await quoteLog(this.logFile)}`,
         );
       }
       const h = await this.healthy();
@@ -281,43 +241,14 @@ class KubeProcess {
     }
   }
 
-  async stop(sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    this.#wanted = false;
-    if (this.#restartTimer) clearTimeout(this.#restartTimer);
-    this.#restartTimer = undefined;
-    const child = this.#child;
-    if (!child || child.pid === undefined || !this.running) return;
-    const signalGroup = (s: NodeJS.Signals) => {
-      try {
-        process.kill(-(child.pid as number), s);
-      } catch {
-        // gone
-      }
-    };
-    signalGroup(sig);
-    const done = await Promise.race([
-      this.#exited.then(() => true),
-      sleep(STOP_GRACE_MS, false, { ref: false }),
-    ]);
-    if (!done) {
-      this.ctx.log.warn(`${this.spec.name} ignored ${sig} for ${STOP_GRACE_MS} ms; killing it`);
-      signalGroup('SIGKILL');
-      await this.#exited;
-    }
+  /** SIGTERM, SIGKILL after a grace (at once when `now`); the supervisor leaves it down after. */
+  stop(now = false): Promise<void> {
+    return now ? this.#proc.kill(STOP_GRACE_MS) : this.#proc.stop(STOP_GRACE_MS);
   }
 
   /** Synchronous SIGKILL, for an abort: no awaiting, the harness is going down. */
   killNow(): void {
-    this.#wanted = false;
-    if (this.#restartTimer) clearTimeout(this.#restartTimer);
-    const pid = this.#child?.pid;
-    if (pid !== undefined && this.running) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    this.#proc.killNow();
   }
 }
 
@@ -566,7 +497,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const stopAll = async () => {
     await heartbeat?.stop();
     // Reverse order: clients before the server, so they do not log a storm of refused connections.
-    for (const c of [...COMPONENTS].reverse()) await proc(c).stop(ctx.signal.aborted ? 'SIGKILL' : 'SIGTERM');
+    for (const c of [...COMPONENTS].reverse()) await proc(c).stop(ctx.signal.aborted);
   };
 
   try {
