@@ -3,14 +3,14 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processProvider } from '../cluster/process.ts';
 import type { Cluster } from '../cluster/types.ts';
+import { isAbort } from '../errors.ts';
 import type { Access } from '../etcd/api.ts';
 import { resolveEtcd } from '../etcd/dist.ts';
-import { isAbort } from '../errors.ts';
 import { silentLogger } from '../log.ts';
 import { drillProcesses, testContext } from '../test-support/helpers.ts';
 import { RevisionMark, readTruth } from './common.ts';
-import { informer } from './informer.ts';
 import { assessProbes, startProbes } from './index.ts';
+import { informer } from './informer.ts';
 import { leaseLock } from './lease-lock.ts';
 import type { ProbeKind } from './types.ts';
 
