@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
 import { HarnessError } from './errors.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
@@ -20,8 +21,8 @@ export type MembershipOutcome = (typeof MEMBERSHIP_OUTCOMES)[number];
 export const RESTORE_OUTCOMES = ['completed', 'refused: corrupt snapshot'] as const;
 /** Did the revision clients see go below one they had already seen? */
 export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
-/** Members agree on the hash of the keyspace at one revision, and no alarm is raised. */
-export const INTEGRITY_OUTCOMES = ['consistent', 'hash mismatch', 'alarm'] as const;
+/** Integrity outcomes live with the check (checks/integrity.ts). */
+export { INTEGRITY_OUTCOMES };
 
 /** Faults applied by the runner between the steps of a scenario. */
 export const FaultSchema = z.discriminatedUnion('kind', [
