@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Cluster, Member } from '../cluster/types.ts';
 import { HarnessError, Refusal } from '../errors.ts';
 import { firstLines } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { answer, poll } from '../util/poll.ts';
 import type { BackupArtifact, Recorder } from './types.ts';
 
 export async function sha256File(path: string): Promise<string> {
@@ -138,21 +138,18 @@ export async function addMember(
   timeoutMs = 60_000,
 ): Promise<void> {
   await rec.step(`member add ${member.name} and start it`, async () => {
-    const deadline = Date.now() + timeoutMs;
-    let out: string;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        out = (await cluster.etcdctl(['member', 'add', member.name, `--peer-urls=${member.peerUrl}`])).stdout;
-        if (attempt > 1) rec.note(`memberAddAttempts.${member.name}`, attempt);
-        break;
-      } catch (err) {
-        if (!(err instanceof HarnessError) || !RETRYABLE_ADD.test(err.message) || Date.now() > deadline)
-          throw err;
-        if (cluster.ctx.signal.aborted) throw err;
-        await sleep(1000);
-      }
-    }
-    const initialCluster = parseMemberAddOutput(out);
+    const add = () => cluster.etcdctl(['member', 'add', member.name, `--peer-urls=${member.peerUrl}`]);
+    const retryable = (err: unknown) => err instanceof HarnessError && RETRYABLE_ADD.test(err.message);
+    const r = await poll(() => answer(add, cluster.ctx.signal), {
+      boundMs: timeoutMs,
+      intervalMs: 1000,
+      signal: cluster.ctx.signal,
+      what: `adding ${member.name}`,
+      done: (got) => got.ok || !retryable(got.error),
+    });
+    if (!r.last.ok) throw r.last.error;
+    if (r.looks > 1) rec.note(`memberAddAttempts.${member.name}`, r.looks);
+    const initialCluster = parseMemberAddOutput(r.last.value.stdout);
     await member.wipe();
     await member.start({ state: 'existing', initialCluster });
     await cluster.waitHealthy(cluster.members.filter((m) => m.running));
