@@ -166,7 +166,8 @@ export const ProbeReportSchema = z.object({
 });
 
 const modeResult = z.object({
-  ok: z.union([z.boolean(), z.literal('unknown')]),
+  /** Meaningless when `error` is set: then the mode is unknown. */
+  ok: z.boolean(),
   ms,
   evidence,
   error: z.string().optional(),

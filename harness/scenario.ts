@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
 import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema } from './expectations.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
@@ -21,8 +22,8 @@ export type MembershipOutcome = (typeof MEMBERSHIP_OUTCOMES)[number];
 export const RESTORE_OUTCOMES = ['completed', 'refused: corrupt snapshot'] as const;
 /** Did the revision clients see go below one they had already seen? */
 export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
-/** Members agree on the hash of the keyspace at one revision, and no alarm is raised. */
-export const INTEGRITY_OUTCOMES = ['consistent', 'hash mismatch', 'alarm'] as const;
+/** Integrity outcomes live with the check (checks/integrity.ts). */
+export { INTEGRITY_OUTCOMES };
 /** Did the backup step finish, fail with etcd's error, or hang past its bound? */
 export const BACKUP_OUTCOMES = ['completed', 'failed', 'hung'] as const;
 /** The first restored member's peer URL after its first start. */

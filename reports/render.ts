@@ -95,8 +95,8 @@ export function componentsLine(r: ScenarioResult): string {
   return [groupedOutcomes(reports.map((p) => ({ name: p.probe, outcome: p.outcome }))), ...warn].join('; ');
 }
 
-const mode = (m: { ok: boolean | 'unknown'; ms: number }) =>
-  m.ok === 'unknown' ? 'UNKNOWN' : m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`;
+const mode = (m: { ok: boolean; ms: number; error?: string | undefined }) =>
+  m.error ? 'UNKNOWN' : m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`;
 
 /** The control-plane checks in one line. */
 export function k8sLine(r: ScenarioResult): string {
@@ -261,7 +261,7 @@ export function renderSummary(run: RunResult): string {
       }
       const failed = k.checks.flatMap((c) =>
         (['kept', 'restarted'] as const)
-          .filter((m) => c[m].ok !== true)
+          .filter((m) => !c[m].ok || c[m].error)
           .map(
             (m) =>
               `- ${c.check} (${m === 'kept' ? 'kept running' : 'restarted'}): ${cell(c[m].error ?? JSON.stringify(c[m].evidence)).slice(0, 400)}`,

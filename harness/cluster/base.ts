@@ -1,13 +1,13 @@
 import { appendFile, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../context.ts';
 import { HarnessError } from '../errors.ts';
 import { type Access, memberHealthy, memberList, memberStatus } from '../etcd/api.ts';
 import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { type ClusterPki, ctlTlsFlags, memberTlsFlags } from '../tls.ts';
+import { poll } from '../util/poll.ts';
 import type {
   Cluster,
   ClusterCtlOptions,
@@ -138,26 +138,31 @@ export abstract class BaseMember implements Member {
     );
     await this.launch(args);
     this.ctx.log.debug('member started', { member: this.name, args });
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      const gone = await this.exited();
-      if (gone)
-        throw startFailure(
-          this.name,
-          await this.logTail(15),
-          `exited during start (${gone}); see ${this.logFile}`,
-        );
-      // A bound port is enough: etcd answers HTTP only once it has a quorum, which the cluster waits for.
-      if (await portOpen(this.clientUrl)) return;
-      if (this.ctx.signal.aborted)
-        throw new HarnessError('ABORTED', `interrupted while starting ${this.name}`);
-      if (Date.now() > deadline) {
-        throw new HarnessError(
-          'PROVIDER_START',
-          `${this.name} did not listen on ${this.clientUrl} within ${START_TIMEOUT_MS} ms; see ${this.logFile}`,
-        );
-      }
-      await sleep(100);
+    const listening = await poll(
+      async () => {
+        const gone = await this.exited();
+        if (gone)
+          throw startFailure(
+            this.name,
+            await this.logTail(15),
+            `exited during start (${gone}); see ${this.logFile}`,
+          );
+        // A bound port is enough: etcd answers HTTP only once it has a quorum, which the cluster waits for.
+        return portOpen(this.clientUrl);
+      },
+      {
+        boundMs: START_TIMEOUT_MS,
+        intervalMs: 100,
+        signal: this.ctx.signal,
+        what: `starting ${this.name}`,
+        done: (open) => open,
+      },
+    );
+    if (!listening.done) {
+      throw new HarnessError(
+        'PROVIDER_START',
+        `${this.name} did not listen on ${this.clientUrl} within ${START_TIMEOUT_MS} ms; see ${this.logFile}`,
+      );
     }
   }
 
@@ -265,24 +270,23 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
 
   async waitHealthy(members?: readonly Member[], timeoutMs = 60_000): Promise<HealthReport> {
     const which = members ?? this.members.filter((m) => m.running);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const report = await this.health(which);
-      if (report.up) return report;
-      if (this.ctx.signal.aborted)
-        throw new HarnessError('ABORTED', 'interrupted while waiting for the cluster');
-      if (Date.now() > deadline) {
-        const why = report.members
-          .map((m) => `${m.name}: ${m.healthy ? 'healthy' : (m.reason ?? 'unhealthy')}`)
-          .join('; ');
-        throw new HarnessError(
-          'CLUSTER_UNHEALTHY',
-          `${which.map((m) => m.name).join(',')} not healthy with one leader after ${timeoutMs} ms (${why}; leaders seen: ${report.leaders.length})`,
-          { details: { health: report } },
-        );
-      }
-      await sleep(200);
-    }
+    const r = await poll(() => this.health(which), {
+      boundMs: timeoutMs,
+      intervalMs: 200,
+      signal: this.ctx.signal,
+      what: 'waiting for the cluster',
+      done: (h) => h.up,
+    });
+    const report = r.last;
+    if (r.done) return report;
+    const why = report.members
+      .map((m) => `${m.name}: ${m.healthy ? 'healthy' : (m.reason ?? 'unhealthy')}`)
+      .join('; ');
+    throw new HarnessError(
+      'CLUSTER_UNHEALTHY',
+      `${which.map((m) => m.name).join(',')} not healthy with one leader after ${timeoutMs} ms (${why}; leaders seen: ${report.leaders.length})`,
+      { details: { health: report } },
+    );
   }
 
   async memberList() {

@@ -54,7 +54,7 @@ export function k8sExtension(dist: K8sDist): Extension {
             version: s.dist.version,
             origin: s.dist.origin,
             startMs: s.cp.startMs,
-            ...(await s.assess(a)),
+            ...(await s.assess(a, { signal: d.run.signal })),
           }),
         );
       },

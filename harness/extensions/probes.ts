@@ -49,7 +49,7 @@ export function probesExtension(opts: { boundMs?: number } = {}): Extension {
           d,
           'components',
           'components: does each probe agree with etcd (restarted if not)?',
-          () => assessProbes(running, a, seen.maxBefore, opts.boundMs),
+          () => assessProbes(running, a, seen.maxBefore, opts.boundMs, { signal: d.run.signal }),
         );
       },
     },

@@ -1,16 +1,23 @@
 import { describe, expect, it } from 'vitest';
+import { HarnessError, isAbort } from '../errors.ts';
+import type { KubeApi } from './api.ts';
 import {
+  apiServesExactly,
+  deploymentReconciles,
   diffCache,
   diffExact,
   diffIsEmpty,
   type Expectation,
   etcdKeyOf,
   inScope,
+  leaderElection,
+  leaderElectionAfterRestart,
+  noOrphansRecreated,
   parseRegistryKey,
   type ServedObject,
   scopeOf,
 } from './checks.ts';
-import type { ObjectRef } from './objects.ts';
+import type { KObject, ObjectRef } from './objects.ts';
 
 const label = { key: 'etcd-drill.io/fixture', value: 'w' };
 const L = { [label.key]: label.value };
@@ -149,5 +156,170 @@ describe('diffCache', () => {
     expect(d.otherVersionInCache).toEqual([{ object: 'ConfigMap a/x', cache: '5', quorum: '7' }]);
     expect(d.quorumNotInEtcd).toEqual([]);
     expect(d.etcdNotInQuorum).toEqual([]);
+  });
+});
+
+// ---- harness failures through a fake API: a check whose last look had no answer throws (unknown) ----
+
+/** What a call does: the client's timeout/refusal carries no HTTP status; an API error does. */
+const refused = () => new HarnessError('CLUSTER_UNHEALTHY', 'Kubernetes API list: connect ECONNREFUSED');
+const status500 = () =>
+  new HarnessError('CLUSTER_UNHEALTHY', 'Kubernetes API list: 500: etcdserver: request timed out', {
+    details: { status: 500 },
+  });
+
+/** An API whose get/list/create do what `behave` says for the n-th call. */
+function fakeApi(behave: (n: number) => 'refused' | '500' | KObjectList): KubeApi {
+  let calls = 0;
+  const act = async () => {
+    const b = behave(calls++);
+    if (b === 'refused') throw refused();
+    if (b === '500') throw status500();
+    return b;
+  };
+  const api = {
+    server: 'https://fake',
+    list: async () => ({ items: (await act()).items, resourceVersion: '1' }),
+    get: async () => (await act()).items[0],
+    create: async () => {
+      await act();
+      return { metadata: { name: 'x', uid: 'u' } };
+    },
+    replace: async () => {
+      throw new Error('unused');
+    },
+    replaceNodeStatus: async () => {
+      throw new Error('unused');
+    },
+    delete: async () => true,
+    raw: async () => ({ status: 200, body: 'ok' }),
+  };
+  return api;
+}
+type KObjectList = { items: KObject[] };
+const empty: KObjectList = { items: [] };
+const absent: ObjectRef[] = [{ kind: 'Deployment', namespace: 'a', name: 'late' }];
+
+describe('noOrphansRecreated: absence not looked at is not absence', () => {
+  it('throws when every API call failed for the whole bound (no pass with errors only in evidence)', async () => {
+    const err = await noOrphansRecreated(
+      fakeApi(() => 'refused'),
+      absent,
+      100,
+      { everyMs: 10 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HarnessError);
+    expect((err as Error).message).toMatch(/could not watch for recreated objects: .*ECONNREFUSED/);
+    expect((err as HarnessError).details?.evidence).toMatchObject({ answeredPolls: 0, seen: [] });
+  });
+
+  it('throws when the last look failed, even after answered ones', async () => {
+    const api = fakeApi((n) => (n < 3 ? empty : '500'));
+    await expect(noOrphansRecreated(api, absent, 100, { everyMs: 10 })).rejects.toThrow(HarnessError);
+  });
+
+  it('holds when the looks answered with nothing, a failed look earlier notwithstanding', async () => {
+    const api = fakeApi((n) => (n === 0 ? 'refused' : empty));
+    const r = await noOrphansRecreated(api, absent, 100, { everyMs: 10 });
+    expect(r.ok).toBe(true);
+    expect(r.evidence.errors).toEqual([refused().message]);
+  });
+
+  it('a sighting is a finding whatever else failed', async () => {
+    const seen = { items: [{ metadata: { name: 'late', namespace: 'a', uid: 'u1' } }] };
+    const api = fakeApi((n) => (n === 0 ? seen : 'refused'));
+    const r = await noOrphansRecreated(api, absent, 100, { everyMs: 10 });
+    expect(r.ok).toBe(false);
+  });
+
+  it('an abort ends it at once, as an abort', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 20);
+    const err = await noOrphansRecreated(
+      fakeApi(() => empty),
+      absent,
+      60_000,
+      {
+        everyMs: 10_000,
+        signal: ac.signal,
+      },
+    ).catch((e: unknown) => e);
+    expect(isAbort(err)).toBe(true);
+  });
+});
+
+describe('polling checks: an API that answers with an error is behaviour, one that does not answer is unknown', () => {
+  const leases = (holder: string, renewTime: string) => ({
+    items: [{ metadata: { name: 'l' }, spec: { holderIdentity: holder, renewTime } }],
+  });
+
+  it('leader election: no answer on the last look throws; a 500 is a result', async () => {
+    await expect(
+      leaderElection(
+        fakeApi(() => 'refused'),
+        { boundMs: 50 },
+      ),
+    ).rejects.toThrow(/no answer on the last look of 50 ms: .*ECONNREFUSED/);
+    const r = await leaderElection(
+      fakeApi(() => '500'),
+      { boundMs: 50 },
+    );
+    expect(r.ok).toBe(false);
+    expect(r.evidence.error).toMatch(/500/);
+  });
+
+  it('leader election still holds when the API answers well', async () => {
+    const r = await leaderElection(
+      fakeApi((n) => leases('h', String(Math.floor(n / 2)))),
+      { boundMs: 5000 },
+    );
+    expect(r.ok).toBe(true);
+  });
+
+  it('after a restart without the holders from before, the leader check cannot be judged', async () => {
+    const api = fakeApi((n) => leases('h', String(n)));
+    await expect(
+      leaderElectionAfterRestart(api, { ok: false, error: refused() }, { boundMs: 50 }),
+    ).rejects.toThrow(/could not read the lease holders before the restart/);
+    const r = await leaderElectionAfterRestart(
+      api,
+      { ok: true, value: { 'kube-controller-manager': 'old', 'kube-scheduler': 'old' } },
+      { boundMs: 5000 },
+    );
+    expect(r.ok).toBe(true);
+  });
+
+  it('a Deployment that cannot be created for want of an answer is unknown, a refusal with a status is a result', async () => {
+    await expect(
+      deploymentReconciles(
+        fakeApi(() => 'refused'),
+        'ns',
+        'd',
+        1,
+        50,
+      ),
+    ).rejects.toThrow(/could not create Deployment ns\/d/);
+    const r = await deploymentReconciles(
+      fakeApi(() => '500'),
+      'ns',
+      'd',
+      1,
+      50,
+    );
+    expect(r.ok).toBe(false);
+    expect(r.evidence.createFailed).toMatch(/500/);
+  });
+
+  it('a failed read of etcd on the last look is unknown', async () => {
+    const dead = { endpoints: ['http://127.0.0.1:1'] };
+    const e: Expectation = { label, present: [{ ref: cm('a', 'x') }] };
+    await expect(
+      apiServesExactly(
+        fakeApi(() => empty),
+        dead,
+        e,
+        { boundMs: 50 },
+      ),
+    ).rejects.toThrow(/could not read etcd's keys/);
   });
 });

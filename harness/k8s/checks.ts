@@ -1,11 +1,14 @@
 /**
  * Kubernetes-level checks on a control plane over (restored) etcd. Each polls until it holds or its
  * bound passes and returns evidence naming objects and pods; `ms` is the time until it held (or the
- * bound). Product misbehaviour is a result (ok: false), never thrown; an API that does not answer
- * is part of "not yet" and shows up in the evidence.
+ * bound). Product misbehaviour is a result (ok: false), never thrown. An API that answers with an
+ * error status is product behaviour; one that does not answer at all (no status: refused, timed
+ * out), or an etcd that cannot be read, is "no answer": "not yet" while the bound runs, but a check
+ * whose last look had no answer throws (HarnessError), which the caller grades as unknown.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError, oneLine } from '../errors.ts';
 import { type Access, withV3 } from '../etcd/api.ts';
+import { type Answer, answer, poll } from '../util/poll.ts';
 import type { KubeApi } from './api.ts';
 import { KINDS, type Kind, type KObject, type ObjectRef, refOf, refString, statusOf } from './objects.ts';
 
@@ -17,7 +20,7 @@ export interface CheckOutcome {
 }
 
 export interface CheckOptions {
-  /** Stop polling (the run was interrupted): the outcome so far is returned. */
+  /** The run's abort signal: an abort ends the check at once by throwing (HarnessError 'ABORTED'). */
   readonly signal?: AbortSignal;
 }
 
@@ -73,15 +76,17 @@ export async function etcdObjects(
   etcd: Access,
   prefix = '/registry',
 ): Promise<{ refs: ObjectRef[]; revision: number }> {
-  return withV3(etcd, async (c) => {
-    const res = await c.getAll().prefix(`${prefix}/`).exec();
-    const refs: ObjectRef[] = [];
-    for (const kv of res.kvs) {
-      const r = parseRegistryKey(kv.key.toString('utf8'), prefix);
-      if (r) refs.push(r);
-    }
-    return { refs, revision: Number(res.header.revision) };
+  const res = await withV3(etcd, (c) => c.getAll().prefix(`${prefix}/`).exec()).catch((err: unknown) => {
+    throw new HarnessError('CLUSTER_UNHEALTHY', `could not read etcd's keys: ${oneLine(err)}`, {
+      cause: err,
+    });
   });
+  const refs: ObjectRef[] = [];
+  for (const kv of res.kvs) {
+    const r = parseRegistryKey(kv.key.toString('utf8'), prefix);
+    if (r) refs.push(r);
+  }
+  return { refs, revision: Number(res.header.revision) };
 }
 
 // ---- comparisons (pure) ----
@@ -226,28 +231,48 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Runs `probe` until ok or the bound; a probe that throws counts as not ok, its error kept as evidence. */
+/** No answer: the API did not answer with a status (refused, timed out), or etcd could not be read. */
+export function noAnswer(err: unknown): boolean {
+  return statusOf(err) === undefined;
+}
+
+/** The harness's failure to look, as a check's throw: the caller grades it unknown, evidence kept. */
+function unanswered(what: string, err: unknown, evidence: Record<string, unknown>): HarnessError {
+  return new HarnessError('CLUSTER_UNHEALTHY', `${what}: ${oneLine(err)}`, {
+    cause: err,
+    details: { evidence },
+  });
+}
+
+/**
+ * Runs `probe` until ok or the bound. A look the API answered with an error status counts as not ok,
+ * its error kept as evidence; a look without an answer too, but if the last look had none, it throws.
+ */
 async function pollUntil(
   boundMs: number,
   probe: () => Promise<Poll>,
   opts: CheckOptions & { everyMs?: number } = {},
 ): Promise<CheckOutcome> {
-  const t0 = Date.now();
-  let polls = 0;
-  let last: Poll = { ok: false, evidence: {} };
-  for (;;) {
-    polls++;
-    try {
-      last = await probe();
-    } catch (err) {
-      last = { ok: false, evidence: { ...last.evidence, error: message(err) } };
-    }
-    const ms = Date.now() - t0;
-    if (last.ok) return { ok: true, evidence: { ...last.evidence, polls }, ms };
-    if (ms >= boundMs || opts.signal?.aborted)
-      return { ok: false, evidence: { ...last.evidence, polls, boundMs }, ms };
-    await sleep(Math.min(opts.everyMs ?? 500, Math.max(0, boundMs - ms)));
-  }
+  let evidence: Record<string, unknown> = {};
+  const r = await poll(
+    async () => {
+      const got = await answer(probe, opts.signal);
+      evidence = got.ok ? got.value.evidence : { ...evidence, error: message(got.error) };
+      return got;
+    },
+    {
+      boundMs,
+      intervalMs: opts.everyMs ?? 500,
+      what: 'running a Kubernetes check',
+      done: (g) => g.ok && g.value.ok,
+      signal: opts.signal,
+    },
+  );
+  const polls = r.looks;
+  if (r.done) return { ok: true, evidence: { ...evidence, polls }, ms: r.ms };
+  if (!r.last.ok && noAnswer(r.last.error))
+    throw unanswered(`no answer on the last look of ${boundMs} ms`, r.last.error, { ...evidence, polls });
+  return { ok: false, evidence: { ...evidence, polls, boundMs }, ms: r.ms };
 }
 
 function served(kind: Kind, o: KObject): ServedObject {
@@ -392,11 +417,9 @@ export async function deploymentReconciles(
     );
     uid = created.metadata.uid;
   } catch (err) {
-    return {
-      ok: false,
-      evidence: { deployment: `${namespace}/${name}`, createFailed: message(err) },
-      ms: Date.now() - t0,
-    };
+    const evidence = { deployment: `${namespace}/${name}`, createFailed: message(err) };
+    if (noAnswer(err)) throw unanswered(`could not create Deployment ${namespace}/${name}`, err, evidence);
+    return { ok: false, evidence, ms: Date.now() - t0 };
   }
   const outcome = await pollUntil(
     Math.max(0, boundMs - (Date.now() - t0)),
@@ -491,6 +514,7 @@ export async function podsScheduled(
  * Nothing acts on objects that must stay absent (removed by the restore): for the whole bound, none
  * of them is served, and for absent Deployments and ReplicaSets no ReplicaSet or pod that they
  * would own appears (a controller acting on a stale cache). ms: until the first sighting, or the bound.
+ * Throws when nothing was seen but the last look failed: absence not looked at is not absence.
  */
 export async function noOrphansRecreated(
   api: KubeApi,
@@ -500,7 +524,6 @@ export async function noOrphansRecreated(
 ): Promise<CheckOutcome> {
   const t0 = Date.now();
   const seen = new Map<string, { object: string; atMs: number; uid?: string; created?: unknown }>();
-  let polls = 0;
   const errors: string[] = [];
   const see = (what: string, o: KObject) => {
     if (!seen.has(what))
@@ -513,57 +536,63 @@ export async function noOrphansRecreated(
   };
   const owners = absent.filter((r) => r.kind === 'Deployment' || r.kind === 'ReplicaSet');
   const namespaces = [...new Set(owners.map((r) => r.namespace ?? ''))];
-  for (;;) {
-    polls++;
-    try {
-      for (const r of absent) {
-        const o = await api.get(r);
-        if (o) see(refString(r), o);
-      }
-      for (const ns of namespaces) {
-        const rss = (await api.list('ReplicaSet', { namespace: ns })).items;
-        const pods = (await api.list('Pod', { namespace: ns })).items;
-        for (const r of owners.filter((o) => o.namespace === ns)) {
-          // Dependants by name: the absent owner's uid is unknown (it was never seen after the restore).
-          const rsOf = rss.filter((x) =>
-            r.kind === 'Deployment'
-              ? (x.metadata.ownerReferences ?? []).some((o) => o.kind === 'Deployment' && o.name === r.name)
-              : x.metadata.name === r.name,
-          );
-          for (const x of rsOf) see(`ReplicaSet ${ns}/${x.metadata.name} (of ${refString(r)})`, x);
-          const rsNames = new Set([
-            ...rsOf.map((x) => x.metadata.name),
-            ...(r.kind === 'ReplicaSet' ? [r.name] : []),
-          ]);
-          for (const p of pods) {
-            if (
-              (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'ReplicaSet' && rsNames.has(o.name))
-            )
-              see(`Pod ${ns}/${p.metadata.name} (of ${refString(r)})`, p);
-          }
+  const look = async () => {
+    for (const r of absent) {
+      const o = await api.get(r);
+      if (o) see(refString(r), o);
+    }
+    for (const ns of namespaces) {
+      const rss = (await api.list('ReplicaSet', { namespace: ns })).items;
+      const pods = (await api.list('Pod', { namespace: ns })).items;
+      for (const r of owners.filter((o) => o.namespace === ns)) {
+        // Dependants by name: the absent owner's uid is unknown (it was never seen after the restore).
+        const rsOf = rss.filter((x) =>
+          r.kind === 'Deployment'
+            ? (x.metadata.ownerReferences ?? []).some((o) => o.kind === 'Deployment' && o.name === r.name)
+            : x.metadata.name === r.name,
+        );
+        for (const x of rsOf) see(`ReplicaSet ${ns}/${x.metadata.name} (of ${refString(r)})`, x);
+        const rsNames = new Set([
+          ...rsOf.map((x) => x.metadata.name),
+          ...(r.kind === 'ReplicaSet' ? [r.name] : []),
+        ]);
+        for (const p of pods) {
+          if ((p.metadata.ownerReferences ?? []).some((o) => o.kind === 'ReplicaSet' && rsNames.has(o.name)))
+            see(`Pod ${ns}/${p.metadata.name} (of ${refString(r)})`, p);
         }
       }
-    } catch (err) {
-      errors.push(message(err));
     }
-    const ms = Date.now() - t0;
-    if (seen.size > 0 || ms >= boundMs || opts.signal?.aborted) {
-      const ok = seen.size === 0;
-      return {
-        ok,
-        evidence: {
-          absent: absent.map(refString),
-          seen: [...seen.values()],
-          watchedMs: ms,
-          polls,
-          ...(errors.length > 0 ? { errors: [...new Set(errors)].slice(0, 5) } : {}),
-        },
-        // ok: it held for the whole bound; not ok: the first sighting.
-        ms: ok ? ms : Math.min(...[...seen.values()].map((s) => s.atMs)),
-      };
-    }
-    await sleep(Math.min(opts.everyMs ?? 500, boundMs - ms));
-  }
+  };
+  let answered = 0;
+  const r = await poll(
+    async () => {
+      const got = await answer(look, opts.signal);
+      if (got.ok) answered++;
+      else errors.push(message(got.error));
+      return got;
+    },
+    {
+      boundMs,
+      intervalMs: opts.everyMs ?? 500,
+      signal: opts.signal,
+      what: 'watching for recreated objects',
+      done: () => seen.size > 0,
+    },
+  );
+  const ok = seen.size === 0;
+  const evidence = {
+    absent: absent.map(refString),
+    seen: [...seen.values()],
+    watchedMs: r.ms,
+    polls: r.looks,
+    answeredPolls: answered,
+    ...(errors.length > 0 ? { errors: [...new Set(errors)].slice(0, 5) } : {}),
+  };
+  // A sighting is a finding whatever else failed. Nothing seen proves nothing unless the last look
+  // answered: objects recreated during a failed look would still be there for it.
+  if (ok && !r.last.ok) throw unanswered('could not watch for recreated objects', r.last.error, evidence);
+  // ok: it held for the whole bound; not ok: the first sighting.
+  return { ok, evidence, ms: ok ? r.ms : Math.min(...[...seen.values()].map((s) => s.atMs)) };
 }
 
 export const LEASE_NAMES = ['kube-controller-manager', 'kube-scheduler'] as const;
@@ -641,6 +670,19 @@ export async function leaderElection(
     },
     { ...opts, everyMs: 500 },
   );
+}
+
+/**
+ * Leader election after a restart: a new holder must renew. Without the holders from before the
+ * restart a new holder cannot be told from the old one, so the check cannot be judged: it throws.
+ */
+export async function leaderElectionAfterRestart(
+  api: KubeApi,
+  before: Answer<LeaseHolders>,
+  opts: CheckOptions & { boundMs?: number } = {},
+): Promise<CheckOutcome> {
+  if (!before.ok) throw unanswered('could not read the lease holders before the restart', before.error, {});
+  return leaderElection(api, { ...opts, previous: before.value });
 }
 
 /**

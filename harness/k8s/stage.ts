@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createWorkload,
   k8sWorkload,
@@ -9,15 +8,19 @@ import {
 } from '../../fixtures/k8s-workload.ts';
 import type { Cluster } from '../cluster/types.ts';
 import type { RunContext } from '../context.ts';
+import { isAbort, oneLine } from '../errors.ts';
 import { type Access, dumpV3 } from '../etcd/api.ts';
 import type { ProbeOutcome } from '../probes/types.ts';
 import type { Recorder } from '../strategies/types.ts';
+import { type Answer, answer, poll } from '../util/poll.ts';
 import { K8S_CHECKS, type K8sCheckName } from './check-names.ts';
 import {
   apiServesExactly,
   type CheckOutcome,
   deploymentReconciles,
+  type LeaseHolders,
   leaderElection,
+  leaderElectionAfterRestart,
   leaseHolders,
   noOrphansRecreated,
   parseRegistryKey,
@@ -29,18 +32,57 @@ import { type ComponentExit, type ControlPlane, startControlPlane } from './cont
 import type { K8sDist } from './dist.ts';
 import type { Kind } from './objects.ts';
 
+/**
+ * One check in one mode. `error` (one line) set: unknown, the check threw (the harness could not look:
+ * an API that did not answer, etcd unreadable); `ok` is then false and means nothing. `modeState`
+ * reads it as true / false / 'unknown'.
+ */
 export interface ModeResult {
   readonly ok: boolean;
   readonly ms: number;
   readonly evidence: Readonly<Record<string, unknown>>;
+  readonly error?: string;
 }
 
 export interface K8sCheckReport {
   readonly check: K8sCheckName;
-  /** recovered: fine with the components kept running; needs-restart: only after restarting them. */
+  /**
+   * recovered: fine with the components kept running; needs-restart: only after restarting them;
+   * unknown: a mode that mattered could not be judged (`error` says why).
+   */
   readonly outcome: ProbeOutcome;
+  readonly error?: string;
   readonly kept: ModeResult;
   readonly restarted: ModeResult;
+}
+
+/** Runs a check: a throw becomes an unknown mode result with the error; an abort still ends the run. */
+export async function modeResult(fn: () => Promise<CheckOutcome>): Promise<ModeResult> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    const details = (err as { details?: { evidence?: Record<string, unknown> } }).details;
+    return { ok: false, ms: 0, evidence: details?.evidence ?? {}, error: oneLine(err) };
+  }
+}
+
+export function modeState(m: ModeResult): boolean | 'unknown' {
+  return m.error !== undefined ? 'unknown' : m.ok;
+}
+
+/**
+ * The outcome over both modes. Kept ok: recovered, whatever the restart showed. Kept unknown: unknown,
+ * even if the restart helped (we do not know whether it was needed). Kept not ok: the restart decides.
+ */
+export function modesOutcome(
+  kept: ModeResult,
+  restarted: ModeResult,
+): Pick<K8sCheckReport, 'outcome' | 'error'> {
+  if (modeState(kept) === true) return { outcome: 'recovered' };
+  const unknownIn = [kept, restarted].find((m) => m.error !== undefined);
+  if (unknownIn?.error !== undefined) return { outcome: 'unknown', error: unknownIn.error };
+  return { outcome: restarted.ok ? 'needs-restart' : 'not-recovered' };
 }
 
 export interface K8sReport {
@@ -88,12 +130,14 @@ export class K8sStage implements AsyncDisposable {
   private constructor(
     readonly cp: ControlPlane,
     readonly dist: K8sDist,
+    /** The run's abort signal, used where a call does not pass its own. */
+    readonly signal: AbortSignal,
   ) {}
 
   /** `dir`: a folder of its own inside the run's folder (certificates, kubeconfig, logs). */
   static async start(cluster: Cluster, dist: K8sDist, ctx: RunContext, dir: string): Promise<K8sStage> {
     const cp = await startControlPlane({ dist, etcd: cluster.access(), dir, ctx });
-    return new K8sStage(cp, dist);
+    return new K8sStage(cp, dist, ctx.signal);
   }
 
   /** Creates the workload through the API and waits until etcd holds it settled: a clean backup point. */
@@ -107,14 +151,12 @@ export class K8sStage implements AsyncDisposable {
         ns,
         `${WORKLOAD_LABEL.key}=${WORKLOAD_LABEL.value}`,
         60_000,
-        {
-          min: 3,
-        },
+        { min: 3, signal: this.signal },
       );
       if (!r.ok)
         throw new Error(`the workload's pods in ${ns} were not scheduled: ${JSON.stringify(r.evidence)}`);
     }
-    rec.note('k8sSettleMs', await settle(access));
+    rec.note('k8sSettleMs', await settle(access, this.signal));
     return objects.length;
   }
 
@@ -122,26 +164,28 @@ export class K8sStage implements AsyncDisposable {
     await createWorkload(this.cp.api, k8sWorkloadAfterBackup());
   }
 
-  /** Both modes after the restore; each check runs in each mode, with its own bound. */
-  async assess(access: Access): Promise<Omit<K8sReport, 'startMs' | 'version' | 'origin'>> {
-    const kept = await this.runChecks(access, 'kept');
-    const holders = await leaseHolders(this.cp.api).catch(() => undefined);
+  /**
+   * Both modes after the restore; each check runs in each mode, with its own bound. `signal` (default:
+   * the run's) ends every check at once on Ctrl-C: the assessment then throws.
+   */
+  async assess(
+    access: Access,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Omit<K8sReport, 'startMs' | 'version' | 'origin'>> {
+    const signal = opts.signal ?? this.signal;
+    const kept = await this.runChecks(access, 'kept', signal);
+    const holders = await answer(() => leaseHolders(this.cp.api), signal);
     const t0 = Date.now();
     await this.cp.restart();
     await this.cp.waitReady(120_000);
     const restartMs = Date.now() - t0;
-    const restarted = await this.runChecks(access, 'restarted', holders);
+    const restarted = await this.runChecks(access, 'restarted', signal, holders);
     return {
       restartMs,
       checks: K8S_CHECKS.map((check) => {
         const k = kept[check];
         const r = restarted[check];
-        return {
-          check,
-          outcome: k.ok ? 'recovered' : r.ok ? 'needs-restart' : 'not-recovered',
-          kept: k,
-          restarted: r,
-        };
+        return { check, ...modesOutcome(k, r), kept: k, restarted: r };
       }),
       exits: this.cp.exits(),
     };
@@ -150,28 +194,30 @@ export class K8sStage implements AsyncDisposable {
   private async runChecks(
     access: Access,
     mode: 'kept' | 'restarted',
-    previous?: Awaited<ReturnType<typeof leaseHolders>>,
+    signal: AbortSignal,
+    before?: Answer<LeaseHolders>,
   ): Promise<Record<K8sCheckName, ModeResult>> {
     const api = this.cp.api;
     const expected = workloadExpectation(k8sWorkload(), k8sWorkloadAfterBackup());
     const name = `after-restore-${mode}`;
-    const guard = async (fn: () => Promise<CheckOutcome>): Promise<ModeResult> => {
-      try {
-        return await fn();
-      } catch (err) {
-        return { ok: false, ms: 0, evidence: { error: err instanceof Error ? err.message : String(err) } };
-      }
-    };
+    const o = { signal };
+    const guard = modeResult;
     const [api1, cache, orphans, [reconcile, schedule], leader] = await Promise.all([
-      guard(() => apiServesExactly(api, access, expected, { boundMs: BOUND.api })),
-      guard(() => watchCacheAgrees(api, access, scopeOf(expected), { boundMs: BOUND.cache })),
-      guard(() => noOrphansRecreated(api, refsOf(k8sWorkloadAfterBackup()), BOUND.orphans)),
+      guard(() => apiServesExactly(api, access, expected, { ...o, boundMs: BOUND.api })),
+      guard(() => watchCacheAgrees(api, access, scopeOf(expected), { ...o, boundMs: BOUND.cache })),
+      guard(() => noOrphansRecreated(api, refsOf(k8sWorkloadAfterBackup()), BOUND.orphans, o)),
       (async () => {
-        const rc = await guard(() => deploymentReconciles(api, CHECK_NS, name, 2, BOUND.reconcile));
-        const sc = await guard(() => podsScheduled(api, CHECK_NS, `app=${name}`, BOUND.schedule, { min: 2 }));
+        const rc = await guard(() => deploymentReconciles(api, CHECK_NS, name, 2, BOUND.reconcile, o));
+        const sc = await guard(() =>
+          podsScheduled(api, CHECK_NS, `app=${name}`, BOUND.schedule, { ...o, min: 2 }),
+        );
         return [rc, sc] as const;
       })(),
-      guard(() => leaderElection(api, { boundMs: BOUND.leader, ...(previous ? { previous } : {}) })),
+      guard(() =>
+        before
+          ? leaderElectionAfterRestart(api, before, { ...o, boundMs: BOUND.leader })
+          : leaderElection(api, { ...o, boundMs: BOUND.leader }),
+      ),
     ]);
     return {
       'api-serves-backup': api1,
@@ -193,16 +239,25 @@ export class K8sStage implements AsyncDisposable {
 }
 
 /** Until the workload's keys stop changing (controllers finish writing status) for 2 s; returns ms. */
-async function settle(access: Access, boundMs = 30_000): Promise<number> {
-  const t0 = Date.now();
+async function settle(access: Access, signal: AbortSignal, boundMs = 30_000): Promise<number> {
   const snap = async () =>
     JSON.stringify([...(await dumpV3(access)).keys].filter(([k]) => workloadKey(k)).sort());
-  let last = await snap();
-  while (Date.now() - t0 < boundMs) {
-    await sleep(2000);
-    const now = await snap();
-    if (now === last) return Date.now() - t0;
-    last = now;
-  }
-  throw new Error(`the workload's objects in etcd kept changing for ${boundMs} ms`);
+  let previous: string | undefined;
+  const r = await poll(
+    async () => {
+      const now = await snap();
+      const same = now === previous;
+      previous = now;
+      return same;
+    },
+    {
+      boundMs,
+      intervalMs: 2000,
+      signal,
+      what: "waiting for the workload's objects to settle",
+      done: (same) => same,
+    },
+  );
+  if (!r.done) throw new Error(`the workload's objects in etcd kept changing for ${boundMs} ms`);
+  return r.ms;
 }

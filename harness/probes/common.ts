@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
-import { type Access, v3Client } from '../etcd/api.ts';
+import { HarnessError, oneLine } from '../errors.ts';
+import { type Access, v3Client, withV3 } from '../etcd/api.ts';
 
 /** The key range [prefix, prefix+1) in etcd's terms. */
 export function prefixRange(prefix: string): { key: Buffer; range_end: Buffer } {
@@ -16,6 +17,20 @@ export function prefixRange(prefix: string): { key: Buffer; range_end: Buffer } 
  */
 export function probeClient(a: Access): Etcd3 {
   return v3Client(a);
+}
+
+/**
+ * Reads etcd's truth for a probe's check. A failed read is the harness's failure, not the probe's
+ * disagreement: it throws, and the look counts as no answer.
+ */
+export async function readTruth<T>(a: Access, fn: (c: Etcd3) => Promise<T>): Promise<T> {
+  try {
+    return await withV3(a, fn);
+  } catch (err) {
+    throw new HarnessError('CLUSTER_UNHEALTHY', `could not read etcd to compare: ${oneLine(err)}`, {
+      cause: err,
+    });
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Campaign, Election, Etcd3 } from 'etcd3';
-import { type Access, withV3 } from '../etcd/api.ts';
-import { bounded, Loop, prefixRange, probeClient, RevisionMark } from './common.ts';
+import type { Access } from '../etcd/api.ts';
+import { bounded, Loop, prefixRange, probeClient, RevisionMark, readTruth } from './common.ts';
 import { PROBE_PREFIX, type ProbeKind, type RunningProbe } from './types.ts';
 
 const TTL_SECONDS = 5;
@@ -61,7 +61,7 @@ export const election: ProbeKind = {
     return {
       revisions: rev,
       async check(truth) {
-        const leader = await withV3(truth, async (c) => {
+        const leader = await readTruth(truth, async (c) => {
           const res = await c.kv.range({
             ...prefixRange(keys),
             sort_order: 'Ascend',

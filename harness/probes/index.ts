@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { isAbort, oneLine } from '../errors.ts';
 import type { Access } from '../etcd/api.ts';
+import { answer, poll } from '../util/poll.ts';
 import { election } from './election.ts';
 import { informer } from './informer.ts';
 import { leaseHolder } from './lease-holder.ts';
@@ -15,6 +16,8 @@ export const PROBES: readonly ProbeKind[] = [informer, leaseLock, election, occW
 export const RECOVERY_BOUND_MS = 10_000;
 
 export interface ProbeSet {
+  /** The kinds started, in order: a restart starts the same kind again. */
+  readonly kinds: readonly ProbeKind[];
   readonly running: Map<string, RunningProbe>;
   /** Call as the disaster starts: revisions seen from then on are compared with those seen before. */
   markDisaster(): void;
@@ -38,6 +41,7 @@ export async function startProbes(a: Access, kinds: readonly ProbeKind[] = PROBE
     throw err;
   }
   return {
+    kinds,
     running,
     markDisaster() {
       for (const p of running.values()) p.revisions.mark();
@@ -54,81 +58,108 @@ export async function startProbes(a: Access, kinds: readonly ProbeKind[] = PROBE
   };
 }
 
+/** The last answered look, and the error when the last look had no answer (or none completed). */
+interface Looks {
+  readonly check: ProbeCheck | undefined;
+  readonly error: unknown;
+  readonly agrees: boolean;
+  readonly ms: number;
+}
+
 /** Looks every 250 ms until the probe agrees with etcd or the bound runs out. */
 async function untilAgrees(
   p: RunningProbe,
   a: Access,
   boundMs: number,
-): Promise<{ check: ProbeCheck; ms: number }> {
-  const t0 = Date.now();
-  let last: ProbeCheck = { ok: false, evidence: { error: 'no look completed' } };
-  for (;;) {
-    try {
-      last = await p.check(a);
-    } catch (err) {
-      last = {
-        ok: false,
-        evidence: { ...last.evidence, error: err instanceof Error ? err.message : String(err) },
-      };
-    }
-    const ms = Date.now() - t0;
-    if (last.ok || ms >= boundMs) return { check: last, ms };
-    await sleep(250);
-  }
+  signal?: AbortSignal,
+): Promise<Looks> {
+  let check: ProbeCheck | undefined;
+  const r = await poll(
+    async () => {
+      const got = await answer(() => p.check(a), signal);
+      if (got.ok) check = got.value;
+      return got;
+    },
+    { boundMs, signal, what: 'waiting for a probe to agree with etcd', done: (g) => g.ok && g.value.ok },
+  );
+  return { check, error: r.last.ok ? undefined : r.last.error, agrees: r.done, ms: r.ms };
+}
+
+/** What the looks showed, for the report: the last answer, and the error of a look without one. */
+function shown(l: Looks): Record<string, unknown> {
+  return { ...(l.check?.evidence ?? {}), ...(l.error !== undefined ? { error: oneLine(l.error) } : {}) };
+}
+
+function unknown(probe: string, maxRevisionBefore: number, error: string, evidence: Looks, after?: Looks) {
+  return {
+    probe,
+    outcome: 'unknown',
+    error,
+    maxRevisionBefore,
+    evidence: shown(evidence),
+    ...(after ? { afterRestart: shown(after) } : {}),
+  } satisfies ProbeReport;
+}
+
+export interface AssessOptions {
+  /** The run's abort signal: Ctrl-C ends the looks at once (the assessment then throws). */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * After the restore: does each running probe come to agree with etcd within the bound (recovered), or
- * only once restarted (needs-restart), or not even then (not-recovered)?
+ * only once restarted (needs-restart), or not even then (not-recovered)? When the harness cannot tell
+ * (etcd unreadable at the end of a bound, a restart that fails) the outcome is 'unknown' with the error.
  */
 export async function assessProbes(
   set: ProbeSet,
   a: Access,
   maxRevisionBefore: number,
   boundMs = RECOVERY_BOUND_MS,
+  opts: AssessOptions = {},
 ): Promise<ProbeReport[]> {
-  return Promise.all(
-    PROBES.filter((k) => set.running.has(k.name)).map(async (k): Promise<ProbeReport> => {
-      const p = set.running.get(k.name) as RunningProbe;
-      const first = await untilAgrees(p, a, boundMs);
-      if (first.check.ok) {
-        return {
-          probe: k.name,
-          outcome: 'recovered',
-          recoverMs: first.ms,
-          maxRevisionBefore,
-          evidence: first.check.evidence,
-          ...(first.check.warnings ? { warnings: first.check.warnings } : {}),
-        };
-      }
-      await p.stop();
-      set.running.delete(k.name);
-      let fresh: RunningProbe | undefined;
-      try {
-        fresh = await k.start(a, { instance: 'restarted' });
-        const again = await untilAgrees(fresh, a, boundMs);
-        return {
-          probe: k.name,
-          outcome: again.check.ok ? 'needs-restart' : 'not-recovered',
-          ...(again.check.ok ? { restartRecoverMs: again.ms } : {}),
-          maxRevisionBefore,
-          evidence: first.check.evidence,
-          afterRestart: again.check.evidence,
-          ...(first.check.warnings ? { warnings: first.check.warnings } : {}),
-        };
-      } catch (err) {
-        return {
-          probe: k.name,
-          outcome: 'not-recovered',
-          maxRevisionBefore,
-          evidence: first.check.evidence,
-          afterRestart: {
-            error: `could not start again: ${err instanceof Error ? err.message : String(err)}`,
-          },
-        };
-      } finally {
-        await fresh?.stop();
-      }
-    }),
-  );
+  const one = async (k: ProbeKind): Promise<ProbeReport> => {
+    const p = set.running.get(k.name) as RunningProbe;
+    const first = await untilAgrees(p, a, boundMs, opts.signal);
+    const warnings = first.check?.warnings ? { warnings: first.check.warnings } : {};
+    if (first.agrees) {
+      return {
+        probe: k.name,
+        outcome: 'recovered',
+        recoverMs: first.ms,
+        maxRevisionBefore,
+        evidence: shown(first),
+        ...warnings,
+      };
+    }
+    // Without an answer at the end we do not know whether it needed the restart.
+    if (first.error !== undefined) return unknown(k.name, maxRevisionBefore, oneLine(first.error), first);
+    await p.stop();
+    set.running.delete(k.name);
+    let fresh: RunningProbe;
+    try {
+      fresh = await k.start(a, { instance: 'restarted' });
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      const error = `could not start again: ${oneLine(err)}`;
+      return { ...unknown(k.name, maxRevisionBefore, error, first), afterRestart: { error } };
+    }
+    try {
+      const again = await untilAgrees(fresh, a, boundMs, opts.signal);
+      if (!again.agrees && again.error !== undefined)
+        return unknown(k.name, maxRevisionBefore, oneLine(again.error), first, again);
+      return {
+        probe: k.name,
+        outcome: again.agrees ? 'needs-restart' : 'not-recovered',
+        ...(again.agrees ? { restartRecoverMs: again.ms } : {}),
+        maxRevisionBefore,
+        evidence: shown(first),
+        afterRestart: shown(again),
+        ...warnings,
+      };
+    } finally {
+      await fresh.stop();
+    }
+  };
+  return Promise.all(set.kinds.filter((k) => set.running.has(k.name)).map(one));
 }

@@ -1,6 +1,6 @@
 import type { Etcd3, Watcher } from 'etcd3';
-import { type Access, digest, withV3 } from '../etcd/api.ts';
-import { bounded, Loop, prefixRange, probeClient, RevisionMark } from './common.ts';
+import { type Access, digest } from '../etcd/api.ts';
+import { bounded, Loop, prefixRange, probeClient, RevisionMark, readTruth } from './common.ts';
 import type { ProbeKind, RunningProbe } from './types.ts';
 
 const PREFIX = '/registry/';
@@ -79,7 +79,7 @@ export const informer: ProbeKind = {
     return {
       revisions: rev,
       async check(truthAccess) {
-        const truth = await withV3(truthAccess, listPrefix);
+        const truth = await readTruth(truthAccess, listPrefix);
         const missing: string[] = [];
         const extra: string[] = [];
         const stale: string[] = [];

@@ -1,6 +1,6 @@
 import type { Lease } from 'etcd3';
-import { type Access, withV3 } from '../etcd/api.ts';
-import { bounded, prefixRange, probeClient, RevisionMark } from './common.ts';
+import type { Access } from '../etcd/api.ts';
+import { bounded, prefixRange, probeClient, RevisionMark, readTruth } from './common.ts';
 import { PROBE_PREFIX, type ProbeKind, type RunningProbe } from './types.ts';
 
 // Longer than a drill's disaster, so an outage alone does not expire it: what is measured is the restore.
@@ -44,7 +44,7 @@ export const leaseHolder: ProbeKind = {
           },
           (err: Error) => err.message,
         );
-        const kvs = await withV3(truth, async (t) => (await t.kv.range(prefixRange(prefix))).kvs);
+        const kvs = await readTruth(truth, async (t) => (await t.kv.range(prefixRange(prefix))).kvs);
         const attached = kvs.filter((kv) => kv.lease === id).length;
         return {
           ok: lost === undefined && attached === KEYS && typeof ka === 'number' && ka > 0,

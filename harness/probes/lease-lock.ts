@@ -1,6 +1,6 @@
 import type { Etcd3 } from 'etcd3';
-import { type Access, withV3 } from '../etcd/api.ts';
-import { Loop, probeClient, RevisionMark } from './common.ts';
+import type { Access } from '../etcd/api.ts';
+import { Loop, probeClient, RevisionMark, readTruth } from './common.ts';
 import { PROBE_PREFIX, type ProbeKind, type RunningProbe } from './types.ts';
 
 // client-go's defaults (15 s / 10 s / 2 s) scaled down so a drill waits seconds, not minutes.
@@ -92,7 +92,7 @@ export const leaseLock: ProbeKind = {
       revisions: rev,
       async check(truth) {
         const now = Date.now();
-        const raw = await withV3(truth, (c) => c.get(key).string());
+        const raw = await readTruth(truth, (c) => c.get(key).string());
         const rec = raw ? (JSON.parse(raw) as LeaseRecord) : undefined;
         const believers = candidates.filter((c) => c.leads(now)).map((c) => c.id);
         const wrong = believers.filter((b) => b !== rec?.holderIdentity);

@@ -1,16 +1,20 @@
 import type { Access } from '../etcd/api.ts';
 import type { RevisionMark } from './common.ts';
 
-/** What a probe concluded about one component after a restore. */
+/** What a probe can conclude about one component after a restore (what expectations name). */
 export const PROBE_OUTCOMES = ['recovered', 'needs-restart', 'not-recovered'] as const;
-export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
+/** 'unknown': the harness could not tell (etcd unreadable, a restart that failed); never expected. */
+export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number] | 'unknown';
 export const PROBE_NAMES = ['informer', 'lease-lock', 'election', 'occ-writer', 'lease-holder'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
 
 /** Every key a probe writes lives here, so the data checks can leave them out. */
 export const PROBE_PREFIX = '/etcd-drill/probes/';
 
-/** One look at whether a running probe's view agrees with the cluster. */
+/**
+ * One look at whether a running probe's view agrees with the cluster. A look that cannot tell (etcd's
+ * truth could not be read) throws instead: that is no answer, never a disagreement.
+ */
 export interface ProbeCheck {
   readonly ok: boolean;
   /** Why not (or what was seen): short, for the report. */
@@ -23,7 +27,7 @@ export interface ProbeCheck {
 export interface RunningProbe {
   /** Revisions in the response headers this probe's clients saw. */
   readonly revisions: RevisionMark;
-  /** Does what this component believes agree with etcd right now? */
+  /** Does what this component believes agree with etcd right now? Throws when it cannot tell. */
   check(a: Access): Promise<ProbeCheck>;
   stop(): Promise<void>;
 }
@@ -44,6 +48,8 @@ export interface ProbeOptions {
 export interface ProbeReport {
   readonly probe: string;
   readonly outcome: ProbeOutcome;
+  /** The harness's error, one line: set exactly when outcome is 'unknown'. */
+  readonly error?: string;
   /** From the first look after the restore until the running probe agreed with etcd. */
   readonly recoverMs?: number;
   /** With a restart: from the restart until the new probe agreed. */

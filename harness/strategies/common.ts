@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Cluster, Member } from '../cluster/types.ts';
 import { HarnessError, Refusal } from '../errors.ts';
 import { firstLines } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { answer, poll } from '../util/poll.ts';
 import type { BackupArtifact, Recorder } from './types.ts';
 
 export async function sha256File(path: string): Promise<string> {
@@ -141,22 +141,26 @@ export async function addMember(
   await rec.step(`member add ${member.name} and start it`, async () => {
     const t0 = Date.now();
     const refusals: string[] = [];
-    let out: string;
-    for (;;) {
+    const retryable = (err: unknown) => err instanceof HarnessError && RETRYABLE_ADD.test(err.message);
+    const add = async () => {
       try {
-        out = (await cluster.etcdctl(['member', 'add', member.name, `--peer-urls=${member.peerUrl}`])).stdout;
-        break;
+        return await cluster.etcdctl(['member', 'add', member.name, `--peer-urls=${member.peerUrl}`]);
       } catch (err) {
-        if (!(err instanceof HarnessError) || !RETRYABLE_ADD.test(err.message) || Date.now() - t0 > timeoutMs)
-          throw err;
-        if (cluster.ctx.signal.aborted) throw err;
-        refusals.push(RETRYABLE_ADD.exec(err.message)?.[0] ?? err.message);
-        await sleep(1000);
+        if (retryable(err)) refusals.push(RETRYABLE_ADD.exec((err as Error).message)?.[0] ?? 'refused');
+        throw err;
       }
-    }
-    adds[member.name] = { attempts: refusals.length + 1, waitMs: Date.now() - t0, refusals };
+    };
+    const r = await poll(() => answer(add, cluster.ctx.signal), {
+      boundMs: timeoutMs,
+      intervalMs: 1000,
+      signal: cluster.ctx.signal,
+      what: `adding ${member.name}`,
+      done: (got) => got.ok || !retryable(got.error),
+    });
+    if (!r.last.ok) throw r.last.error;
+    adds[member.name] = { attempts: r.looks, waitMs: Date.now() - t0, refusals };
     rec.note('memberAdds', adds);
-    const initialCluster = parseMemberAddOutput(out);
+    const initialCluster = parseMemberAddOutput(r.last.value.stdout);
     await member.wipe();
     await member.start({ state: 'existing', initialCluster });
     await cluster.waitHealthy(cluster.members.filter((m) => m.running));

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { HarnessError, isAbort } from '../errors.ts';
+import { type ModeResult, modeResult, modeState, modesOutcome } from './stage.ts';
+
+const ok: ModeResult = { ok: true, ms: 1, evidence: {} };
+const bad: ModeResult = { ok: false, ms: 1, evidence: {} };
+const unknown: ModeResult = { ok: false, ms: 0, evidence: {}, error: 'Kubernetes API list: ECONNREFUSED' };
+
+describe('a Kubernetes check in one mode', () => {
+  it('a check that throws is unknown with its error and evidence, never a failure', async () => {
+    const r = await modeResult(async () => {
+      throw new HarnessError('CLUSTER_UNHEALTHY', 'no answer', { details: { evidence: { polls: 3 } } });
+    });
+    expect(modeState(r)).toBe('unknown');
+    expect(r).toMatchObject({ error: 'no answer', evidence: { polls: 3 } });
+  });
+
+  it('an abort is not a result: it ends the run', async () => {
+    const err = await modeResult(async () => {
+      throw new HarnessError('ABORTED', 'interrupted');
+    }).catch((e: unknown) => e);
+    expect(isAbort(err)).toBe(true);
+  });
+
+  it('a result passes through', async () => {
+    expect(await modeResult(async () => bad)).toEqual(bad);
+    expect(modeState(bad)).toBe(false);
+  });
+});
+
+describe('the outcome over both modes', () => {
+  const modes = { ok, bad, unknown };
+  it.each([
+    ['ok', 'unknown', 'recovered'],
+    ['ok', 'bad', 'recovered'],
+    ['bad', 'ok', 'needs-restart'],
+    ['bad', 'bad', 'not-recovered'],
+    // We do not know whether it needed the restart.
+    ['unknown', 'ok', 'unknown'],
+    ['unknown', 'bad', 'unknown'],
+    ['bad', 'unknown', 'unknown'],
+  ] as const)('kept %s, restarted %s: %s', (kept, restarted, outcome) => {
+    const r = modesOutcome(modes[kept], modes[restarted]);
+    expect(r.outcome).toBe(outcome);
+    expect(r.error).toBe(outcome === 'unknown' ? unknown.error : undefined);
+  });
+});
