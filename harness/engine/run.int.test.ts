@@ -73,8 +73,8 @@ describe('the engine never turns a harness failure into a verdict about etcd', (
     });
     const faults = run.results[0]?.faults ?? [];
     expect(faults.map((f) => [f.fault, f.at, f.description])).toEqual([
-      ['corrupt-snapshot', 'after after-backup', 'corrupt the snapshot (flip-bytes)'],
-      ['corrupt-snapshot', 'after after-backup', 'corrupt the snapshot (truncate)'],
+      ['corrupt-snapshot', 'after backup', 'corrupt the snapshot (flip-bytes)'],
+      ['corrupt-snapshot', 'after backup', 'corrupt the snapshot (truncate)'],
       ['lose-every-member', 'during disaster', 'killed etcd1, etcd2, etcd3 and removed their data dirs'],
     ]);
     expect(faults[1]?.injectedAtMs).toBeGreaterThanOrEqual(

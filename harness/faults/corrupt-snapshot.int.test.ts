@@ -26,9 +26,11 @@ describe.each(['3.4.23', '3.5.30'])('a corrupt snapshot on etcd %s', (version) =
     expect(r?.observations.restore?.outcome).toBe('refused: corrupt snapshot');
     expect(r?.observations.restore?.quote).toMatch(words);
     expect(r?.checks.map((c) => [c.id, c.observed, c.verdict])).toEqual([
+      ['backup', 'completed', 'as-expected'],
       ['restore', 'refused: corrupt snapshot', 'as-expected'],
     ]);
     expect(r?.verdict).toBe('as-expected');
+    expect(r?.grade).toEqual({ grade: 'unsafe', reasons: ['restore refused: corrupt snapshot'] });
     expect(run.exitCode).toBe(0);
     expect(summary).toContain('etcd refused the restore at "');
     expect(drillProcesses(workDir)).toHaveLength(0);

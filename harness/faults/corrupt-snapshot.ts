@@ -44,7 +44,7 @@ export async function corruptSnapshots(
 export function corruptSnapshot(spec: How): Fault {
   return {
     name: 'corrupt-snapshot',
-    at: { after: 'after-backup' },
+    at: { after: 'backup' },
     async inject(d) {
       if (!d.artifact)
         throw new HarnessError('FAULT_INJECT', 'no backup to corrupt: the backup step made none');
