@@ -72,19 +72,23 @@ export function isAbort(err: unknown): boolean {
   );
 }
 
+/** Which step of a drill etcd refused: the backup (a finding of its own) or the restore. */
+export type RefusalPhase = 'backup' | 'restore';
+
 /**
- * etcd itself refused a step (e.g. a restore from a corrupt snapshot). Not a harness failure: the
- * runner records it as the scenario's observed outcome, quoting etcd's own error.
+ * etcd itself refused a step (a restore from a corrupt snapshot; a backup that failed or hung). Not a
+ * harness failure: the runner records it as the scenario's observed outcome, quoting etcd's own error.
  */
 export class Refusal extends Error {
   constructor(
-    /** As the report says it, e.g. 'refused: corrupt snapshot'. */
+    /** As the report says it: 'refused: corrupt snapshot' (restore); 'failed' or 'hung' (backup). */
     readonly outcome: string,
     readonly step: string,
-    /** etcd's own words. */
+    /** etcd's own words, or `hung after N s` for a backup that was killed at its bound. */
     readonly quote: string,
+    readonly phase: RefusalPhase = 'restore',
   ) {
-    super(`${step}: ${outcome} (etcd: ${quote})`);
+    super(`${step}: ${phase === 'backup' ? `backup ${outcome}` : outcome} (etcd: ${quote})`);
     this.name = 'Refusal';
   }
 }

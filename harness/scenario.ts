@@ -16,6 +16,8 @@ export const DATA_OUTCOMES = ['restored', 'lost', 'partial', 'post-backup', 'mis
 export type DataOutcome = (typeof DATA_OUTCOMES)[number];
 export const MEMBERSHIP_OUTCOMES = ['healthy', 'degraded'] as const;
 export type MembershipOutcome = (typeof MEMBERSHIP_OUTCOMES)[number];
+/** Did the backup command complete, fail (etcd's non-zero exit), or hang until the harness's bound killed it? */
+export const BACKUP_OUTCOMES = ['completed', 'failed', 'hung'] as const;
 /** Did etcd accept the backup for restoring, or refuse it with its own error? */
 export const RESTORE_OUTCOMES = ['completed', 'refused: corrupt snapshot'] as const;
 /** Did the revision clients see go below one they had already seen? */
@@ -90,10 +92,11 @@ export const ScenarioSchema = z
     strategy: z.string().min(1),
     expect: z
       .object({
-        // Optional only where the restore is expected to be refused: nothing is restored to check.
+        // Optional only where the backup is expected not to complete or the restore to be refused.
         v3: expectation(DATA_OUTCOMES).optional(),
         v2: expectation(DATA_OUTCOMES).optional(),
         membership: expectation(MEMBERSHIP_OUTCOMES).optional(),
+        backup: expectation(BACKUP_OUTCOMES).optional(),
         restore: expectation(RESTORE_OUTCOMES).optional(),
         revision: expectation(REVISION_OUTCOMES).optional(),
         integrity: expectation(INTEGRITY_OUTCOMES).optional(),
@@ -105,12 +108,17 @@ export const ScenarioSchema = z
       .strict()
       .superRefine((e, ctx) => {
         const refused = (e.restore?.outcome ?? 'completed') !== 'completed';
+        // On every version: a byVersion 'completed' brings back what that version's restore must be graded on.
+        const backupFails =
+          !!e.backup &&
+          [e.backup, ...Object.values(e.backup.byVersion ?? {})].every((x) => x.outcome !== 'completed');
         for (const k of ['v3', 'v2', 'membership'] as const) {
-          if (!e[k] && !refused) {
+          if (!e[k] && !refused && !backupFails) {
             ctx.addIssue({
               code: z.ZodIssueCode.custom,
               path: [k],
-              message: 'required (only a scenario whose restore is expected to be refused may leave it out)',
+              message:
+                'required (only a scenario whose backup is expected to fail or hang, or whose restore to be refused, may leave it out)',
             });
           }
         }
