@@ -115,4 +115,23 @@ describe('expectationFor', () => {
     expect(expectationFor(spec, '3.5.16')).toEqual({ outcome: 'partial', source: 'minor' });
     expect(expectationFor(spec, '3.4.23')).toEqual({ outcome: 'lost', source: 'write-up' });
   });
+
+  it('a backup expected to fail or hang on every version may leave the restored data out; one that completes somewhere may not', () => {
+    const raw = JSON.parse(s1Text);
+    for (const k of ['v3', 'v2', 'membership']) delete raw.expect[k];
+    raw.expect.backup = {
+      outcome: 'hung',
+      source: 'observed',
+      byVersion: { '3.5': { outcome: 'failed', source: 'observed' } },
+    };
+    expect(parseScenario(JSON.stringify(raw), 'x.json', known).expect.backup?.outcome).toBe('hung');
+    raw.expect.backup.byVersion['3.3'] = { outcome: 'completed', source: 'observed' };
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /expect\.v3: required \(.*whose backup to fail or hang on every version/,
+    );
+    raw.expect.backup = { outcome: 'stalled', source: 'x' };
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /expect\.backup\.outcome/,
+    );
+  });
 });

@@ -118,7 +118,7 @@ export const ScenarioSchema = z
               code: z.ZodIssueCode.custom,
               path: [k],
               message:
-                'required (only a scenario whose backup is expected to fail or hang, or whose restore to be refused, may leave it out)',
+                'required (only a scenario whose restore is expected to be refused, or whose backup to fail or hang on every version, may leave it out)',
             });
           }
         }
