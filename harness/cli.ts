@@ -199,9 +199,11 @@ program
   .action(async () => {
     const scenarios = await loadScenarios([...STRATEGIES.keys()]);
     const out: string[] = ['Scenarios:'];
-    for (const s of scenarios) out.push(`  ${s.id.padEnd(28)} ${s.title}`);
+    const w =
+      Math.max(...scenarios.map((s) => s.id.length), ...[...STRATEGIES.keys()].map((k) => k.length)) + 2;
+    for (const s of scenarios) out.push(`  ${s.id.padEnd(w)} ${s.title}`);
     out.push('', 'Strategies:');
-    for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(32)} ${s.title}`);
+    for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(w)} ${s.title}`);
     out.push('', `etcd versions (default ${DEFAULT_ETCD_VERSION}; cache ${defaultCacheDir()}):`);
     for (const k of KNOWN_VERSIONS) {
       const cached = existsSync(join(defaultCacheDir(), 'etcd', k.version, 'origin.json'));

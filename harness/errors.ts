@@ -1,7 +1,3 @@
-import type { SerializedError } from './result.ts';
-
-export type { SerializedError };
-
 /** What went wrong in the harness itself (never a finding about etcd: those are check results). */
 export type HarnessErrorCode =
   | 'BAD_INPUT' // the user asked for something we cannot do: unknown version, scenario, flag value
@@ -29,6 +25,13 @@ export class HarnessError extends Error {
     this.code = code;
     if (opts.details) this.details = opts.details;
   }
+}
+
+export interface SerializedError {
+  readonly code?: string;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly cause?: SerializedError;
 }
 
 export function serializeError(err: unknown, depth = 0): SerializedError {
@@ -71,21 +74,36 @@ export function isAbort(err: unknown): boolean {
   );
 }
 
+/** Which step of a drill etcd refused: the backup (a finding of its own) or the restore. */
+export type RefusalPhase = 'backup' | 'restore';
+
 /**
- * etcd itself refused or failed a step it owns (a backup it would not take, a corrupt snapshot it
- * would not restore). Not a harness failure: the drill records it as the observed outcome of that
- * phase, quoting etcd, and ends there.
+ * etcd itself refused a step (a restore from a corrupt snapshot; a backup that failed or hung). Not a
+ * harness failure: the runner records it as the scenario's observed outcome, quoting etcd's own error.
  */
 export class Refusal extends Error {
   constructor(
-    /** As the report says it: 'refused: corrupt snapshot' for a restore; 'failed' or 'hung' for a backup. */
+    /** As the report says it: 'refused: corrupt snapshot' (restore); 'failed' or 'hung' (backup). */
     readonly outcome: string,
     readonly step: string,
-    /** etcd's own words (its first error line), or "hung after N s". */
+    /** etcd's own words, or `hung after N s` for a backup that was killed at its bound. */
     readonly quote: string,
-    readonly phase: 'backup' | 'restore' = 'restore',
+    readonly phase: RefusalPhase = 'restore',
   ) {
-    super(`${step}: ${outcome} (etcd: ${quote})`);
+    super(`${step}: ${phase === 'backup' ? `backup ${outcome}` : outcome} (etcd: ${quote})`);
     this.name = 'Refusal';
   }
+}
+
+/**
+ * A member that exited by itself during its start with last words (a panic, a fatal line) refused the
+ * data it was given: during a restore that is etcd's answer to the procedure, not a harness failure.
+ */
+export function startRefusal(err: unknown, step: string): Refusal | undefined {
+  if (!(err instanceof HarnessError) || err.code !== 'PROVIDER_START' || !err.details?.exitedByItself)
+    return undefined;
+  const words = err.details.lastWords;
+  return typeof words === 'string'
+    ? new Refusal('failed: etcd exits on start', step, words, 'restore')
+    : undefined;
 }

@@ -104,3 +104,24 @@ describe('scenario files', () => {
     expect(selectScenarios(all, undefined)).toHaveLength(all.length);
   });
 });
+
+describe('backup expectations', () => {
+  it('a backup expected to fail or hang on every version may leave the restored data out; one that completes somewhere may not', () => {
+    const raw = JSON.parse(s1Text);
+    for (const k of ['v3', 'v2', 'membership']) delete raw.expect[k];
+    raw.expect.backup = {
+      outcome: 'hung',
+      source: { kind: 'write-up', ref: 'x' },
+      byVersion: { '3.5': { outcome: 'failed', source: { kind: 'write-up', ref: 'x' } } },
+    };
+    expect(parseScenario(JSON.stringify(raw), 'x.json', known).expect.backup?.outcome).toBe('hung');
+    raw.expect.backup.byVersion['3.3'] = { outcome: 'completed', source: { kind: 'write-up', ref: 'x' } };
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /expect\.v3: required \(.*whose backup to fail or hang on every version/,
+    );
+    raw.expect.backup = { outcome: 'stalled', source: { kind: 'write-up', ref: 'x' } };
+    expect(badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message).toMatch(
+      /expect\.backup\.outcome/,
+    );
+  });
+});

@@ -18,14 +18,19 @@ import { DATA_OUTCOMES } from './result.ts';
 export { DATA_OUTCOMES, type DataOutcome } from './result.ts';
 export const MEMBERSHIP_OUTCOMES = ['healthy', 'degraded'] as const;
 export type MembershipOutcome = (typeof MEMBERSHIP_OUTCOMES)[number];
+/** Did the backup command complete, fail (etcd's non-zero exit), or hang until the harness's bound killed it? */
+export const BACKUP_OUTCOMES = ['completed', 'failed', 'hung'] as const;
 /** Did etcd accept the backup for restoring, or refuse it with its own error? */
-export const RESTORE_OUTCOMES = ['completed', 'refused: corrupt snapshot'] as const;
+export const RESTORE_OUTCOMES = [
+  'completed',
+  'refused: corrupt snapshot',
+  /** A restored member exited by itself on its first start (a panic or fatal line, quoted). */
+  'failed: etcd exits on start',
+] as const;
 /** Did the revision clients see go below one they had already seen? */
 export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
 /** Integrity outcomes live with the check (checks/integrity.ts). */
 export { INTEGRITY_OUTCOMES };
-/** Did the backup step finish, fail with etcd's error, or hang past its bound? */
-export const BACKUP_OUTCOMES = ['completed', 'failed', 'hung'] as const;
 /** The first restored member's peer URL after its first start. */
 export const PEER_URL_OUTCOMES = ['advertised', 'localhost', 'other'] as const;
 /** Member IDs and the cluster ID after the restore, against before. */
@@ -93,7 +98,7 @@ export const ScenarioSchema = z
     strategy: z.string().min(1),
     expect: z
       .object({
-        // Optional only where the restore is expected to be refused: nothing is restored to check.
+        // Optional only where the backup is expected not to complete or the restore to be refused.
         v3: expectationSchema(DATA_OUTCOMES).optional(),
         v2: expectationSchema(DATA_OUTCOMES).optional(),
         membership: expectationSchema(MEMBERSHIP_OUTCOMES).optional(),
@@ -115,12 +120,22 @@ export const ScenarioSchema = z
       .superRefine((e, ctx) => {
         // A restore expected to be refused (fixed, not varying) restores nothing to check.
         const refused = e.restore?.outcome !== undefined && e.restore.outcome !== 'completed';
+        // On every version: a byVersion 'completed' brings back what that version's restore must be graded on.
+        const completes = (x: { outcome?: string; varies?: Record<string, number> }) =>
+          x.varies ? Object.hasOwn(x.varies, 'completed') : x.outcome === 'completed';
+        const backupFails =
+          !!e.backup &&
+          [
+            ...(e.backup.outcome || e.backup.varies ? [e.backup] : []),
+            ...Object.values(e.backup.byVersion ?? {}),
+          ].every((x) => !completes(x));
         for (const k of ['v3', 'v2', 'membership'] as const) {
-          if (!e[k] && !refused) {
+          if (!e[k] && !refused && !backupFails) {
             ctx.addIssue({
               code: z.ZodIssueCode.custom,
               path: [k],
-              message: 'required (only a scenario whose restore is expected to be refused may leave it out)',
+              message:
+                'required (only a scenario whose restore is expected to be refused, or whose backup to fail or hang on every version, may leave it out)',
             });
           }
         }

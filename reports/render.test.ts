@@ -221,7 +221,7 @@ describe('components', () => {
       });
     const md = renderSummary(run([refused('3.4.23'), refused('3.5.30')], 0));
     expect(md).toContain(
-      'etcd refused the restore at "etcdutl snapshot restore (etcd1)": snapshot missing hash but --skip-hash-check=false',
+      'The restore refused: corrupt snapshot at "etcdutl snapshot restore (etcd1)": snapshot missing hash but --skip-hash-check=false',
     );
     expect(md).toContain(
       '| restore refused: corrupt snapshot · **restore refused: corrupt snapshot** · 9.9s |',

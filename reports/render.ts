@@ -204,10 +204,7 @@ export function renderSummary(run: RunResult): string {
       ['restore', o.restore],
     ] as const) {
       if (st && st.outcome !== 'completed')
-        lines.push(
-          `etcd ${st.outcome === 'hung' ? 'hung on' : 'refused'} the ${phase} at "${st.step}": ${st.quote}`,
-          '',
-        );
+        lines.push(`The ${phase} ${st.outcome} at "${st.step}": ${st.quote}`, '');
     }
     for (const f of r.faults)
       lines.push(

@@ -146,6 +146,7 @@ export abstract class BaseMember implements Member {
             this.name,
             await this.logTail(15),
             `exited during start (${gone}); see ${this.logFile}`,
+            { exited: true, lastWords: await this.lastWords() },
           );
         // A bound port is enough: etcd answers HTTP only once it has a quorum, which the cluster waits for.
         return portOpen(this.clientUrl);
@@ -180,17 +181,31 @@ export abstract class BaseMember implements Member {
     const text = await readFile(this.logFile, 'utf8').catch(() => '');
     return text.split('\n').filter(Boolean).slice(-lines).join('\n');
   }
+
+  /** The panic or fatal line of the latest start, when etcd gave up with one (its stack follows it). */
+  async lastWords(): Promise<string | undefined> {
+    const text = await readFile(this.logFile, 'utf8').catch(() => '');
+    const latest = text.slice(text.lastIndexOf('=== etcd-drill: starting'));
+    const line = latest.split('\n').find((l) => /^panic: |"level":"(fatal|panic)"/.test(l.trim()));
+    return line && (/"msg":"([^"]*)"/.exec(line)?.[1] ?? line.trim()).slice(0, 300);
+  }
 }
 
 /** A start failure, naming a busy port when etcd says so (the usual cause a user can fix). */
-export function startFailure(member: string, logTail: string, otherwise: string): HarnessError {
+export function startFailure(
+  member: string,
+  logTail: string,
+  otherwise: string,
+  how: { exited?: boolean; lastWords?: string | undefined } = {},
+): HarnessError {
   const inUse = /address already in use/.test(logTail);
+  const exitedByItself = !!how.exited && !inUse;
   return new HarnessError(
     'PROVIDER_START',
     inUse
       ? `${member} could not bind its port: address already in use; pick another --base-port or drop it`
       : `${member} ${otherwise}`,
-    { details: { logTail } },
+    { details: { logTail, exitedByItself, ...(how.lastWords ? { lastWords: how.lastWords } : {}) } },
   );
 }
 

@@ -1,7 +1,7 @@
 import { v2Fixture, v3Fixture } from '../../fixtures/index.ts';
 import { historyReadable, integrityOutcome, readIntegrity } from '../checks/integrity.ts';
 import type { ClusterSpec } from '../cluster/types.ts';
-import { HarnessError, Refusal, serializeError } from '../errors.ts';
+import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.ts';
 import { putAllV2, putAllV3 } from '../etcd/api.ts';
 import { describeBackupPoint, readData, readRestored, summarize } from '../observe/cluster.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
@@ -36,6 +36,11 @@ export async function observeInto<K extends keyof Observations>(
   }
 }
 
+/** The innermost step that failed last (the strategy's own sub-step), for quoting where etcd gave up. */
+function lastFailedStep(d: DrillContext, phase: string): string {
+  return [...d.steps].reverse().find((s) => !s.ok && s.title !== phase)?.title ?? phase;
+}
+
 /** A step etcd can refuse: the refusal becomes the phase's observed outcome and ends the drill. */
 async function refusable(
   d: DrillContext,
@@ -44,11 +49,12 @@ async function refusable(
 ): Promise<void> {
   try {
     await d.rec.step(phase, fn);
-  } catch (err) {
+  } catch (caught) {
+    const err = phase === 'restore' ? (startRefusal(caught, lastFailedStep(d, phase)) ?? caught) : caught;
     if (!(err instanceof Refusal) || err.phase !== phase) throw err;
     d.obs[phase] = { ...d.obs[phase], outcome: err.outcome, step: err.step, quote: err.quote };
     d.ended = phase;
-    d.log.progress(`etcd ${phase === 'backup' ? 'failed the backup' : 'refused the restore'}: ${err.quote}`);
+    d.log.progress(`${phase} ${err.outcome} (etcd: ${err.quote}): the drill ends here`);
   }
 }
 

@@ -32,7 +32,7 @@ describe.each(['3.4.23', '3.5.30'])('a corrupt snapshot on etcd %s', (version) =
     expect(r?.verdict).toBe('as-expected');
     expect(r?.grade).toEqual({ grade: 'unsafe', reasons: ['restore refused: corrupt snapshot'] });
     expect(run.exitCode).toBe(0);
-    expect(summary).toContain('etcd refused the restore at "');
+    expect(summary).toContain('The restore refused: corrupt snapshot at "');
     expect(drillProcesses(workDir)).toHaveLength(0);
     expect(existsSync(workDir)).toBe(false);
   });

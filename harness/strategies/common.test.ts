@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hexId, parseMemberAddOutput } from './common.ts';
+import { errorLine, hexId, parseMemberAddOutput } from './common.ts';
 
 describe('member add output', () => {
   it('reads ETCD_INITIAL_CLUSTER as etcdctl 3.x prints it', () => {
@@ -20,5 +20,19 @@ describe('member add output', () => {
   });
   it('member IDs from the JSON gateway (decimal) become the hex etcdctl takes, without rounding', () => {
     expect(hexId('10276657743932975437')).toBe('8e9e05c52164694d');
+  });
+});
+
+describe("etcd's error line", () => {
+  it('a zap fatal line in JSON (3.4+ logs) gives its message and fields, not the info lines before it', () => {
+    const stderr = [
+      '{"level":"info","ts":1,"caller":"x.go:1","msg":"ignoring v3 raft entry"}',
+      '{"level":"fatal","ts":2,"caller":"x.go:2","msg":"timed out waiting to acquire lock on","srcDB":"/d/db","stacktrace":"…"}',
+    ].join('\n');
+    expect(errorLine(stderr)).toBe('timed out waiting to acquire lock on {"srcDB":"/d/db"}');
+  });
+  it('"Error:" still wins, and without any error line the first line is quoted', () => {
+    expect(errorLine('2026 info x\nError: snapshot missing hash\n')).toBe('snapshot missing hash');
+    expect(errorLine('something odd\nmore')).toBe('something odd');
   });
 });
