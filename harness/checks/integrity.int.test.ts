@@ -1,30 +1,11 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processProvider } from '../cluster/process.ts';
+import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../cluster/types.ts';
-import { resolveEtcd } from '../etcd/dist.ts';
-import { silentLogger } from '../log.ts';
-import { drillProcesses, testContext } from '../test-support/helpers.ts';
+import { clusterForFile } from '../test-support/helpers.ts';
 import { integrityOutcome, readIntegrity } from './integrity.ts';
 
 // A member that did not come back must not be left out of the comparison as if it agreed.
 
-let cluster: Cluster;
-let workDir: string;
-
-beforeAll(async () => {
-  const dist = await resolveEtcd({ version: '3.5.30', log: silentLogger });
-  const ctx = await testContext();
-  workDir = ctx.workDir;
-  cluster = await processProvider.create({ size: 3, token: 'integrity', enableV2: false }, dist, ctx, 'i');
-  await cluster.start();
-});
-
-afterAll(async () => {
-  await cluster?.[Symbol.asyncDispose]();
-  expect(drillProcesses(workDir)).toHaveLength(0);
-  await rm(workDir, { recursive: true, force: true });
-});
+const file = clusterForFile(3, 'integrity');
 
 /** The real cluster, except that the first `n` hashkv answers of etcd1 report another hash (a seam). */
 function skewed(c: Cluster, n: number): Cluster {
@@ -43,25 +24,25 @@ function skewed(c: Cluster, n: number): Cluster {
 
 describe('integrity on a live etcd 3.5.30 cluster', () => {
   it('a mismatch that heals within three looks is transient, with each look; one that holds is a mismatch', async () => {
-    const healed = await readIntegrity(skewed(cluster, 1));
+    const healed = await readIntegrity(skewed(file.cluster, 1));
     expect(integrityOutcome(healed)).toBe('transient mismatch');
     expect(healed.looks).toHaveLength(2);
     expect(healed.looks?.[0]?.hashes.find((h) => h.member === 'etcd1')?.hash).toBe(1);
     expect(healed.looks?.every((l) => l.revision > 0)).toBe(true);
-    const held = await readIntegrity(skewed(cluster, 3));
+    const held = await readIntegrity(skewed(file.cluster, 3));
     expect(integrityOutcome(held)).toBe('hash mismatch');
     expect(held.looks).toHaveLength(3);
   });
 
   it('consistent with every member running; incomplete, naming it, with one stopped', async () => {
-    const all = await readIntegrity(cluster);
+    const all = await readIntegrity(file.cluster);
     expect(all.hashes).toHaveLength(3);
     expect(integrityOutcome(all)).toBe('consistent');
 
-    const m3 = cluster.members[2];
+    const m3 = file.cluster.members[2];
     if (!m3) throw new Error('three members expected');
     await m3.stop();
-    const two = await readIntegrity(cluster);
+    const two = await readIntegrity(file.cluster);
     expect(two.missing).toEqual([m3.name]);
     expect(two.hashes.map((h) => h.member)).not.toContain(m3.name);
     expect(integrityOutcome(two)).toBe('incomplete');

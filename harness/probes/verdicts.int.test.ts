@@ -1,13 +1,8 @@
-import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processProvider } from '../cluster/process.ts';
-import type { Cluster } from '../cluster/types.ts';
+import { describe, expect, it } from 'vitest';
 import { isAbort } from '../errors.ts';
 import type { Access } from '../etcd/api.ts';
-import { resolveEtcd } from '../etcd/dist.ts';
-import { silentLogger } from '../log.ts';
-import { drillProcesses, testContext } from '../test-support/helpers.ts';
+import { clusterForFile } from '../test-support/helpers.ts';
 import { RevisionMark, readTruth } from './common.ts';
 import { assessProbes, startProbes } from './index.ts';
 import { informer } from './informer.ts';
@@ -17,22 +12,7 @@ import type { ProbeKind } from './types.ts';
 // A harness failure inside the probe assessment must end as 'unknown', never as a product outcome:
 // each failure is injected through a seam (a probe kind, the access used to read etcd's truth).
 
-let cluster: Cluster;
-let workDir: string;
-
-beforeAll(async () => {
-  const dist = await resolveEtcd({ version: '3.5.30', log: silentLogger });
-  const ctx = await testContext();
-  workDir = ctx.workDir;
-  cluster = await processProvider.create({ size: 1, token: 'verdicts', enableV2: false }, dist, ctx, 'v');
-  await cluster.start();
-});
-
-afterAll(async () => {
-  await cluster?.[Symbol.asyncDispose]();
-  expect(drillProcesses(workDir)).toHaveLength(0);
-  await rm(workDir, { recursive: true, force: true });
-});
+const file = clusterForFile(1, 'verdicts');
 
 /** A probe that reads etcd and always disagrees; once restarted it agrees, unless its restart fails. */
 function stubborn(restart: 'fails' | 'agrees'): ProbeKind {
@@ -65,7 +45,7 @@ async function deadAccess(): Promise<Access> {
 
 describe('probe assessment: a harness failure is unknown', () => {
   it('a probe that disagrees and then cannot be started again is unknown with the error', async () => {
-    const a = cluster.access();
+    const a = file.cluster.access();
     const control = await startProbes(a, [stubborn('agrees')]);
     const [ok] = await assessProbes(control, a, 0, 500);
     await control.stop();
@@ -83,7 +63,7 @@ describe('probe assessment: a harness failure is unknown', () => {
   });
 
   it('real probes whose read of etcd fails for the whole bound are unknown, not disagreeing', async () => {
-    const a = cluster.access();
+    const a = file.cluster.access();
     const set = await startProbes(a, [informer, leaseLock]);
     try {
       // Control: with a readable etcd the same probes answer.
@@ -104,7 +84,7 @@ describe('probe assessment: a harness failure is unknown', () => {
   });
 
   it('Ctrl-C ends the assessment at once with an abort, not with outcomes', async () => {
-    const a = cluster.access();
+    const a = file.cluster.access();
     const set = await startProbes(a, [stubborn('agrees')]);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);

@@ -1,6 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { dockerClient, LABEL_RUN } from '../cluster/docker.ts';
+import { processProvider } from '../cluster/process.ts';
+import type { Cluster } from '../cluster/types.ts';
 import { newRunId, type RunContext } from '../context.ts';
+import { resolveEtcd } from '../etcd/dist.ts';
 import { silentLogger } from '../log.ts';
 import { processesMatching } from '../util/proc.ts';
 import { createRunDir, workRoot } from '../workdir.ts';
@@ -58,4 +63,32 @@ export async function labelled(runId?: string): Promise<{ containers: string[]; 
   const containers = await d.listContainers({ all: true, filters: { label } });
   const networks = await d.listNetworks({ filters: { label } });
   return { containers: containers.map((c) => c.Names[0] ?? c.Id), networks: networks.map((n) => n.Name) };
+}
+
+/**
+ * A real process cluster (etcd 3.5.30) for the tests of one file: started before them, disposed after
+ * them, and checked to leave no etcd process behind. Read `.cluster` inside a test.
+ */
+export function clusterForFile(size: number, token: string): { readonly cluster: Cluster } {
+  let cluster: Cluster | undefined;
+  let workDir: string | undefined;
+  beforeAll(async () => {
+    const dist = await resolveEtcd({ version: '3.5.30', log: silentLogger });
+    const ctx = await testContext();
+    workDir = ctx.workDir;
+    cluster = await processProvider.create({ size, token, enableV2: false }, dist, ctx, token);
+    await cluster.start();
+  });
+  afterAll(async () => {
+    await cluster?.[Symbol.asyncDispose]();
+    if (!workDir) return;
+    expect(drillProcesses(workDir)).toHaveLength(0);
+    await rm(workDir, { recursive: true, force: true });
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the cluster did not start');
+      return cluster;
+    },
+  };
 }
