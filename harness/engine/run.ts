@@ -38,13 +38,13 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const d = newDrill(o, strategy);
   let error: SerializedError | undefined;
   let kept: ScenarioResult['kept'];
+  let healLater: ActiveFault[] = [];
   try {
     const support: Support = strategy
       ? await strategy.supports(o.dist)
       : { ok: false, reason: `unknown strategy ${o.scenario.strategy}` };
     if (!support.ok) return notApplicable(d, startedAt, support.reason);
     const faults = faultsFor(o.scenario);
-    let healLater: ActiveFault[] = [];
     for (const phase of PHASES) {
       if (d.ended) break;
       o.ctx.signal.throwIfAborted();
@@ -54,16 +54,19 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       for (const f of faults.filter((x) => 'after' in x.at && x.at.after === phase))
         healLater.push(await inject(d, f));
     }
-    await healAll(d, healLater);
+    await healAll(d, healLater.splice(0));
     kept = keepIfAsked(d);
   } catch (err) {
     error = serializeError(err);
     d.log.warn(`scenario stopped by a harness error: ${error.message}`);
   } finally {
-    try {
-      await d.scope[Symbol.asyncDispose]();
-    } catch (err) {
-      error ??= serializeError(err);
+    // A fault still active when a harness error stopped the drill is healed before the cleanup.
+    for (const cleanup of [() => healAll(d, healLater), () => d.scope[Symbol.asyncDispose]()]) {
+      try {
+        await cleanup();
+      } catch (err) {
+        error ??= serializeError(err);
+      }
     }
   }
   return finish(d, startedAt, error, kept);
