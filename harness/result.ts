@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { K8S_CHECKS } from './k8s/check-names.ts';
 
 /**
  * The one result model: results.json is validated by these schemas and every type here is inferred
@@ -160,7 +161,7 @@ export const ProbeReportSchema = z.object({
   maxRevisionBefore: z.number().nonnegative(),
   evidence,
   afterRestart: evidence.optional(),
-  warnings: z.array(z.string()).optional(),
+  warnings: z.array(z.string()).readonly().optional(),
   /** The harness error that left the outcome unknown. */
   error: z.string().optional(),
 });
@@ -172,6 +173,9 @@ const modeResult = z.object({
   evidence,
   error: z.string().optional(),
 });
+export type ProbeReport = z.infer<typeof ProbeReportSchema>;
+export type ModeResult = z.infer<typeof modeResult>;
+
 export const K8sReportSchema = z.object({
   version: z.string(),
   origin: z.string(),
@@ -179,18 +183,29 @@ export const K8sReportSchema = z.object({
   startMs: ms,
   /** Restart of all three components after the restore, until ready. */
   restartMs: ms,
-  checks: z.array(
-    z.object({
-      check: z.string(),
-      outcome: z.enum(PROBE_OUTCOME_VALUES),
-      kept: modeResult,
-      restarted: modeResult,
-      error: z.string().optional(),
-    }),
-  ),
+  checks: z
+    .array(
+      z.object({
+        check: z.enum(K8S_CHECKS),
+        /**
+         * recovered: fine with the components kept running; needs-restart: only after restarting them;
+         * unknown: a mode that mattered could not be judged (`error` says why).
+         */
+        outcome: z.enum(PROBE_OUTCOME_VALUES),
+        kept: modeResult,
+        restarted: modeResult,
+        error: z.string().optional(),
+      }),
+    )
+    .readonly(),
   /** Components that exited on their own and were restarted by the supervisor. */
-  exits: z.array(z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() })),
+  exits: z
+    .array(z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() }))
+    .readonly(),
 });
+
+export type K8sReport = z.infer<typeof K8sReportSchema>;
+export type K8sCheckReport = K8sReport['checks'][number];
 
 export const IntegrityViewSchema = z.object({
   revision: z.number(),

@@ -10,7 +10,7 @@ import type { Cluster } from '../cluster/types.ts';
 import type { RunContext } from '../context.ts';
 import { isAbort, oneLine } from '../errors.ts';
 import { type Access, dumpV3 } from '../etcd/api.ts';
-import type { ProbeOutcome } from '../probes/types.ts';
+import type { K8sCheckReport, K8sReport, ModeResult } from '../result.ts';
 import type { Recorder } from '../strategies/types.ts';
 import { type Answer, answer, poll } from '../util/poll.ts';
 import { K8S_CHECKS, type K8sCheckName } from './check-names.ts';
@@ -28,33 +28,17 @@ import {
   scopeOf,
   watchCacheAgrees,
 } from './checks.ts';
-import { type ComponentExit, type ControlPlane, startControlPlane } from './controlplane.ts';
+import { type ControlPlane, startControlPlane } from './controlplane.ts';
 import type { K8sDist } from './dist.ts';
 import type { Kind } from './objects.ts';
+
+export type { K8sCheckReport, K8sReport, ModeResult };
 
 /**
  * One check in one mode. `error` (one line) set: unknown, the check threw (the harness could not look:
  * an API that did not answer, etcd unreadable); `ok` is then false and means nothing. `modeState`
  * reads it as true / false / 'unknown'.
  */
-export interface ModeResult {
-  readonly ok: boolean;
-  readonly ms: number;
-  readonly evidence: Readonly<Record<string, unknown>>;
-  readonly error?: string;
-}
-
-export interface K8sCheckReport {
-  readonly check: K8sCheckName;
-  /**
-   * recovered: fine with the components kept running; needs-restart: only after restarting them;
-   * unknown: a mode that mattered could not be judged (`error` says why).
-   */
-  readonly outcome: ProbeOutcome;
-  readonly error?: string;
-  readonly kept: ModeResult;
-  readonly restarted: ModeResult;
-}
 
 /** Runs a check: a throw becomes an unknown mode result with the error; an abort still ends the run. */
 export async function modeResult(fn: () => Promise<CheckOutcome>): Promise<ModeResult> {
@@ -83,18 +67,6 @@ export function modesOutcome(
   const unknownIn = [kept, restarted].find((m) => m.error !== undefined);
   if (unknownIn?.error !== undefined) return { outcome: 'unknown', error: unknownIn.error };
   return { outcome: restarted.ok ? 'needs-restart' : 'not-recovered' };
-}
-
-export interface K8sReport {
-  readonly version: string;
-  readonly origin: string;
-  /** Control plane start to ready, before the seed. */
-  readonly startMs: number;
-  /** Restart of all three components after the restore, until ready. */
-  readonly restartMs: number;
-  readonly checks: readonly K8sCheckReport[];
-  /** Components that exited on their own (e.g. "leaderelection lost") and were restarted by the supervisor. */
-  readonly exits: readonly ComponentExit[];
 }
 
 // Kinds the workload creates itself; controllers keep rewriting the others (pods, events, leases).

@@ -45,18 +45,5 @@ export interface ProbeOptions {
   readonly log?: (msg: string) => void;
 }
 
-export interface ProbeReport {
-  readonly probe: string;
-  readonly outcome: ProbeOutcome;
-  /** The harness's error, one line: set exactly when outcome is 'unknown'. */
-  readonly error?: string;
-  /** From the first look after the restore until the running probe agreed with etcd. */
-  readonly recoverMs?: number;
-  /** With a restart: from the restart until the new probe agreed. */
-  readonly restartRecoverMs?: number;
-  readonly maxRevisionBefore: number;
-  /** What the running probe showed when the bound ran out (or when it recovered). */
-  readonly evidence: Readonly<Record<string, unknown>>;
-  readonly afterRestart?: Readonly<Record<string, unknown>>;
-  readonly warnings?: readonly string[];
-}
+/** What a probe concluded, as results.json keeps it (the model is harness/result.ts). */
+export type { ProbeReport } from '../result.ts';
