@@ -66,10 +66,9 @@ const outOption = () =>
     join('reports', 'out'),
   );
 const reporterOption = () =>
-  new Option(
-    '--reporter <names...>',
-    `report formats after results.json (${[...REPORTERS.keys()].join(', ')})`,
-  ).default(['md']);
+  new Option('--reporter <names...>', 'report formats after results.json')
+    .choices([...REPORTERS.keys()])
+    .default(['md']);
 const requireOption = () =>
   new Option(
     '--require <what>',

@@ -120,7 +120,14 @@ export const HealthSchema = z.object({
   up: z.boolean(),
   leaders: z.number().int().nonnegative(),
   members: z.array(
-    z.object({ name: z.string(), running: z.boolean(), healthy: z.boolean(), reason: z.string().optional() }),
+    z.object({
+      name: z.string(),
+      running: z.boolean(),
+      healthy: z.boolean(),
+      /** false: running, but no answer at all from its /health or status: not etcd's word. */
+      answered: z.boolean().optional(),
+      reason: z.string().optional(),
+    }),
   ),
 });
 

@@ -53,7 +53,10 @@ export function regradeResult(r: ScenarioResult, scenario: Scenario): ScenarioRe
     ...r,
     checks,
     verdict: r.error ? 'unknown' : mergeVerdicts(checks),
-    grade: procedureGrade(checks, r.error?.message),
+    grade: procedureGrade(checks, {
+      harnessError: r.error?.message,
+      componentsChecked: r.extensions.includes('probes'),
+    }),
   };
 }
 

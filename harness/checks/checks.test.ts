@@ -141,3 +141,21 @@ describe('checks derive outcomes from observations alone', () => {
     expect(at(30, 1_000_000_012)).toBe('forward');
   });
 });
+
+describe('a member that does not answer is not etcd saying it is unhealthy', () => {
+  it('membership is unknown (the check throws) when a running member gave no answer at all', () => {
+    const r = restored([1, 2, 3].map(() => ({ v3: data('restored', 'a') })));
+    const silent = {
+      ...r,
+      health: {
+        ...r.health,
+        members: r.health.members.map((m, i) =>
+          i === 1 ? { ...m, healthy: false, answered: false, reason: 'timeout after 3000 ms' } : m,
+        ),
+      },
+    };
+    expect(() => membershipCheck.observe(input({ restored: silent }))).toThrow(
+      /no answer from etcd2 \(timeout after 3000 ms\)/,
+    );
+  });
+});

@@ -11,6 +11,12 @@ export const membershipCheck: CheckDef = {
   applies: restoredReached,
   observe(i) {
     const r = need(i, 'restored');
+    const silent = r.health.members.filter((m) => m.running && m.answered === false);
+    if (silent.length) {
+      throw new Error(
+        `no answer from ${silent.map((m) => `${m.name} (${m.reason ?? 'no reply'})`).join(', ')}`,
+      );
+    }
     const size = r.health.members.length;
     const listed = r.membership.members.length;
     const healthy = r.health.members.filter((m) => m.healthy).length;

@@ -182,11 +182,14 @@ export abstract class BaseMember implements Member {
     return text.split('\n').filter(Boolean).slice(-lines).join('\n');
   }
 
-  /** The panic or fatal line of the latest start, when etcd gave up with one (its stack follows it). */
+  /**
+   * The panic of the latest start, when etcd gave up on its data with one (its stack follows it). A
+   * fatal line is not enough: our own flags or files (a missing certificate, a bad path) end in one too.
+   */
   async lastWords(): Promise<string | undefined> {
     const text = await readFile(this.logFile, 'utf8').catch(() => '');
     const latest = text.slice(text.lastIndexOf('=== etcd-drill: starting'));
-    const line = latest.split('\n').find((l) => /^panic: |"level":"(fatal|panic)"/.test(l.trim()));
+    const line = latest.split('\n').find((l) => /^panic: |"level":"panic"/.test(l.trim()));
     return line && (/"msg":"([^"]*)"/.exec(line)?.[1] ?? line.trim()).slice(0, 300);
   }
 }
@@ -274,6 +277,7 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
             name: m.name,
             running: true,
             healthy: false,
+            answered: false,
             reason: err instanceof Error ? err.message : String(err),
           };
         }

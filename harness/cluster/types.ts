@@ -56,6 +56,8 @@ export interface MemberHealth {
   readonly name: string;
   readonly running: boolean;
   readonly healthy: boolean;
+  /** false: the member's process runs but its /health or status call got no answer at all. */
+  readonly answered?: boolean;
   readonly memberId?: string;
   readonly leaderId?: string;
   readonly revision?: number;

@@ -64,8 +64,21 @@ describe('procedure grade', () => {
     const g = procedureGrade([...clean, c('integrity', 'unknown', {}, 'unknown')]);
     expect(g.grade).toBe('unknown');
     expect(gradeText(g)).toBe('unknown (not established: integrity)');
-    expect(procedureGrade(clean, 'etcd2 did not start').grade).toBe('unknown');
+    expect(procedureGrade(clean, { harnessError: 'etcd2 did not start' }).grade).toBe('unknown');
     expect(procedureGrade([]).grade).toBe('unknown');
+  });
+  it('without the probes nobody looked at the components: not safe, unknown', () => {
+    expect(procedureGrade(clean, { componentsChecked: false })).toEqual({
+      grade: 'unknown',
+      reasons: ['components not checked (--no-probes)'],
+    });
+  });
+  it('members that hashed differently for a while did not all agree', () => {
+    const g = procedureGrade([
+      ...clean.filter((x) => x.id !== 'integrity'),
+      c('integrity', 'transient mismatch'),
+    ]);
+    expect(g.reasons).toEqual(['members hashed differently for a while (transient mismatch)']);
   });
   it('a definite loss beats an unknown elsewhere (Jepsen: fail > unknown)', () => {
     const g = procedureGrade([

@@ -36,9 +36,12 @@ const FINDINGS: Record<string, Finding> = {
       ? undefined
       : `degraded membership (${num(c, 'healthy')} of ${num(c, 'members')} healthy)`,
   integrity: (c) =>
-    ({ 'hash mismatch': 'divergent members', alarm: 'alarm raised', incomplete: 'members missing' })[
-      c.observed
-    ],
+    ({
+      'hash mismatch': 'divergent members',
+      'transient mismatch': 'members hashed differently for a while (transient mismatch)',
+      alarm: 'alarm raised',
+      incomplete: 'members missing',
+    })[c.observed],
 };
 
 /** Components: grouped into one reason per outcome, naming the components. */
@@ -64,7 +67,11 @@ function componentReasons(checks: readonly CheckResult[]): string[] {
  * "Is this procedure safe?" from the observed outcomes (not the verdicts): any definite finding
  * makes it unsafe (fail beats unknown, as in Jepsen); else anything unknown makes it unknown.
  */
-export function procedureGrade(checks: readonly CheckResult[], harnessError?: string): ProcedureGrade {
+export function procedureGrade(
+  checks: readonly CheckResult[],
+  o: { harnessError?: string | undefined; componentsChecked?: boolean } = {},
+): ProcedureGrade {
+  const harnessError = o.harnessError;
   const reasons = [
     ...new Set([
       ...checks.flatMap((c) =>
@@ -85,6 +92,9 @@ export function procedureGrade(checks: readonly CheckResult[], harnessError?: st
       ],
     };
   }
+  // "Components recover without a restart" is part of safe: without the probes nobody looked.
+  if (o.componentsChecked === false)
+    return { grade: 'unknown', reasons: ['components not checked (--no-probes)'] };
   return { grade: 'safe', reasons: [] };
 }
 

@@ -56,6 +56,20 @@ describe('the engine never turns a harness failure into a verdict about etcd', (
     expect(runFolders()).toEqual(before);
   });
 
+  it('a fault placed after the backup is not injected once etcd failed the backup: the finding stands', async () => {
+    const all = STRATEGIES.get('v3-snapshot-all-members') as Strategy;
+    const strategies = replaced(all.name, {
+      ...all,
+      backup: () =>
+        Promise.reject(new Refusal('failed', 'etcdctl snapshot save', 'context deadline exceeded', 'backup')),
+    });
+    const { run } = await runDrill({ ...quick, strategies, scenarios: ['s8-corrupt-snapshot-truncate'] });
+    const [r] = run.results;
+    expect(r?.error).toBeUndefined();
+    expect(r?.faults).toEqual([]);
+    expect(r?.checks.map((c) => [c.id, c.observed])).toEqual([['backup', 'failed']]);
+  });
+
   it('every fault is recorded with its place and time: two faults on one drill are two records', async () => {
     const dir = join(out, 'scenarios');
     await cp(SCENARIO_DIR, dir, { recursive: true });

@@ -45,12 +45,15 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       : { ok: false, reason: `unknown strategy ${o.scenario.strategy}` };
     if (!support.ok) return notApplicable(d, startedAt, support.reason);
     const faults = faultsFor(o.scenario);
+    const refused = faults.map((f) => f.supports?.(d)).find((s) => s && !s.ok);
+    if (refused && !refused.ok) return notApplicable(d, startedAt, refused.reason);
     for (const phase of PHASES) {
       if (d.ended) break;
       o.ctx.signal.throwIfAborted();
       const healNow = healLater;
       healLater = [];
       await runPhase(d, phase, faults, healNow);
+      if (d.ended) break; // etcd's own refusal ended the drill: nothing is placed after it
       for (const f of faults.filter((x) => 'after' in x.at && x.at.after === phase))
         healLater.push(await inject(d, f));
     }
@@ -110,6 +113,7 @@ async function runPhase(
 ): Promise<void> {
   d.phase = phase;
   const during: ActiveFault[] = [];
+  let failed = false;
   try {
     for (const f of faults.filter((x) => 'during' in x.at && x.at.during === phase))
       during.push(await inject(d, f));
@@ -120,8 +124,12 @@ async function runPhase(
       if (hook && !d.ended) await hook(d);
     }
     if (!d.ended) await close?.(d);
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    await healAll(d, [...during, ...heal]);
+    // The phase's own error stays the cause; a heal that fails after it is only logged.
+    await healAll(d, [...during, ...heal], failed);
   }
 }
 
@@ -138,14 +146,21 @@ async function inject(d: DrillContext, f: Fault): Promise<ActiveFault> {
   return active;
 }
 
-async function healAll(d: DrillContext, active: readonly ActiveFault[]): Promise<void> {
+/** Heals every fault, even when one heal fails; throws their errors together unless `quiet`. */
+async function healAll(d: DrillContext, active: readonly ActiveFault[], quiet = false): Promise<void> {
+  const errors: unknown[] = [];
   for (const a of [...active].reverse()) {
     if (!a.heal) continue;
-    const heal = a.heal.bind(a);
-    await d.rec.step(`heal: ${a.description}`, heal);
-    const rec = d.faults.find((f) => f.description === a.description && f.healedAtMs === undefined);
-    if (rec) rec.healedAtMs = Date.now() - d.t0;
+    try {
+      await d.rec.step(`heal: ${a.description}`, a.heal.bind(a));
+      const rec = d.faults.find((f) => f.description === a.description && f.healedAtMs === undefined);
+      if (rec) rec.healedAtMs = Date.now() - d.t0;
+    } catch (err) {
+      errors.push(err);
+      d.log.warn(`could not heal ${a.description}: ${(err as Error).message}`);
+    }
   }
+  if (errors.length && !quiet) throw new AggregateError(errors, `healing ${errors.length} fault(s) failed`);
 }
 
 /** --keep: leave the restored cluster running, and say how to reach it. */
@@ -204,7 +219,10 @@ function finish(
   return {
     ...base(d, startedAt),
     verdict: error ? 'unknown' : mergeVerdicts(checks),
-    grade: procedureGrade(checks, error?.message),
+    grade: procedureGrade(checks, {
+      harnessError: error?.message,
+      componentsChecked: d.extensions.some((e) => e.name === 'probes'),
+    }),
     checks,
     ...(error ? { error } : {}),
     ...(kept ? { kept } : {}),

@@ -258,14 +258,15 @@ export async function memberHealthy(
   clientUrl: string,
   tls?: ClientTls,
   timeoutMs = 3000,
-): Promise<{ healthy: boolean; reason?: string }> {
+): Promise<{ healthy: boolean; reason?: string; answered: boolean }> {
   try {
     const res = await httpCall(`${clientUrl}/health`, { tls, timeoutMs });
     const body = JSON.parse(res.body) as { health?: string; reason?: string };
     return body.health === 'true'
-      ? { healthy: true }
-      : { healthy: false, reason: body.reason ?? `HTTP ${res.status}` };
+      ? { healthy: true, answered: true }
+      : { healthy: false, reason: body.reason ?? `HTTP ${res.status}`, answered: true };
   } catch (err) {
-    return { healthy: false, reason: err instanceof Error ? err.message : String(err) };
+    // No HTTP answer (refused, timed out): not a statement by etcd about its health.
+    return { healthy: false, reason: err instanceof Error ? err.message : String(err), answered: false };
   }
 }

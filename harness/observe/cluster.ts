@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { provenance } from '../checks/provenance.ts';
 import { countByType } from '../checks/registry.ts';
-import type { Cluster } from '../cluster/types.ts';
+import type { Cluster, HealthReport } from '../cluster/types.ts';
 import { dumpV2, dumpV3, type Keyset, type MemberInfo, memberStatus } from '../etcd/api.ts';
 import { PROBE_PREFIX } from '../probes/types.ts';
 import type { KeysetSummary, MemberData, MembershipView, Observations } from '../result.ts';
+import { poll } from '../util/poll.ts';
 
 /** Which v3 keys the data checks compare. */
 export type KeyFilter = (key: string) => boolean;
@@ -88,7 +89,7 @@ export async function readRestored(
   const [v3, membership, health] = await Promise.all([
     dumpV3(cluster.access()),
     membershipView(cluster),
-    cluster.health(cluster.members),
+    answeredHealth(cluster),
   ]);
   const replicas = await Promise.all(
     cluster.members
@@ -116,6 +117,7 @@ export async function readRestored(
           name: m.name,
           running: m.running,
           healthy: m.healthy,
+          answered: !m.running || m.answered !== false,
           ...(m.reason ? { reason: m.reason } : {}),
         })),
       },
@@ -123,6 +125,21 @@ export async function readRestored(
       byType: countByType(first.v3.keys()),
     },
   };
+}
+
+/**
+ * Every member's health, looked at again (up to 10 s) while a running member gives no answer at
+ * all: a busy machine must not read as an unhealthy member.
+ */
+async function answeredHealth(cluster: Cluster): Promise<HealthReport> {
+  const r = await poll(() => cluster.health(cluster.members), {
+    boundMs: 10_000,
+    intervalMs: 500,
+    signal: cluster.ctx.signal,
+    what: 'reading member health',
+    done: (h) => h.members.every((m) => !m.running || m.answered !== false),
+  });
+  return r.last;
 }
 
 /** The backup point as reported: summaries, revision, membership, per-type counts. */

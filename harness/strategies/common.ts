@@ -8,6 +8,7 @@ import { HarnessError, Refusal } from '../errors.ts';
 import { firstLines } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { answer, poll } from '../util/poll.ts';
+import { boundedBackup } from './bound.ts';
 import type { BackupArtifact, Recorder } from './types.ts';
 
 export async function sha256File(path: string): Promise<string> {
@@ -21,9 +22,15 @@ export async function saveSnapshot(cluster: Cluster, rec: Recorder): Promise<Bac
   const file = join(cluster.backupDir, 'snapshot.db');
   const source = cluster.members.find((m) => m.running);
   if (!source) throw new HarnessError('STRATEGY', 'no running member to take a snapshot from');
-  await rec.step('etcdctl snapshot save', () =>
-    // Exactly one endpoint: etcdctl refuses a snapshot from several.
-    cluster.etcdctl(['snapshot', 'save', file], { endpoints: [source] }),
+  const title = 'etcdctl snapshot save';
+  // Bounded like every backup command: a save etcd fails or hangs on is its answer, not ours.
+  await rec.step(title, () =>
+    boundedBackup(
+      title,
+      // Exactly one endpoint: etcdctl refuses a snapshot from several.
+      (signal) => cluster.etcdctl(['snapshot', 'save', file], { endpoints: [source], signal }),
+      { signal: cluster.ctx.signal },
+    ),
   );
   const status = await snapshotStatus(cluster, file);
   rec.note('snapshot', { ...status });
@@ -255,5 +262,12 @@ export async function helpMentions(
     reject: false,
     env: { ETCDCTL_API: String(api) },
   });
+  // A tool that cannot run (missing, not executable, crashed) says nothing about what it offers.
+  if (res.exitCode === undefined || res.signal) {
+    throw new HarnessError(
+      'ETCD_DIST',
+      `${binary} ${command.join(' ')} --help did not run (${res.signal ?? res.shortMessage}): check the etcd binaries (etcd-drill fetch)`,
+    );
+  }
   return `${res.stdout}\n${res.stderr}`.includes(flag);
 }
