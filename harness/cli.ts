@@ -324,9 +324,17 @@ program
   .argument('<results...>', 'results.json files of separate runs (e.g. reports/out/*/results.json)')
   .option('--write', 'rewrite the scenario files (default: print the plan only)', false)
   .option('--min-runs <n>', 'runs a version needs before it is recorded (at least 3)', int('--min-runs'), 3)
-  .action(async (files: string[], opts: { write: boolean; minRuns: number }) => {
+  .option(
+    '--only <check-prefixes...>',
+    "record only these checks (ids or prefixes, e.g. 'k8s-' from --k8s runs)",
+  )
+  .action(async (files: string[], opts: { write: boolean; minRuns: number; only?: string[] }) => {
     const { recordExpectations } = await import('./expectations-record.ts');
-    const { plan } = await recordExpectations(files, { write: opts.write, minRuns: opts.minRuns });
+    const { plan } = await recordExpectations(files, {
+      write: opts.write,
+      minRuns: opts.minRuns,
+      ...(opts.only ? { only: opts.only } : {}),
+    });
     process.stdout.write(plan);
   });
 

@@ -128,6 +128,15 @@ describe('expectations record', () => {
     expect(plan).toMatch(/plan only: add --write/);
   });
 
+  it('--only records just the checks named (by id prefix), leaving every other expectation alone', async () => {
+    const { plan } = await recordExpectations(await threeRuns(), {
+      scenarioDir: scenarios,
+      knownVersions: ['3.4.23', '3.5.16', '3.5.30'],
+      only: ['component-'],
+    });
+    expect(plan).toMatch(/components\.informer @3\.5\.30: .* → varies: needs-restart 2, recovered 1/);
+    expect(plan).not.toMatch(/ v2 @3\.5\.30:/);
+  });
   it('with --write rewrites the file: 2-space JSON, keys in place, new versions appended, and it parses', async () => {
     const { written } = await recordExpectations(await threeRuns(), {
       scenarioDir: scenarios,

@@ -261,6 +261,8 @@ export interface RecordOptions {
   readonly write?: boolean;
   readonly scenarioDir?: string;
   readonly knownVersions?: readonly string[];
+  /** Record only checks whose id starts with one of these (e.g. 'k8s-' from --k8s runs). */
+  readonly only?: readonly string[];
 }
 
 /** Reads the runs, plans (and with `write` writes) the scenario files' new expectations. */
@@ -279,7 +281,8 @@ export async function recordExpectations(
   const scenarios = await scenarioFiles(opts.scenarioDir ?? SCENARIO_DIR);
   const plans = new Map<string, string[]>();
   const tooFew: string[] = [];
-  for (const g of [...t.groups.values()].sort(byPlace)) {
+  const wanted = (id: string) => !opts.only?.length || opts.only.some((p) => id.startsWith(p));
+  for (const g of [...t.groups.values()].filter((x) => wanted(x.checkId)).sort(byPlace)) {
     const s = scenarios.get(g.scenarioId);
     if (!s) {
       t.unplaced.push(`${g.scenarioId} ${g.checkId} @${g.version}: no scenario file has this id`);
