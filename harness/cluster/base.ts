@@ -187,6 +187,7 @@ export abstract class BaseMember implements Member {
    * fatal line is not enough: our own flags or files (a missing certificate, a bad path) end in one too.
    */
   async lastWords(): Promise<string | undefined> {
+    if (!(await this.exited())) return undefined;
     const text = await readFile(this.logFile, 'utf8').catch(() => '');
     const latest = text.slice(text.lastIndexOf('=== etcd-drill: starting'));
     const line = latest.split('\n').find((l) => /^panic: |"level":"panic"/.test(l.trim()));

@@ -50,6 +50,8 @@ export interface Member {
   /** Copies a file out of the member's filesystem to the harness's host (the member must run). */
   copyOut(memberPath: string, hostPath: string): Promise<void>;
   logTail(lines?: number): Promise<string>;
+  /** The panic etcd died with since its latest start, if it has died with one (its own words, one line). */
+  lastWords(): Promise<string | undefined>;
 }
 
 export interface MemberHealth {

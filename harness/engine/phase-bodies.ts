@@ -41,6 +41,22 @@ function lastFailedStep(d: DrillContext, phase: string): string {
   return [...d.steps].reverse().find((s) => !s.ok && s.title !== phase)?.title ?? phase;
 }
 
+/**
+ * During a restore, a member that died by itself with a panic refused the data it was given: that is
+ * etcd's answer, whether it died before its port opened or while the cluster waited for it.
+ */
+async function restoreRefusal(d: DrillContext, err: unknown): Promise<Refusal | undefined> {
+  const step = lastFailedStep(d, 'restore');
+  const early = startRefusal(err, step);
+  if (early || !(err instanceof HarnessError) || err.code === 'ABORTED') return early;
+  for (const m of d.cluster?.members ?? []) {
+    const words = await m.lastWords();
+    if (words)
+      return new Refusal('failed: etcd exits on start', `${step} (${m.name} died)`, words, 'restore');
+  }
+  return undefined;
+}
+
 /** A step etcd can refuse: the refusal becomes the phase's observed outcome and ends the drill. */
 async function refusable(
   d: DrillContext,
@@ -50,7 +66,7 @@ async function refusable(
   try {
     await d.rec.step(phase, fn);
   } catch (caught) {
-    const err = phase === 'restore' ? (startRefusal(caught, lastFailedStep(d, phase)) ?? caught) : caught;
+    const err = phase === 'restore' ? ((await restoreRefusal(d, caught)) ?? caught) : caught;
     if (!(err instanceof Refusal) || err.phase !== phase) throw err;
     d.obs[phase] = { ...d.obs[phase], outcome: err.outcome, step: err.step, quote: err.quote };
     d.ended = phase;
