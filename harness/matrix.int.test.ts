@@ -7,13 +7,7 @@ import { MARKER_KEY } from './observe/writes.ts';
 import { loadScenarios } from './scenario.ts';
 import { saveSnapshot } from './strategies/common.ts';
 import { STRATEGIES } from './strategies/index.ts';
-
-/** The cells a strategy cannot run on, and why: which etcd version gates which strategy. */
-const EXPECTED_NOT_APPLICABLE: readonly { cell: string; reason: RegExp }[] = [
-  // etcdutl snapshot restore --bump-revision / --mark-compacted arrived with 3.5's etcdutl.
-  { cell: 's6-v3-snapshot-bump-revision@3.3.25', reason: /has no --bump-revision/ },
-  { cell: 's6-v3-snapshot-bump-revision@3.4.23', reason: /has no --bump-revision/ },
-];
+import { EXPECTED_NOT_APPLICABLE } from './test-support/not-applicable.ts';
 
 /**
  * CI's representative matrix: every scenario on the oldest and the newest version (etcdctl's v2

@@ -118,17 +118,19 @@ export const ScenarioSchema = z
       })
       .strict()
       .superRefine((e, ctx) => {
-        // A restore expected to be refused (fixed, not varying) restores nothing to check.
-        const refused = e.restore?.outcome !== undefined && e.restore.outcome !== 'completed';
-        // On every version: a byVersion 'completed' brings back what that version's restore must be graded on.
-        const completes = (x: { outcome?: string; varies?: Record<string, number> }) =>
+        // Ends the drill on every version (base and byVersion, none 'completed', not even as one of
+        // the varying outcomes): then nothing restored is graded, and the data expectations may go.
+        type Spec = { outcome?: string; varies?: Record<string, number>; byVersion?: Record<string, Spec> };
+        const completes = (x: Spec) =>
           x.varies ? Object.hasOwn(x.varies, 'completed') : x.outcome === 'completed';
-        const backupFails =
-          !!e.backup &&
-          [
-            ...(e.backup.outcome || e.backup.varies ? [e.backup] : []),
-            ...Object.values(e.backup.byVersion ?? {}),
-          ].every((x) => !completes(x));
+        const endsEverywhere = (spec: Spec | undefined) => {
+          const all = spec
+            ? [...(spec.outcome || spec.varies ? [spec] : []), ...Object.values(spec.byVersion ?? {})]
+            : [];
+          return all.length > 0 && all.every((x) => !completes(x));
+        };
+        const refused = endsEverywhere(e.restore);
+        const backupFails = endsEverywhere(e.backup);
         for (const k of ['v3', 'v2', 'membership'] as const) {
           if (!e[k] && !refused && !backupFails) {
             ctx.addIssue({

@@ -1,0 +1,6 @@
+/** The cells a strategy cannot run on, and why: which etcd version gates which strategy. */
+export const EXPECTED_NOT_APPLICABLE: readonly { cell: string; reason: RegExp }[] = [
+  // etcdutl snapshot restore --bump-revision / --mark-compacted arrived with 3.5's etcdutl.
+  { cell: 's6-v3-snapshot-bump-revision@3.3.25', reason: /has no --bump-revision/ },
+  { cell: 's6-v3-snapshot-bump-revision@3.4.23', reason: /has no --bump-revision/ },
+];
