@@ -200,7 +200,7 @@ describe('CLI: run, interruption and crashes', () => {
       [bin, 'run', '--provider', 'process', '--scenario', 's1-v3-snapshot-restore', '--out', out],
       { reject: false },
     );
-    await waitForProgress(child, /seed fixtures …/);
+    await waitForProgress(child, /seed v3 fixture …/);
     child.kill('SIGKILL');
     await child;
     const crashed = runFolders().filter((f) => !before.has(f));
@@ -306,7 +306,7 @@ describe('CLI: containers', () => {
       [bin, 'run', '--provider', 'container', '--scenario', 's1-v3-snapshot-restore', '--out', out],
       { reject: false },
     );
-    await waitForProgress(child, /seed fixtures …/);
+    await waitForProgress(child, /seed v3 fixture …/);
     child.kill('SIGKILL');
     await child;
     const left = await labelled();

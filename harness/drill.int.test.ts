@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { componentsLine } from '../reports/render.ts';
 import { RunResultSchema } from '../reports/schema.ts';
 import { runDrill } from './drill.ts';
+import { gradeText } from './engine/grade.ts';
 import { memberHealthy, withV3 } from './etcd/api.ts';
 import { silentLogger } from './log.ts';
 import { drillProcesses, runFolders } from './test-support/helpers.ts';
@@ -44,6 +45,9 @@ describe.each(['3.4.23', '3.3.25', '3.5.30'])(
       expect(r.checks.find((c) => c.id === 'membership')?.observed).toBe('healthy');
       expect(o.restored?.membership.members.map((m) => m.name)).toEqual(['etcd1', 'etcd2', 'etcd3']);
       expect(r.verdict).toBe('as-expected');
+      // Both answers: the write-up's S1 loses the flannel v2 entries, exactly as recorded.
+      expect(r.grade.grade).toBe('unsafe');
+      expect(r.grade.reasons).toContain('data loss (v2: 7 of 7 entries)');
       expect(run.exitCode).toBe(0);
 
       // The files say what the console says.
@@ -51,7 +55,7 @@ describe.each(['3.4.23', '3.3.25', '3.5.30'])(
       expect(RunResultSchema.parse(json)).toEqual(JSON.parse(JSON.stringify(run)));
       expect(readFileSync(join(reportDir, 'summary.md'), 'utf8')).toBe(summary);
       expect(summary).toContain(
-        `| s1-v3-snapshot-restore | ${version} | process | 270 → 270 | 7 → 0 | healthy (3/3) | ${componentsLine(r)} | as expected |`,
+        `| s1-v3-snapshot-restore | ${version} | process | 270 → 270 | 7 → 0 | healthy (3/3) | ${componentsLine(r)} | ${gradeText(r.grade)} | as expected |`,
       );
       expect(existsSync(join(reportDir, 's1-v3-snapshot-restore', 'logs', 'etcd1.log'))).toBe(true);
 
