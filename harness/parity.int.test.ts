@@ -38,8 +38,11 @@ describe.each([
     expect(essence(cont.run.results[0])).toEqual(essence(proc.run.results[0]));
     expect(essence(proc.run.results[0])).toMatchObject({
       verdict: 'as-expected',
-      counts: { restored: { v2: 0, v3: 270 } },
+      counts: [270, [270, 270, 270]],
     });
+    expect(proc.run.results[0]?.observations.restored?.members.map((m) => m.v2.keys.count)).toEqual([
+      0, 0, 0,
+    ]);
     expect(await labelled()).toEqual({ containers: [], networks: [] });
   });
 });

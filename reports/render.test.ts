@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
+import { memberData } from '../harness/test-support/results.ts';
 import { componentsLine, k8sLine, renderSummary } from './render.ts';
 import { RunResultSchema } from './schema.ts';
 
 const keys = (count: number) => ({ count, sha256: `h${count}` });
-const data = (count: number) => ({
-  outcome: 'partial' as const,
-  keys: keys(count),
-  expected: 270,
-  same: count,
-  missing: 270 - count,
-  extra: 0,
-  changed: 0,
-  firstMissing: [],
-  firstExtra: [],
-  firstChanged: [],
-  postBackupSeen: [],
-  lostAfterBackup: 0,
-  firstLost: [],
-});
+const data = (count: number) =>
+  memberData({ outcome: 'partial', keys: keys(count), same: count, missing: 270 - count });
 
 const result = (over: Partial<ScenarioResult> = {}): ScenarioResult => ({
   scenarioId: 's1-v3-snapshot-restore',

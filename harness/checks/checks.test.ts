@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { GradeInput } from '../engine/check.ts';
 import type { MemberData, Observations } from '../result.ts';
+import { memberData } from '../test-support/results.ts';
 import { v3DataCheck } from './data.ts';
 import { memberIdsCheck, membershipCheck } from './membership.ts';
 import { memberAddCheck, memberUpdateCheck, peerUrlCheck } from './rebuild.ts';
 import { revisionCheck } from './revision.ts';
 
-const data = (outcome: MemberData['outcome'], sha256: string): MemberData => ({
-  outcome,
-  keys: { count: 270, sha256 },
-  expected: 270,
-  same: 270,
-  missing: 0,
-  extra: 0,
-  changed: 0,
-  firstMissing: [],
-  firstExtra: [],
-  firstChanged: [],
-  postBackupSeen: [],
-  lostAfterBackup: 3,
-  firstLost: [],
-});
+const data = (outcome: MemberData['outcome'], sha256: string): MemberData =>
+  memberData({ outcome, keys: { count: 270, sha256 }, lostAfterBackup: 3 });
 const view = (clusterId: string, ids: string[]) => ({
   clusterId,
   members: ids.map((id, i) => ({ name: `etcd${i + 1}`, id, peerUrls: [] })),
