@@ -6,6 +6,7 @@ import { HarnessError } from '../errors.ts';
 import { type Access, memberHealthy, memberList, memberStatus } from '../etcd/api.ts';
 import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { zapEntry } from '../etcd/log-lines.ts';
 import { type ClusterPki, ctlTlsFlags, memberTlsFlags } from '../tls.ts';
 import { poll } from '../util/poll.ts';
 import type {
@@ -191,7 +192,7 @@ export abstract class BaseMember implements Member {
     const text = await readFile(this.logFile, 'utf8').catch(() => '');
     const latest = text.slice(text.lastIndexOf('=== etcd-drill: starting'));
     const line = latest.split('\n').find((l) => /^panic: |"level":"panic"/.test(l.trim()));
-    return line && (/"msg":"([^"]*)"/.exec(line)?.[1] ?? line.trim()).slice(0, 300);
+    return line && (zapEntry(line)?.msg ?? line.trim()).slice(0, 300);
   }
 }
 

@@ -3,10 +3,11 @@ import { historyReadable, integrityOutcome, readIntegrity } from '../checks/inte
 import type { ClusterSpec } from '../cluster/types.ts';
 import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.ts';
 import { putAllV2, putAllV3 } from '../etcd/api.ts';
+import { errorLine } from '../etcd/log-lines.ts';
 import { describeBackupPoint, readData, readRestored, summarize } from '../observe/cluster.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
 import type { Observations } from '../result.ts';
-import { errorLine, snapshotStatus } from '../strategies/common.ts';
+import { snapshotStatus } from '../strategies/common.ts';
 import { clusterOf, type DrillContext } from './context.ts';
 import type { Phase } from './phases.ts';
 
@@ -30,10 +31,15 @@ export async function observeInto<K extends keyof Observations>(
     // Readonly in, plain data out: observations are only ever serialised.
     d.obs[key] = (await d.rec.step(title, fn)) as Observations[K];
   } catch (err) {
-    if (d.run.signal.aborted) throw err;
-    d.obs.errors = { ...d.obs.errors, [key]: serializeError(err) };
-    d.log.warn(`could not observe ${key}: ${(err as Error).message}`);
+    lost(d, key, err);
   }
+}
+
+/** An observation that could not be made: its error is kept for the checks that need it (Ctrl-C still ends the run). */
+function lost(d: DrillContext, key: keyof Observations, err: unknown): void {
+  if (d.run.signal.aborted) throw err;
+  d.obs.errors = { ...d.obs.errors, [key]: serializeError(err) };
+  d.log.warn(`could not observe ${key}: ${(err as Error).message}`);
 }
 
 /** The innermost step that failed last (the strategy's own sub-step), for quoting where etcd gave up. */
@@ -199,8 +205,7 @@ async function assess(d: DrillContext): Promise<void> {
     );
     if (readable !== undefined) d.obs.revisions = { ...revs, historyBelowStartReadable: readable };
   } catch (err) {
-    if (d.run.signal.aborted) throw err;
-    d.obs.errors = { ...d.obs.errors, revisions: serializeError(err) };
+    lost(d, 'revisions', err);
   }
 }
 

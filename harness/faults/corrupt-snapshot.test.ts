@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HarnessError } from '../errors.ts';
-import { errorLine } from '../strategies/common.ts';
+import { errorLine } from '../etcd/log-lines.ts';
 import { corruptSnapshots } from './corrupt-snapshot.ts';
 
 let dir: string | undefined;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError, Refusal } from '../errors.ts';
-import { errorLine } from './common.ts';
+import { errorLine } from '../etcd/log-lines.ts';
 
 /** How long a backup command may run before it counts as hung and is killed. */
 export const BACKUP_BOUND_MS = 30_000;

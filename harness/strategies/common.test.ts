@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { errorLine, hexId, parseMemberAddOutput } from './common.ts';
+import { errorLine } from '../etcd/log-lines.ts';
+import { hexId, parseMemberAddOutput } from './common.ts';
 
 describe('member add output', () => {
   it('reads ETCD_INITIAL_CLUSTER as etcdctl 3.x prints it', () => {

@@ -7,6 +7,7 @@ import type { Cluster, Member } from '../cluster/types.ts';
 import { HarnessError, Refusal } from '../errors.ts';
 import { firstLines } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { CORRUPT_SNAPSHOT, errorLine } from '../etcd/log-lines.ts';
 import { answer, poll } from '../util/poll.ts';
 import { boundedBackup } from './bound.ts';
 import type { BackupArtifact, Recorder } from './types.ts';
@@ -56,57 +57,6 @@ export async function snapshotStatus(cluster: Cluster, file: string): Promise<Sn
     ? await cluster.etcdutl(args)
     : await cluster.etcdctl(args, { endpoints: 'none' });
   return JSON.parse(out.stdout) as SnapshotStatus;
-}
-
-// etcd's words for a snapshot it will not restore: a missing or wrong sha256 trailer, a broken bolt file.
-const CORRUPT_SNAPSHOT =
-  /snapshot missing hash|expected sha256|invalid database|file size too small|unexpected EOF/i;
-
-// A zap log line at a failing level, console (`<ts>\tfatal\t<caller>\t<msg>\t{fields}`) or JSON.
-const ZAP_CONSOLE = /^\S+\t(?:fatal|panic|error)\t\S+\t(.*)$/;
-const ZAP_JSON_LEVEL = /"level":"(?:fatal|panic|error)"/;
-const ZAP_META = new Set(['level', 'ts', 'caller', 'msg', 'stacktrace']);
-
-/** A zap error line as etcd's words: message and fields, without time, level and caller. */
-function zapMessage(line: string): string | undefined {
-  const c = ZAP_CONSOLE.exec(line);
-  if (c?.[1]) return c[1].replace(/\t/g, ' ');
-  if (!ZAP_JSON_LEVEL.test(line)) return undefined;
-  try {
-    const entry = JSON.parse(line) as Record<string, unknown>;
-    const fields = Object.fromEntries(Object.entries(entry).filter(([k]) => !ZAP_META.has(k)));
-    const msg = String(entry.msg ?? '');
-    return Object.keys(fields).length ? `${msg} ${JSON.stringify(fields)}` : msg;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The line of a tool's stderr that carries its error: `Error: …`, a corrupt-snapshot message, a
- * fatal/error log line (3.4+ log in zap format before it, 3.5's etcdutl fails with one), else the first.
- */
-export function errorLine(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const error = lines.find((l) => l.startsWith('Error:'));
-  const zap = (level: RegExp) =>
-    lines
-      .filter((l) => level.test(l))
-      .map(zapMessage)
-      .find((m) => m !== undefined);
-  return (
-    error ??
-    lines.find((l) => CORRUPT_SNAPSHOT.test(l)) ??
-    zap(/\b(fatal|panic)\b/) ??
-    zap(/\berror\b/) ??
-    lines[0] ??
-    ''
-  )
-    .replace(/^Error:\s*/, '')
-    .slice(0, 300);
 }
 
 /** `snapshot restore` into a member's data dir, with the write-up's flags. Uses etcdutl where it exists. */
