@@ -14,7 +14,7 @@ import { CLUSTER_PROVIDERS } from './faults/kind.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
 import type { RunResult } from './result.ts';
-import { loadScenarios, type Scenario } from './scenario.ts';
+import { CATALOGUES, loadScenarios, type Scenario } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import { sweepLeftovers } from './workdir.ts';
 
@@ -93,12 +93,24 @@ async function emitReports(run: RunResult, dir: string, reporters: string[], o: 
   if (failures.length) process.exitCode = 2;
 }
 
+const catalogueOption = () =>
+  new Option(
+    '--catalogue <set>',
+    'without --scenario: main (scenarios/), chaos (scenarios/chaos/, the fault catalogue) or all',
+  )
+    .choices([...CATALOGUES, 'all'])
+    .default('main');
+
 const quietOption = () => new Option('-q, --quiet', 'no progress lines, only the summary').default(false);
 
 program
   .command('run')
   .description('run drills: stand up a cluster, seed it, back it up, lose it, restore it, check it')
-  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario; see `etcd-drill list`)')
+  .option(
+    '-s, --scenario <id...>',
+    'scenario ids (default: every scenario of the catalogue; see `etcd-drill list`)',
+  )
+  .addOption(catalogueOption())
   .option('--etcd <version>', `etcd version (default: the scenario's, else ${DEFAULT_ETCD_VERSION})`)
   .option('--etcd-bin-dir <dir>', 'use etcd/etcdctl/etcdutl from this folder instead of fetching')
   .addOption(
@@ -127,6 +139,7 @@ program
     const ac = interruptible();
     const { run, reportDir, summary } = await runDrill({
       scenarios: opts.scenario,
+      catalogue: opts.catalogue,
       etcd: opts.etcd,
       etcdBinDir: opts.etcdBinDir,
       etcdSource: opts.etcdSource,
@@ -161,7 +174,8 @@ program
   .command('matrix')
   .description('every scenario on every listed etcd version, with a strategies × versions table')
   .option('--etcd <versions>', 'comma-separated versions', KNOWN_VERSIONS.map((k) => k.version).join(','))
-  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario)')
+  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario of the catalogue)')
+  .addOption(catalogueOption())
   .addOption(
     new Option('--provider <name>', 'where members run').choices([...PROVIDER_NAMES]).default('auto'),
   )
@@ -180,6 +194,7 @@ program
         .split(',')
         .map((v: string) => v.trim()),
       scenarios: opts.scenario,
+      catalogue: opts.catalogue,
       provider: opts.provider,
       tls: opts.tls,
       probes: opts.probes,
@@ -227,7 +242,11 @@ program
     const out: string[] = ['Scenarios:'];
     const w =
       Math.max(...scenarios.map((s) => s.id.length), ...[...STRATEGIES.keys()].map((k) => k.length)) + 2;
-    for (const s of scenarios) out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
+    for (const s of scenarios.filter((x) => x.catalogue === 'main'))
+      out.push(`  ${s.id.padEnd(w)} ${s.title}`);
+    out.push('', 'Chaos catalogue (scenarios/chaos/; --catalogue chaos, or by id):');
+    for (const s of scenarios.filter((x) => x.catalogue === 'chaos'))
+      out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
     out.push('', 'Strategies:');
     for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(w)} ${s.title}`);
     out.push(

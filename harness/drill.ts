@@ -26,14 +26,16 @@ import {
   type RunResult,
   type ScenarioResult,
 } from './result.ts';
-import { loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
+import { type Catalogue, loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { Strategy } from './strategies/types.ts';
 import { createRunDir, markKept, removeRunDir, sweepLeftovers, workRoot } from './workdir.ts';
 
 export interface DrillOptions {
-  /** Scenario ids; every scenario when empty. */
+  /** Scenario ids; every scenario of the catalogue when empty. */
   readonly scenarios?: readonly string[];
+  /** Without ids: which scenario set runs. @default 'main' */
+  readonly catalogue?: Catalogue | 'all';
   /** Overrides each scenario's etcd version. */
   readonly etcd?: string;
   /** A version matrix: every scenario on each of these versions (overrides etcd). */
@@ -138,7 +140,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
-  const scenarios = selectScenarios(all, o.scenarios);
+  const scenarios = selectScenarios(all, o.scenarios, o.catalogue);
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +134,13 @@ export const ScenarioSchema = z
   })
   .strict();
 
-export type Scenario = z.infer<typeof ScenarioSchema>;
+/**
+ * Which set a scenario belongs to, by its folder: `main` (scenarios/) runs by default; `chaos`
+ * (scenarios/chaos/, the fault catalogue) runs when asked for by id or with --catalogue.
+ */
+export const CATALOGUES = ['main', 'chaos'] as const;
+export type Catalogue = (typeof CATALOGUES)[number];
+export type Scenario = z.infer<typeof ScenarioSchema> & { readonly catalogue: Catalogue };
 export type ExpectationKey = keyof Scenario['expect'];
 
 /** What a scenario that records nothing for a check expects, and why. */
@@ -191,7 +198,12 @@ export type { Expectation } from './expectations.ts';
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
 /** Parses one scenario file; any problem becomes a BAD_INPUT error naming the file and the field. */
-export function parseScenario(text: string, file: string, knownStrategies: readonly string[]): Scenario {
+export function parseScenario(
+  text: string,
+  file: string,
+  knownStrategies: readonly string[],
+  catalogue: Catalogue = 'main',
+): Scenario {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -214,26 +226,39 @@ export function parseScenario(text: string, file: string, knownStrategies: reado
       `scenario file ${file} names unknown strategy "${parsed.data.strategy}": known are ${knownStrategies.join(', ')}`,
     );
   }
-  return parsed.data;
+  return { ...parsed.data, catalogue };
 }
 
 export async function loadScenarios(
   knownStrategies: readonly string[],
   dir = SCENARIO_DIR,
 ): Promise<Scenario[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const out: Scenario[] = [];
-  for (const f of files) {
-    const s = parseScenario(await readFile(join(dir, f), 'utf8'), join(dir, f), knownStrategies);
-    if (out.some((o) => o.id === s.id))
-      throw new HarnessError('BAD_INPUT', `scenario id "${s.id}" is used twice (${f})`);
-    out.push(s);
+  for (const catalogue of CATALOGUES) {
+    const folder = catalogue === 'main' ? dir : join(dir, catalogue);
+    const files = existsSync(folder) ? (await readdir(folder)).filter((f) => f.endsWith('.json')).sort() : [];
+    for (const f of files) {
+      const s = parseScenario(
+        await readFile(join(folder, f), 'utf8'),
+        join(folder, f),
+        knownStrategies,
+        catalogue,
+      );
+      if (out.some((o) => o.id === s.id))
+        throw new HarnessError('BAD_INPUT', `scenario id "${s.id}" is used twice (${join(folder, f)})`);
+      out.push(s);
+    }
   }
   return out;
 }
 
-export function selectScenarios(all: readonly Scenario[], ids: readonly string[] | undefined): Scenario[] {
-  if (!ids || ids.length === 0) return [...all];
+/** The scenarios named by id (from any catalogue), else every scenario of the catalogue ('all': both). */
+export function selectScenarios(
+  all: readonly Scenario[],
+  ids: readonly string[] | undefined,
+  catalogue: Catalogue | 'all' = 'main',
+): Scenario[] {
+  if (!ids || ids.length === 0) return all.filter((s) => catalogue === 'all' || s.catalogue === catalogue);
   return ids.map((id) => {
     const s = all.find((x) => x.id === id);
     if (!s) {

@@ -124,9 +124,25 @@ export abstract class BaseMember implements Member {
   abstract copyOut(memberPath: string, hostPath: string): Promise<void>;
 
   /** Starts etcd and waits until its client port is bound (not until healthy: that needs quorum). */
+  #starting = false;
+
+  /** Between start() being called and its port being bound. */
+  get starting(): boolean {
+    return this.#starting;
+  }
+
   async start(opts: StartOptions): Promise<void> {
-    if (this.running || this.paused)
+    if (this.running || this.paused || this.#starting)
       throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
+    this.#starting = true;
+    try {
+      await this.#start(opts);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #start(opts: StartOptions): Promise<void> {
     this.last = opts;
     const args = etcdArgs(
       this.name,

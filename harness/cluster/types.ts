@@ -36,6 +36,8 @@ export interface Member {
   readonly peerUrl: string;
   readonly dataDir: string;
   readonly running: boolean;
+  /** start() is under way: the process may run, its client port is not bound yet. */
+  readonly starting: boolean;
   /** Starts the process and waits until it answers HTTP (not until it is healthy: that needs quorum). */
   start(opts: StartOptions): Promise<void>;
   /** SIGTERM, then SIGKILL if it has not exited in time. Idempotent. */

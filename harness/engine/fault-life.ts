@@ -61,19 +61,21 @@ export class FaultLife {
   async #run(injected: () => void): Promise<void> {
     const signal = AbortSignal.any([this.d.run.signal, this.#cancel.signal]);
     if (this.f.delayMs && !(await wait(this.f.delayMs, signal))) return injected();
-    await this.#inject();
+    await this.#inject(signal);
     injected();
     const sampling = this.#sample(signal);
     if (this.f.forMs && (await wait(this.f.forMs, signal))) await this.#heal();
     await sampling;
   }
 
-  async #inject(): Promise<void> {
+  async #inject(phaseEnded: AbortSignal): Promise<void> {
     const { d, f } = this;
     const before = await look(d);
     this.#wasUp = before?.up ?? false;
     const injectedAtMs = Date.now() - d.t0;
-    const active = await d.rec.step(`fault ${f.name} (${placementText(f.at)})`, () => f.inject(d));
+    const active = await d.rec.step(`fault ${f.name} (${placementText(f.at)})`, () =>
+      f.inject(d, phaseEnded),
+    );
     this.#active = active;
     this.#record = {
       fault: f.name,

@@ -29,5 +29,6 @@ export interface Fault {
   readonly forMs?: number | undefined;
   /** Whether this drill's cluster can take it; "not applicable: <reason>" otherwise. */
   supports?(d: DrillContext): Support;
-  inject(d: DrillContext): Promise<ActiveFault>;
+  /** `phaseEnded` aborts when the fault's phase is over (or the run is interrupted): stop waiting then. */
+  inject(d: DrillContext, phaseEnded: AbortSignal): Promise<ActiveFault>;
 }

@@ -118,8 +118,8 @@ async function runPhase(
     .map((f) => new FaultLife(d, f));
   let failed = false;
   try {
-    // Without a delay a fault is in place before the body starts; with one it strikes while the body runs.
-    for (const life of during) if (!life.f.delayMs) await injected(life);
+    // Without a delay a fault is in place before the body starts; with one (even 0) it strikes while the body runs.
+    for (const life of during) if (life.f.delayMs === undefined) await injected(life);
     const { body, close } = PHASE_BODIES[phase];
     await body?.(d);
     for (const e of d.extensions) {

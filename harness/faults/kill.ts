@@ -1,11 +1,33 @@
 import { z } from 'zod';
+import type { Member } from '../cluster/types.ts';
+import { HarnessError } from '../errors.ts';
+import { poll } from '../util/poll.ts';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
+
+/**
+ * Waits until the member runs and its start is over (e.g. the one joining after member add: a
+ * fault aimed at a running member, not at our start-up); false when the phase ended first.
+ */
+export async function untilRunning(m: Member, phaseEnded: AbortSignal): Promise<boolean> {
+  try {
+    const r = await poll(async () => m.running && !m.starting, {
+      boundMs: 10 * 60_000,
+      intervalMs: 50,
+      signal: phaseEnded,
+      done: (x) => x,
+    });
+    return r.done;
+  } catch (err) {
+    if (err instanceof HarnessError && err.code === 'ABORTED') return false;
+    throw err;
+  }
+}
 
 /** SIGKILL one member (the leader, a follower, or by name); the heal starts it again on its own data. */
 export const kill = defineFault({
   kind: 'kill',
-  summary: 'SIGKILL a member (by name, the leader or a follower); the heal restarts it on its data',
+  summary: 'SIGKILL a member (by name, the leader or a follower; waits for it to run); the heal restarts it',
   params: {
     target: TargetSchema,
     /** Leave it dead at the heal (a member that stays lost). */
@@ -16,17 +38,15 @@ export const kill = defineFault({
   build: (spec) => ({
     name: 'kill',
     at: spec.at,
-    async inject(d) {
+    async inject(d, phaseEnded) {
       const m = await resolveTarget(d, spec.target);
-      const wasRunning = m.running;
+      if (!(await untilRunning(m, phaseEnded)))
+        return { description: `${m.name} did not run before the phase ended: nothing killed` };
       await m.kill();
-      const what = wasRunning
-        ? `SIGKILL ${m.name} (${spec.target})`
-        : `${m.name} was not running: nothing killed`;
       return {
-        description: what,
-        evidence: { member: m.name, wasRunning },
-        ...(spec.restart && wasRunning ? { heal: () => m.restart() } : {}),
+        description: `SIGKILL ${m.name} (${spec.target})`,
+        evidence: { member: m.name },
+        ...(spec.restart ? { heal: () => m.restart() } : {}),
       };
     },
   }),

@@ -17,7 +17,7 @@ export const PlacementSchema = z.union([
 const COMMON = {
   /** Where the fault runs; the kind's defaultAt when absent. */
   at: PlacementSchema.optional(),
-  /** A `during` fault: inject this long after the phase starts, while its body runs. */
+  /** A `during` fault: inject this long after the phase starts, alongside its body (0: from its start). */
   delayMs: z.number().int().nonnegative().optional(),
   /** Heal this long after the injection instead of when the phase ends. */
   forMs: z.number().int().positive().optional(),

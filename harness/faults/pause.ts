@@ -1,3 +1,4 @@
+import { untilRunning } from './kill.ts';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
 
@@ -11,9 +12,10 @@ export const pause = defineFault({
   build: (spec) => ({
     name: 'pause',
     at: spec.at,
-    async inject(d) {
+    async inject(d, phaseEnded) {
       const m = await resolveTarget(d, spec.target);
-      if (!m.running) return { description: `${m.name} was not running: nothing paused` };
+      if (!(await untilRunning(m, phaseEnded)))
+        return { description: `${m.name} did not run before the phase ended: nothing paused` };
       await m.pause();
       return {
         description: `pause ${m.name} (${spec.target})`,
