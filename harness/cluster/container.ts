@@ -250,7 +250,7 @@ class ContainerCluster extends BaseCluster<ContainerMember> {
   /** iptables in the container's own namespace from the host: a network disconnect would cut the client port too. */
   readonly peerNetwork: PeerNetwork = netnsPeerNetwork(this.ctx, this.members, {
     exec: async (m) => ['nsenter', '-t', String((await this.#inspect(m)).State.Pid), '-n'],
-    address: async (m) => this.#network(await this.#inspect(m)).IPAddress,
+    address: async (m) => (m.running ? this.#network(await this.#inspect(m)).IPAddress : undefined),
     hostAddress: async () => {
       const first = this.members.find((m) => m.container);
       if (!first) throw new HarnessError('FAULT_INJECT', 'no member runs: no network to reach');

@@ -6,11 +6,13 @@
  * sweep finds what a crashed run left.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import type { RunContext } from '../context.ts';
 import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Support } from '../strategies/types.ts';
 import { isAbandoned } from '../workdir.ts';
 
 const PREFIX = 'etcd-drill.';
@@ -56,6 +58,27 @@ export async function checkNetnsPossible(): Promise<void> {
       `per-member network namespaces need iproute2 (\`ip netns\`): ${String(err)}; install iproute2 or use --provider container`,
     );
   });
+}
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
+}
+
+/**
+ * Whether peer-link faults can run here, asked before a drill starts: they change network
+ * namespaces (ours, or a container's through nsenter), which takes root and these tools.
+ */
+export function peerNetworkSupport(provider: string): Support {
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'peer-link faults change network namespaces: run as root' };
+  const tools = provider === 'container' ? ['nsenter', 'iptables'] : ['ip', 'iptables'];
+  const missing = tools.filter((t) => !onPath(t));
+  return missing.length
+    ? {
+        ok: false,
+        reason: `peer-link faults need ${missing.join(' and ')} on this host (iproute2, iptables, util-linux)`,
+      }
+    : { ok: true };
 }
 
 async function usedPrefixes(): Promise<Set<string>> {

@@ -14,8 +14,8 @@ import type { Heal, Member, PeerNetwork } from './types.ts';
 export interface NetnsAccess {
   /** The command prefix running a program in the member's network namespace (it must be running). */
   exec(m: Member): Promise<string[]>;
-  /** The member's address on the members' network. */
-  address(m: Member): Promise<string>;
+  /** The member's address on the members' network; undefined while it has none (a stopped container). */
+  address(m: Member): Promise<string | undefined>;
   /** The host's address on that network, where the delaying proxy listens. */
   hostAddress(): Promise<string>;
   readonly peerPort: number;
@@ -100,6 +100,7 @@ export function netnsPeerNetwork(
         const rules: string[][] = [];
         for (const o of from.filter((x) => x !== m)) {
           const a = await access.address(o);
+          if (!a) continue;
           // multiport --ports: either end on the peer port (our dials to it, its dials to us).
           const match = ['-p', 'tcp', '-m', 'multiport', '--ports', port];
           rules.push(['filter', 'INPUT', '-s', a, ...match, '-j', 'DROP']);
@@ -125,6 +126,7 @@ export function netnsPeerNetwork(
             [o, m],
           ] as const) {
             const to = await access.address(target);
+            if (!to || !(await access.address(dialer))) continue;
             const proxy = await delayingProxy(host, { host: to, port: access.peerPort }, ms);
             heals.push(proxy.close);
             const peer = ['-d', to, '-p', 'tcp', '--dport', port];
