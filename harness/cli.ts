@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { renderSummary } from '../reports/render.ts';
 import { REPORTERS, writeReport } from '../reports/write.ts';
 import { dockerClient, sweepContainers } from './cluster/docker.ts';
+import { sweepNetns } from './cluster/netns.ts';
 import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
 import { placementText } from './engine/fault.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
@@ -323,8 +324,9 @@ program
       ? await sweepContainers(docker, log, { includeKept: true, ...only })
       : { containers: 0, networks: 0 };
     const res = await sweepLeftovers(log, { includeKept: true, ...only });
+    const net = await sweepNetns(log, { includeKept: true, ...only });
     process.stdout.write(
-      `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s)\n`,
+      `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s), ${net} namespace(s)/link(s)/rule(s)\n`,
     );
   });
 

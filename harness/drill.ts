@@ -5,6 +5,7 @@ import { DEFAULT_REPORTERS, writeReport } from '../reports/write.ts';
 import { containerProvider } from './cluster/container.ts';
 import { DOCKER_FIX, dockerClient, requireDocker, sweepContainers } from './cluster/docker.ts';
 import { checkImage } from './cluster/image.ts';
+import { sweepNetns } from './cluster/netns.ts';
 import { assertPortsFree } from './cluster/ports.ts';
 import { processProvider } from './cluster/process.ts';
 import type { Cluster, Provider } from './cluster/types.ts';
@@ -207,6 +208,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   // Containers first: the sweep reads the run folders (kept or not) that sweepLeftovers removes.
   if (docker) await sweepContainers(docker, log);
   await sweepLeftovers(log);
+  // After the processes: a namespace lives on while a process runs in it.
+  await sweepNetns(log);
   const workDir = await createRunDir(runId);
   const ctx: RunContext = { runId, workDir, log, signal };
   const results: ScenarioResult[] = [];

@@ -27,6 +27,8 @@ export interface Fault {
   readonly delayMs?: number | undefined;
   /** Heal this long after the injection. */
   readonly forMs?: number | undefined;
+  /** What the cluster must offer; the start phase asks the provider for it (process: a netns per member). */
+  readonly needs?: { readonly peerNetwork?: boolean };
   /** Whether this drill's cluster can take it; "not applicable: <reason>" otherwise. */
   supports?(d: DrillContext): Support;
   /** `phaseEnded` aborts when the fault's phase is over (or the run is interrupted): stop waiting then. */

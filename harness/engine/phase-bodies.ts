@@ -4,6 +4,7 @@ import type { ClusterSpec } from '../cluster/types.ts';
 import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.ts';
 import { putAllV2, putAllV3 } from '../etcd/api.ts';
 import { errorLine } from '../etcd/log-lines.ts';
+import { faultsFor } from '../faults/index.ts';
 import { describeBackupPoint, readData, readRestored, summarize } from '../observe/cluster.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
 import type { Observations } from '../result.ts';
@@ -88,6 +89,8 @@ async function start(d: DrillContext): Promise<void> {
     enableV2: true,
     tls: d.options.tls ?? s.cluster.tls,
     ...(d.options.basePort !== undefined ? { basePort: d.options.basePort } : {}),
+    // Loopback members share one network stack: peer-link faults need a namespace per member.
+    ...(faultsFor(s).some((f) => f.needs?.peerNetwork) ? { network: 'netns' as const } : {}),
   };
   // One folder per scenario and version: a matrix runs the same scenario on several versions.
   const cluster = d.scope.use(await d.provider.create(spec, d.dist, d.run, `${s.id}-${d.dist.version}`));

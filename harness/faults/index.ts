@@ -4,7 +4,9 @@ import { corruptSnapshot } from './corrupt-snapshot.ts';
 import { kill } from './kill.ts';
 import { type AnyFaultSpec, type FaultKind, specSchema } from './kind.ts';
 import { loseEveryMember } from './lose-every-member.ts';
+import { partition } from './partition.ts';
 import { pause } from './pause.ts';
+import { slowPeer } from './slow-peer.ts';
 
 /** Every fault a scenario file can name, by `kind`: one file each in this folder. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -12,6 +14,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   corruptSnapshot,
   kill,
   pause,
+  partition,
+  slowPeer,
 ] as FaultKind[];
 
 type Options = [
