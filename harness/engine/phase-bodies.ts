@@ -1,10 +1,12 @@
 import { v2Fixture, v3Fixture } from '../../fixtures/index.ts';
 import { historyReadable, integrityOutcome, readIntegrity } from '../checks/integrity.ts';
-import type { ClusterSpec } from '../cluster/types.ts';
+import { countByType } from '../checks/registry.ts';
+import type { Cluster, ClusterSpec } from '../cluster/types.ts';
 import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.ts';
 import { putAllV2, putAllV3 } from '../etcd/api.ts';
 import { errorLine } from '../etcd/log-lines.ts';
-import { describeBackupPoint, readData, readRestored, summarize } from '../observe/cluster.ts';
+import { describeBackupPoint, readData, readRestored, readV3At, summarize } from '../observe/cluster.ts';
+import { ackedLoads } from '../observe/load.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
 import type { Observations } from '../result.ts';
 import { snapshotStatus } from '../strategies/common.ts';
@@ -132,6 +134,30 @@ async function backup(d: DrillContext): Promise<void> {
       ...(a.revision !== undefined ? { revision: a.revision } : {}),
     };
   });
+  if (!d.ended) await backupPointAtSnapshot(d, cluster);
+}
+
+/**
+ * Under write load the backup holds the snapshot's own revision, not the moment the harness read the
+ * cluster: the v3 backup point is read again at that revision, so the comparison stays exact. Without
+ * a load nothing changes (the same read, the same revision).
+ */
+async function backupPointAtSnapshot(d: DrillContext, cluster: Cluster): Promise<void> {
+  const [point, rev] = [d.backupPoint, d.artifact?.revision];
+  if (!point || rev === undefined || rev === point.revision || !d.loads?.length) return;
+  const v3 = await d.rec.step(`read v3 at the snapshot's revision ${rev}`, () =>
+    readV3At(cluster, rev, d.keep),
+  );
+  d.backupPoint = { ...point, v3, revision: rev };
+  const described = d.obs.backupPoint;
+  if (described)
+    d.obs.backupPoint = {
+      ...described,
+      v3: summarize(v3),
+      revision: rev,
+      readRevision: point.revision,
+      byType: countByType(v3.keys()),
+    };
 }
 
 async function afterBackup(d: DrillContext): Promise<void> {
@@ -187,6 +213,10 @@ async function restored(d: DrillContext): Promise<void> {
   d.restored = r.first;
   // Without probes the harness's own reads are the clients: the pre-disaster read and the restored one.
   d.obs.revisions = { maxSeenBeforeDisaster: before.revision, firstSeenAfterDisaster: r.first.revision };
+  if (d.loads?.length)
+    await observeInto(d, 'writeLoad', "the write load's acknowledged writes on the restored cluster", () =>
+      ackedLoads(cluster, d.loads ?? [], d.artifact?.revision),
+    );
 }
 
 async function assess(d: DrillContext): Promise<void> {
