@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { digest, type Keyset } from '../etcd/api.ts';
 import type { AckedWrite, LoadLog } from '../observe/load.ts';
 import { isAfterDisasterLoadKey } from '../observe/load.ts';
-import { ackedWritesOutcome, judgeLoad } from './acknowledged-writes.ts';
+import { judgeLoad } from '../observe/load-judge.ts';
+import { ackedWritesOutcome } from './acknowledged-writes.ts';
 
 const w = (n: number, revision: number, ackedAt: number): AckedWrite => ({
   key: `/etcd-drill/load/backup/l0/w0/${n}`,

@@ -1,76 +1,7 @@
 import { type CheckDef, need } from '../engine/check.ts';
-import { digest, type Keyset } from '../etcd/api.ts';
-import type { AckedWrite, LoadLog } from '../observe/load.ts';
 import type { WriteLoadView } from '../result.ts';
 import type { ACKED_WRITES_OUTCOMES } from '../scenario.ts';
 import { restoredReached } from './data.ts';
-
-const FIRST = 10;
-
-/** A write the restored cluster holds with the value that was acknowledged (keys are never rewritten). */
-const held = (r: Keyset) => (w: AckedWrite) => r.get(w.key) === digest(w.value);
-
-/**
- * One load's acknowledged writes against the restored cluster `r`. Before the disaster the snapshot's
- * revision splits them: at or below it the restore must hold them, above it no restore of that
- * snapshot can (the RPO). After the disaster (`snapshotRevision` undefined) every one must stay.
- */
-export function judgeLoad(
-  log: LoadLog,
-  at: string,
-  r: Keyset,
-  snapshotRevision: number | undefined,
-): WriteLoadView {
-  const inBackup = (w: AckedWrite) => snapshotRevision === undefined || w.revision <= snapshotRevision;
-  const expected = log.acked.filter(inBackup);
-  const beyond = log.acked.filter((w) => !inBackup(w));
-  const missing = expected.filter((w) => !held(r)(w));
-  const seen = beyond.filter(held(r));
-  const revs = log.acked.map((w) => w.revision);
-  return {
-    at,
-    prefix: log.spec.prefix,
-    writers: log.spec.writers,
-    opsPerSec: log.spec.opsPerSec,
-    durationMs: (log.stoppedAt ?? Date.now()) - log.startedAt,
-    attempted: log.attempted,
-    acknowledged: log.acked.length,
-    errors: log.errors,
-    errorKinds: { ...log.errorKinds },
-    ...(revs.length ? { firstAckedRevision: Math.min(...revs), lastAckedRevision: Math.max(...revs) } : {}),
-    ...(snapshotRevision !== undefined ? { snapshotRevision } : {}),
-    expected: expected.length,
-    missing: missing.length,
-    firstMissing: missing.slice(0, FIRST).map((w) => `${w.key}@${w.revision}`),
-    beyondBackup: beyond.length,
-    beyondBackupSeen: seen.length,
-    firstBeyondBackupSeen: seen.slice(0, FIRST).map((w) => `${w.key}@${w.revision}`),
-    rpo: rpoOf(
-      log,
-      expected,
-      beyond.filter((w) => !held(r)(w)),
-    ),
-  };
-}
-
-/** Lost writes and the time from the snapshot's last write (as the load saw it) to the last one lost. */
-function rpoOf(log: LoadLog, kept: readonly AckedWrite[], lost: readonly AckedWrite[]): WriteLoadView['rpo'] {
-  const last = latest(lost);
-  if (!last) return { writes: 0, seconds: 0, from: 'nothing lost' };
-  const snap = latest(kept);
-  const start = snap?.ackedAt ?? log.startedAt;
-  return {
-    writes: lost.length,
-    seconds: Math.max(0, Math.max(...lost.map((w) => w.ackedAt)) - start) / 1000,
-    from: snap
-      ? `the load's write at revision ${snap.revision}`
-      : 'the load start (no write of it in the backup)',
-  };
-}
-
-function latest(ws: readonly AckedWrite[]): AckedWrite | undefined {
-  return ws.reduce<AckedWrite | undefined>((a, w) => (!a || w.revision > a.revision ? w : a), undefined);
-}
 
 /** The worst of the loads: a lost write the backup held (or the cluster acknowledged after the restore) first. */
 export function ackedWritesOutcome(views: readonly WriteLoadView[]): (typeof ACKED_WRITES_OUTCOMES)[number] {

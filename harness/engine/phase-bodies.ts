@@ -6,7 +6,7 @@ import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.t
 import { putAllV2, putAllV3 } from '../etcd/api.ts';
 import { errorLine } from '../etcd/log-lines.ts';
 import { describeBackupPoint, readData, readRestored, readV3At, summarize } from '../observe/cluster.ts';
-import { ackedLoads } from '../observe/load.ts';
+import { ackedLoads } from '../observe/load-judge.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
 import type { Observations } from '../result.ts';
 import { snapshotStatus } from '../strategies/common.ts';

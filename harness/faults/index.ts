@@ -5,6 +5,7 @@ import { kill } from './kill.ts';
 import { type AnyFaultSpec, type FaultKind, specSchema } from './kind.ts';
 import { loseEveryMember } from './lose-every-member.ts';
 import { pause } from './pause.ts';
+import { writeLoad } from './write-load.ts';
 
 /** Every fault a scenario file can name, by `kind`: one file each in this folder. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -12,6 +13,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   corruptSnapshot,
   kill,
   pause,
+  writeLoad,
 ] as FaultKind[];
 
 type Options = [

@@ -3,9 +3,10 @@ import { clusterOf } from '../engine/context.ts';
 import { type Fault, type Placement, placementText } from '../engine/fault.ts';
 import { PHASES, type Phase } from '../engine/phases.ts';
 import { loadPrefix, startWriteLoad } from '../observe/load.ts';
+import { defineFault } from './kind.ts';
 
 /** The kind's own parameters. */
-export const WRITE_LOAD_PARAMS = {
+const PARAMS = {
   /** Concurrent writers, each with its own sequence of keys. */
   writers: z.number().int().min(1).max(32).default(4),
   /** Puts per second across all writers; a shared 2-core machine keeps up with a few hundred. */
@@ -54,3 +55,13 @@ export function buildWriteLoad(spec: WriteLoadSpec): Fault {
     },
   };
 }
+
+export const writeLoad = defineFault({
+  kind: 'write-load',
+  summary:
+    'N writers at R ops/s on the v3 API; each acknowledged revision logged, judged against the backup (RPO)',
+  params: PARAMS,
+  defaultAt: { during: 'backup' },
+  providers: { process: true, container: true },
+  build: buildWriteLoad,
+});

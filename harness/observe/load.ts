@@ -1,15 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { judgeLoad } from '../checks/acknowledged-writes.ts';
-import type { Cluster } from '../cluster/types.ts';
-import { HarnessError } from '../errors.ts';
-import { type Access, dumpV3, v3Client } from '../etcd/api.ts';
-import type { WriteLoadView } from '../result.ts';
+import { type Access, v3Client } from '../etcd/api.ts';
 
 /** Every key the write load makes lives here: `/etcd-drill/load/<phase>/w<writer>/<seq>`. */
 export const LOAD_PREFIX = '/etcd-drill/load/';
 
 /** The drill's phases after the disaster: a load there writes to the restored cluster, not to the backup's. */
-const AFTER_DISASTER = ['restore', 'restored', 'assess'];
+export const AFTER_DISASTER: readonly string[] = ['restore', 'restored', 'assess'];
 
 export function loadPrefix(phase: string): string {
   return `${LOAD_PREFIX}${phase}/`;
@@ -19,30 +15,6 @@ export function loadPrefix(phase: string): string {
 export function isAfterDisasterLoadKey(key: string): boolean {
   if (!key.startsWith(LOAD_PREFIX)) return false;
   return AFTER_DISASTER.includes(key.slice(LOAD_PREFIX.length).split('/')[0] ?? '');
-}
-
-/**
- * Each stopped load's acknowledged writes against the restored cluster (a linearizable read of its
- * prefix). Before the disaster they are judged against the backup's revision; a backup that records
- * none cannot say which writes it should hold, and the observation is lost (the check says unknown).
- */
-export async function ackedLoads(
-  cluster: Cluster,
-  loads: readonly { readonly at: string; readonly phase: string; readonly load: RunningLoad }[],
-  snapshotRevision: number | undefined,
-): Promise<WriteLoadView[]> {
-  const views: WriteLoadView[] = [];
-  for (const { at, phase, load } of loads.filter((l) => l.load.log.stoppedAt !== undefined)) {
-    const after = AFTER_DISASTER.includes(phase);
-    if (!after && snapshotRevision === undefined)
-      throw new HarnessError(
-        'STRATEGY',
-        `the backup records no revision: which writes of the load ${at} it holds cannot be told`,
-      );
-    const { keys } = await dumpV3(cluster.access(), { prefix: load.log.spec.prefix });
-    views.push(judgeLoad(load.log, at, keys, after ? undefined : snapshotRevision));
-  }
-  return views;
 }
 
 /** One write etcd acknowledged: the revision its response header carried, and when it came back. */
