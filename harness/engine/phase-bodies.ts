@@ -6,6 +6,7 @@ import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.t
 import { putAllV2, putAllV3 } from '../etcd/api.ts';
 import { errorLine } from '../etcd/log-lines.ts';
 import { describeBackupPoint, readData, readRestored, readV3At, summarize } from '../observe/cluster.ts';
+import { AFTER_DISASTER } from '../observe/load.ts';
 import { ackedLoads } from '../observe/load-judge.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
 import type { Observations } from '../result.ts';
@@ -212,11 +213,24 @@ async function restored(d: DrillContext): Promise<void> {
   d.obs.restored = r.observed;
   d.restored = r.first;
   // Without probes the harness's own reads are the clients: the pre-disaster read and the restored one.
-  d.obs.revisions = { maxSeenBeforeDisaster: before.revision, firstSeenAfterDisaster: r.first.revision };
+  // A load writing during the rebuild is a client too: its first write came right after the restored start.
+  const firstLoadAck = firstAckAfterDisaster(d);
+  d.obs.revisions = {
+    maxSeenBeforeDisaster: before.revision,
+    firstSeenAfterDisaster: Math.min(r.first.revision, firstLoadAck - 1),
+  };
   if (d.loads?.length)
     await observeInto(d, 'writeLoad', "the write load's acknowledged writes on the restored cluster", () =>
       ackedLoads(cluster, d.loads ?? [], d.artifact?.revision),
     );
+}
+
+/** The lowest revision a write load acknowledged after the disaster (Infinity when none did). */
+function firstAckAfterDisaster(d: DrillContext): number {
+  const after = (d.loads ?? []).filter((l) => AFTER_DISASTER.includes(l.phase));
+  let first = Number.POSITIVE_INFINITY;
+  for (const l of after) for (const w of l.load.log.acked) first = Math.min(first, w.revision);
+  return first;
 }
 
 async function assess(d: DrillContext): Promise<void> {

@@ -25,7 +25,6 @@ export function judgeLoad(
   const beyond = log.acked.filter((w) => !inBackup(w));
   const missing = expected.filter((w) => !held(r)(w));
   const seen = beyond.filter(held(r));
-  const revs = log.acked.map((w) => w.revision);
   return {
     at,
     prefix: log.spec.prefix,
@@ -36,7 +35,12 @@ export function judgeLoad(
     acknowledged: log.acked.length,
     errors: log.errors,
     errorKinds: { ...log.errorKinds },
-    ...(revs.length ? { firstAckedRevision: Math.min(...revs), lastAckedRevision: Math.max(...revs) } : {}),
+    ...(log.acked.length
+      ? {
+          firstAckedRevision: log.acked.reduce((m, w) => Math.min(m, w.revision), Number.POSITIVE_INFINITY),
+          lastAckedRevision: log.acked.reduce((m, w) => Math.max(m, w.revision), 0),
+        }
+      : {}),
     ...(snapshotRevision !== undefined ? { snapshotRevision } : {}),
     expected: expected.length,
     missing: missing.length,
@@ -60,7 +64,7 @@ function rpoOf(log: LoadLog, kept: readonly AckedWrite[], lost: readonly AckedWr
   const start = snap?.ackedAt ?? log.startedAt;
   return {
     writes: lost.length,
-    seconds: Math.max(0, Math.max(...lost.map((w) => w.ackedAt)) - start) / 1000,
+    seconds: Math.max(0, lost.reduce((t, w) => Math.max(t, w.ackedAt), 0) - start) / 1000,
     from: snap
       ? `the load's write at revision ${snap.revision}`
       : 'the load start (no write of it in the backup)',
