@@ -44,6 +44,16 @@ export const MEMBER_IDS_OUTCOMES = [
 ] as const;
 /** How the next member's member add went. */
 export const MEMBER_ADD_OUTCOMES = ['joined at once', 'refused then joined', 'never joined'] as const;
+/**
+ * Under a write load: the restore holds exactly the acknowledged writes at or below the snapshot's
+ * revision (and the rebuilt cluster every one it acknowledged), or what it did instead.
+ */
+export const ACKED_WRITES_OUTCOMES = [
+  'as acknowledged',
+  'lost acknowledged writes',
+  'writes after the backup seen',
+  'no write acknowledged',
+] as const;
 /** Did the run need member update for the next member to join? */
 export const MEMBER_UPDATE_OUTCOMES = ['not needed', 'needed'] as const;
 
@@ -94,6 +104,8 @@ export const ScenarioSchema = z
         backup: expectationSchema(BACKUP_OUTCOMES).optional(),
         revision: expectationSchema(REVISION_OUTCOMES).optional(),
         integrity: expectationSchema(INTEGRITY_OUTCOMES).optional(),
+        /** Under a write load (fault write-load): the acknowledged writes against the snapshot revision. */
+        acknowledgedWrites: expectationSchema(ACKED_WRITES_OUTCOMES).optional(),
         /** The first restored member's peer URL after its first start. */
         peerUrl: expectationSchema(PEER_URL_OUTCOMES).optional(),
         memberIds: expectationSchema(MEMBER_IDS_OUTCOMES).optional(),

@@ -62,14 +62,28 @@ export async function withV3<T>(a: Access, fn: (c: Etcd3) => Promise<T>): Promis
 
 const PAGE = 1000;
 
-/** Every v3 key, read in pages pinned to one revision so the dump is a consistent cut. */
-export async function dumpV3(a: Access): Promise<V3Dump> {
+/** Where a v3 read looks: one key prefix (default every key), at one revision (default the latest). */
+export interface V3Read {
+  readonly prefix?: string;
+  readonly revision?: number;
+}
+
+/** The end of the range [prefix, prefix+1): the harness's prefixes end in '/', never in 0xff. */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
+  return end;
+}
+
+/** Every v3 key (under a prefix), read in pages pinned to one revision so the dump is a consistent cut. */
+export async function dumpV3(a: Access, at: V3Read = {}): Promise<V3Dump> {
   return withV3(a, async (c) => {
     const keys: Keyset = new Map();
-    let from = Buffer.from([0]);
-    let revision = 0;
+    let from = at.prefix ? Buffer.from(at.prefix) : Buffer.from([0]);
+    const end = at.prefix ? prefixEnd(from) : Buffer.from([0]);
+    let revision = at.revision ?? 0;
     for (;;) {
-      const res = await c.kv.range({ key: from, range_end: Buffer.from([0]), limit: PAGE, revision });
+      const res = await c.kv.range({ key: from, range_end: end, limit: PAGE, revision });
       if (revision === 0) revision = Number(res.header.revision);
       for (const kv of res.kvs) keys.set(kv.key.toString('utf8'), digest(kv.value));
       const last = res.kvs.at(-1);

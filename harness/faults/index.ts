@@ -7,6 +7,7 @@ import { loseEveryMember } from './lose-every-member.ts';
 import { partition } from './partition.ts';
 import { pause } from './pause.ts';
 import { slowPeer } from './slow-peer.ts';
+import { writeLoad } from './write-load.ts';
 
 /** Every fault a scenario file can name, by `kind`: one file each in this folder. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -16,6 +17,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   pause,
   partition,
   slowPeer,
+  writeLoad,
 ] as FaultKind[];
 
 type Options = [
