@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { noop } from 'cockatiel';
+import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import Etcd2 from 'node-etcd';
 import { HarnessError } from '../errors.ts';
@@ -62,6 +62,18 @@ export async function withV3<T>(a: Access, fn: (c: Etcd3) => Promise<T>): Promis
 
 const PAGE = 1000;
 
+/** What etcd answers while a leader is being elected or a peer link is cut: its docs call these retryable. */
+const TRANSIENT = /leader changed|request timed out|no leader|UNAVAILABLE|too many requests/i;
+
+/**
+ * The harness's reads of the truth ride out an election (a fault may cause one): a few tries, then
+ * the error stands and the observation is lost (unknown), never guessed.
+ */
+const truthRetry = retry(
+  handleWhen((err) => TRANSIENT.test(String((err as Error)?.message ?? err))),
+  { maxAttempts: 4, backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 2000 }) },
+);
+
 /** Where a v3 read looks: one key prefix (default every key), at one revision (default the latest). */
 export interface V3Read {
   readonly prefix?: string;
@@ -77,6 +89,10 @@ function prefixEnd(prefix: Buffer): Buffer {
 
 /** Every v3 key (under a prefix), read in pages pinned to one revision so the dump is a consistent cut. */
 export async function dumpV3(a: Access, at: V3Read = {}): Promise<V3Dump> {
+  return truthRetry.execute(() => dumpV3Once(a, at));
+}
+
+async function dumpV3Once(a: Access, at: V3Read): Promise<V3Dump> {
   return withV3(a, async (c) => {
     const keys: Keyset = new Map();
     let from = at.prefix ? Buffer.from(at.prefix) : Buffer.from([0]);
@@ -167,7 +183,7 @@ export async function dumpV2(a: Access): Promise<Keyset> {
   const keys: Keyset = new Map();
   let res: { node?: V2Node };
   try {
-    res = await call((cb) => c.get('/', { recursive: true }, cb));
+    res = await truthRetry.execute(() => call((cb) => c.get('/', { recursive: true }, cb)));
   } catch (err) {
     throw new HarnessError('CLUSTER_UNHEALTHY', `v2 read of / failed (is --enable-v2 on?)`, { cause: err });
   }
