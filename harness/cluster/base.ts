@@ -92,6 +92,8 @@ export abstract class BaseMember implements Member {
   readonly logFile: string;
   /** Set by the cluster once it exists: the default --initial-cluster. */
   initialCluster: () => string = () => '';
+  /** Set by the cluster once it exists: the per-cluster flags, read at each start. */
+  clusterFlags: () => readonly string[] = () => [];
   protected last: StartOptions = { state: 'new' };
 
   constructor(
@@ -124,13 +126,15 @@ export abstract class BaseMember implements Member {
   async start(opts: StartOptions): Promise<void> {
     if (this.running) throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
     this.last = opts;
+    // The start's own flags after the cluster's: etcd takes the last value of a flag given twice.
+    const extraArgs = [...this.clusterFlags(), ...(opts.extraArgs ?? [])];
     const args = etcdArgs(
       this.name,
       this.dataDir,
       this.urls,
       this.spec,
       this.pki,
-      opts,
+      { ...opts, extraArgs },
       this.initialCluster(),
     );
     await appendFile(
@@ -218,6 +222,7 @@ export function startFailure(
 export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   abstract readonly provider: string;
   protected detached = false;
+  #flags: readonly string[];
 
   constructor(
     readonly spec: ClusterSpec,
@@ -226,7 +231,18 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
     readonly members: readonly M[],
     readonly backupDir: string,
     readonly pki: ClusterPki | undefined,
-  ) {}
+  ) {
+    this.#flags = [...(spec.extraArgs ?? [])];
+    for (const m of members) m.clusterFlags = () => this.#flags;
+  }
+
+  flags(): readonly string[] {
+    return this.#flags;
+  }
+
+  setFlags(args: readonly string[]): void {
+    this.#flags = [...args];
+  }
 
   /** Runs an etcd tool (etcdctl or etcdutl) where the members run. */
   protected abstract runTool(
