@@ -5,13 +5,16 @@ import { renderSummary } from '../reports/render.ts';
 import { REPORTERS, writeReport } from '../reports/write.ts';
 import { dockerClient, sweepContainers } from './cluster/docker.ts';
 import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
+import { placementText } from './engine/fault.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
 import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
+import { FAULT_KINDS, faultsFor } from './faults/index.ts';
+import { CLUSTER_PROVIDERS } from './faults/kind.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
 import type { RunResult } from './result.ts';
-import { loadScenarios } from './scenario.ts';
+import { loadScenarios, type Scenario } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import { sweepLeftovers } from './workdir.ts';
 
@@ -192,6 +195,30 @@ program
     process.exitCode = run.exitCode;
   });
 
+/** " [faults: kill during restore, …]" for a scenario that names any. */
+function faultsText(s: Scenario): string {
+  if (s.faults.length === 0) return '';
+  return ` [faults: ${faultsFor({ faults: s.faults })
+    .slice(0, s.faults.length)
+    .map((f) => `${f.name} ${placementText(f.at)}`)
+    .join(', ')}]`;
+}
+
+/** Each fault kind: what it does, where it goes by default, its parameters, which providers take it. */
+function faultLines(): string[] {
+  const w = Math.max(...FAULT_KINDS.map((k) => k.kind.length)) + 2;
+  return FAULT_KINDS.flatMap((k) => {
+    const params = Object.keys(k.params);
+    const providers = CLUSTER_PROVIDERS.map((p) =>
+      k.providers[p] === true ? p : `${p}: not applicable (${k.providers[p]})`,
+    );
+    return [
+      `  ${k.kind.padEnd(w)} ${k.summary}`,
+      `  ${''.padEnd(w)} default ${placementText(k.defaultAt)}${params.length ? `; parameters: ${params.join(', ')}` : ''}; ${providers.join(', ')}`,
+    ];
+  });
+}
+
 program
   .command('list')
   .description('list scenarios, strategies, etcd versions and providers')
@@ -200,9 +227,14 @@ program
     const out: string[] = ['Scenarios:'];
     const w =
       Math.max(...scenarios.map((s) => s.id.length), ...[...STRATEGIES.keys()].map((k) => k.length)) + 2;
-    for (const s of scenarios) out.push(`  ${s.id.padEnd(w)} ${s.title}`);
+    for (const s of scenarios) out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
     out.push('', 'Strategies:');
     for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(w)} ${s.title}`);
+    out.push(
+      '',
+      "Faults (a scenario's faults[]: { kind, at?, delayMs?, forMs?, ...parameters }):",
+      ...faultLines(),
+    );
     out.push('', `etcd versions (default ${DEFAULT_ETCD_VERSION}; cache ${defaultCacheDir()}):`);
     for (const k of KNOWN_VERSIONS) {
       const cached = existsSync(join(defaultCacheDir(), 'etcd', k.version, 'origin.json'));

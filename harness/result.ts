@@ -80,6 +80,12 @@ export const FaultRecordSchema = z.object({
   injectedAtMs: ms,
   healedAtMs: ms.optional(),
   evidence: evidence.optional(),
+  /** What the cluster said just before the injection ("etcd1 leader, etcd2 up, etcd3 down"). */
+  healthBefore: z.string().optional(),
+  /** Each change in what the cluster said while the fault was active. */
+  timeline: z.array(z.object({ atMs: ms, health: z.string() })).optional(),
+  /** What the cluster said after the heal (given a while to be up again if it was up before). */
+  healthAfter: z.string().optional(),
 });
 export type FaultRecord = z.infer<typeof FaultRecordSchema>;
 

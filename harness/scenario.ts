@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
 import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema } from './expectations.ts';
+import { FaultSchema } from './faults/index.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
 import { DATA_OUTCOMES } from './result.ts';
@@ -44,20 +45,6 @@ export const MEMBER_IDS_OUTCOMES = [
 export const MEMBER_ADD_OUTCOMES = ['joined at once', 'refused then joined', 'never joined'] as const;
 /** Did the run need member update for the next member to join? */
 export const MEMBER_UPDATE_OUTCOMES = ['not needed', 'needed'] as const;
-
-/** Faults by kind (harness/faults/index.ts builds each); the default disaster is lose-every-member. */
-export const FaultSchema = z.discriminatedUnion('kind', [
-  /** Every member killed and its data dir lost: the disaster that needs a restore. */
-  z.object({ kind: z.literal('lose-every-member') }).strict(),
-  z
-    .object({
-      kind: z.literal('corrupt-snapshot'),
-      /** truncate: cut the file in half; flip-bytes: overwrite 4 bytes in the middle (the size stays). */
-      how: z.enum(['truncate', 'flip-bytes']),
-    })
-    .strict(),
-]);
-export type FaultSpec = z.infer<typeof FaultSchema>;
 
 /** An optional recovery expectation (recovered / needs-restart / not-recovered) per name. */
 const recoveryPer = <N extends string>(names: readonly N[]) =>

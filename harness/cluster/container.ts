@@ -213,13 +213,17 @@ class ContainerMember extends BaseMember {
     return this.#remove(0);
   }
 
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   async pause(): Promise<void> {
-    if (!this.#c) return;
+    if (!this.#c || this.#paused) return;
     await this.env.client.container.dockerode.getContainer(this.#c.getId()).pause();
     this.#paused = true;
   }
 
-  async unpause(): Promise<void> {
+  async resume(): Promise<void> {
     if (!this.#c || !this.#paused) return;
     await this.env.client.container.dockerode.getContainer(this.#c.getId()).unpause();
     this.#paused = false;

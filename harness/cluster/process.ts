@@ -50,8 +50,26 @@ class ProcessMember extends BaseMember {
     this.#proc = new Supervised({ name, ctx, mark: false });
   }
 
+  #paused = false;
+
   get running(): boolean {
-    return this.#proc.running;
+    return this.#proc.running && !this.#paused;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  async pause(): Promise<void> {
+    if (!this.running) return;
+    this.#proc.signal('SIGSTOP');
+    this.#paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.#paused) return;
+    this.#proc.signal('SIGCONT');
+    this.#paused = false;
   }
 
   protected async launch(args: string[]): Promise<void> {
@@ -65,7 +83,7 @@ class ProcessMember extends BaseMember {
   }
 
   protected async exited(): Promise<string | undefined> {
-    return this.running ? undefined : this.#proc.lastExit?.how;
+    return this.#proc.running ? undefined : this.#proc.lastExit?.how;
   }
 
   // A process member shares the host's filesystem: copying is copying.
@@ -79,11 +97,14 @@ class ProcessMember extends BaseMember {
     await copyFile(memberPath, hostPath);
   }
 
+  // A frozen process holds SIGTERM pending: thaw it first.
   async stop(): Promise<void> {
+    await this.resume();
     await this.#proc.stop(STOP_GRACE_MS);
   }
 
   async kill(): Promise<void> {
+    await this.resume();
     await this.#proc.kill(STOP_GRACE_MS);
   }
 }

@@ -43,6 +43,11 @@ export interface Member {
   /** SIGTERM, then SIGKILL if it has not exited in time. Idempotent. */
   stop(): Promise<void>;
   kill(): Promise<void>;
+  /** Freezes the member (SIGSTOP, docker pause): it holds its sockets but answers nothing. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Frozen by pause(); `running` is false meanwhile. */
+  readonly paused: boolean;
   /** Stops and starts again with the last start options, or new ones. */
   restart(opts?: StartOptions): Promise<void>;
   /** Removes the data dir (the member must be stopped). */
