@@ -222,6 +222,14 @@ export function startFailure(
   );
 }
 
+/** One leader, every member answering, and each unhealthy one only because of an alarm. */
+export function alarmedOnly(h: HealthReport): boolean {
+  return (
+    h.leaders.length === 1 &&
+    h.members.every((m) => m.healthy || (m.answered !== false && /^ALARM /.test(m.reason ?? '')))
+  );
+}
+
 /** Health, membership and tool plumbing shared by every provider. */
 export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   abstract readonly provider: string;
@@ -322,7 +330,8 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
       intervalMs: 200,
       signal: this.ctx.signal,
       what: 'waiting for the cluster',
-      done: (h) => h.up,
+      // An alarm (etcd 3.4+ names it as the reason) does not clear by waiting: say so at once.
+      done: (h) => h.up || alarmedOnly(h),
     });
     const report = r.last;
     if (r.done) return report;

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { Fault, Placement } from '../engine/fault.ts';
 import { corruptSnapshot } from './corrupt-snapshot.ts';
+import { diskCorruption } from './disk-corruption.ts';
 import { kill } from './kill.ts';
 import { type AnyFaultSpec, type FaultKind, specSchema } from './kind.ts';
 import { loseEveryMember } from './lose-every-member.ts';
+import { nospace, restoreQuota } from './nospace.ts';
 import { pause } from './pause.ts';
 
 /** Every fault a scenario file can name, by `kind`: one file each in this folder. */
@@ -12,6 +14,9 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   corruptSnapshot,
   kill,
   pause,
+  diskCorruption,
+  nospace,
+  restoreQuota,
 ] as FaultKind[];
 
 type Options = [
