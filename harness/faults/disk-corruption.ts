@@ -80,7 +80,8 @@ async function whatEtcdSaid(m: Member): Promise<{ etcdSaid: string[]; quote?: st
   const tail = await m.logTail(400);
   const latest = tail.slice(tail.lastIndexOf('=== etcd-drill: starting'));
   const lines = latest.split('\n').filter((l) => l && !l.startsWith('=== etcd-drill'));
-  const said = lines.map(logMessage).filter((l) => ABOUT_DATA.test(l));
+  // Paths left out of the match: a run folder may be named after a scenario about corruption.
+  const said = lines.map(logMessage).filter((l) => ABOUT_DATA.test(l.replace(/\/\S+/g, '')));
   const etcdSaid = [...new Set(said)].slice(0, 8).map((l) => l.slice(0, 300));
   if (m.running) return { etcdSaid };
   // A panic, else a fatal line: zap's (3.4+) or capnslog's critical "C |" (3.3).

@@ -5,6 +5,7 @@ import { HarnessError, serializeError } from '../errors.ts';
 import { withV3 } from '../etcd/api.ts';
 import { PROBE_PREFIX } from '../probes/types.ts';
 import type { RestoredQuota } from '../result.ts';
+import { poll } from '../util/poll.ts';
 import { defineFault } from './kind.ts';
 
 const QUOTA = '--quota-backend-bytes';
@@ -27,15 +28,32 @@ export async function alarmsOf(cluster: Cluster): Promise<string[]> {
   });
 }
 
-/** Restarts the members one at a time, each with the cluster's flags, keeping quorum throughout. */
-async function rollingRestart(cluster: Cluster): Promise<void> {
+/**
+ * Restarts the members one at a time, each with the cluster's flags, each time waiting for one
+ * leader that every member names (not /health: a raised alarm makes it false, and 3.3 says no more).
+ */
+async function rollingRestart(d: DrillContext, cluster: Cluster): Promise<void> {
   for (const m of cluster.members.filter((x) => x.running)) {
     await m.restart();
-    await cluster.waitHealthy(undefined, 60_000).catch((err: unknown) => {
-      // A raised alarm makes /health false; the members are up all the same.
-      if (!(err instanceof HarnessError && err.code === 'CLUSTER_UNHEALTHY')) throw err;
+    const r = await poll(() => cluster.health(), {
+      boundMs: 60_000,
+      intervalMs: 300,
+      signal: d.run.signal,
+      what: `waiting for ${m.name} to rejoin`,
+      done: (h) =>
+        h.leaders.length === 1 && h.members.every((x) => !x.running || (!!x.leaderId && x.leaderId !== '0')),
     });
+    if (!r.done) throw new HarnessError('CLUSTER_UNHEALTHY', `${m.name} did not rejoin within 60 s`);
   }
+}
+
+/** etcdctl alarm disarm: every raised alarm deactivated by its own member ID. */
+async function disarmAll(cluster: Cluster): Promise<void> {
+  await withV3(cluster.access(), async (c) => {
+    const res = await c.maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' });
+    for (const a of res.alarms)
+      await c.maintenance.alarm({ action: 'Deactivate', memberID: a.memberID, alarm: a.alarm });
+  });
 }
 
 /** Writes 100 KB values until etcd refuses with "database space exceeded"; bounded by the quota. */
@@ -79,7 +97,7 @@ export const nospace = defineFault({
       const cluster = clusterOf(d);
       const before = cluster.flags();
       cluster.setFlags(quotaFlags(before, spec.quotaBytes));
-      await rollingRestart(cluster);
+      await rollingRestart(d, cluster);
       const fill = await fillUntilRefused(cluster, spec.quotaBytes);
       const alarms = await alarmsOf(cluster);
       if (!alarms.some((a) => /nospace/i.test(a)))
@@ -92,10 +110,8 @@ export const nospace = defineFault({
         evidence: { quotaBytes: spec.quotaBytes, ...fill, alarms },
         async heal() {
           cluster.setFlags(before);
-          await rollingRestart(cluster);
-          await withV3(cluster.access(), (c) =>
-            c.maintenance.alarm({ action: 'Deactivate', memberID: 0, alarm: 'Nospace' }),
-          );
+          await rollingRestart(d, cluster);
+          await disarmAll(cluster);
         },
       };
     },
