@@ -34,7 +34,7 @@ const observed = (r: Awaited<ReturnType<typeof drill>>, id: string) =>
 describe.each(['3.3.25', '3.5.30'])('NOSPACE on etcd %s', (version) => {
   it('a cluster at NOSPACE is backed up; the alarm comes back with the snapshot and refuses writes', async () => {
     const r = await drill(version, [
-      { kind: 'nospace', quotaBytes: 4_000_000 },
+      { kind: 'nospace', quotaBytes: 2_000_000 },
       { kind: 'restore-quota' }, // the restored members get etcd's default quota
     ]);
     expect(r?.error).toBeUndefined();

@@ -87,7 +87,9 @@ export async function fillUntilRefused(
 export const nospace = defineFault({
   kind: 'nospace',
   summary: 'restart the members with --quota-backend-bytes and write until etcd raises NOSPACE',
-  params: { quotaBytes: z.number().int().positive().default(4_000_000) },
+  // At most 3 MB: the harness reads the keyspace in pages of 1000 keys, and a page over gRPC's
+  // 4 MiB default answers RESOURCE_EXHAUSTED (seen with a 4 MB quota).
+  params: { quotaBytes: z.number().int().positive().max(3_000_000).default(2_000_000) },
   defaultAt: { after: 'seed' },
   providers: { process: true, container: true },
   build: (spec) => ({
