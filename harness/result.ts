@@ -267,6 +267,38 @@ export const WriteLoadViewSchema = z.object({
   }),
 });
 export type WriteLoadView = z.infer<typeof WriteLoadViewSchema>;
+/** A member whose data dir was damaged while stopped, then started (faults/disk-corruption.ts). */
+export const MemberCorruptionSchema = z.object({
+  member: z.string(),
+  /** flip-db: 4 bytes of one stored value overwritten in member/snap/db; truncate-wal: newest WAL cut. */
+  how: z.string(),
+  damage: evidence,
+  /** Started with --experimental-initial-corrupt-check. */
+  corruptCheck: z.boolean(),
+  /** Still running once the cluster was waited for (a member that died by itself: false). */
+  running: z.boolean(),
+  healthy: z.boolean(),
+  /** etcd's last words when it died (a panic, else its first fatal/error line). */
+  quote: z.string().optional(),
+  /** What etcd logged about its data on that start (WAL repair, corruption check). */
+  etcdSaid: z.array(z.string()),
+  /** hashkv of every running member at one revision, and the alarms, once it started. */
+  hashes: z.array(z.object({ member: z.string(), hash: z.number() })).optional(),
+  alarms: z.array(z.string()).optional(),
+});
+export type MemberCorruption = z.infer<typeof MemberCorruptionSchema>;
+
+/** The restored cluster under a quota (faults/nospace.ts restore-quota): its alarms and one write. */
+export const RestoredQuotaSchema = z.object({
+  /** --quota-backend-bytes of the restored members; absent: etcd's default. */
+  quotaBytes: z.number().optional(),
+  running: z.number().int().nonnegative(),
+  alarms: z.array(z.string()),
+  write: z.enum(['accepted', 'refused', 'not tried']),
+  /** etcd's words when it refused the write. */
+  quote: z.string().optional(),
+});
+export type RestoredQuota = z.infer<typeof RestoredQuotaSchema>;
 
 /** What the strategy saw on the way, for the membership checks and the report. */
 export const StrategyNotesSchema = z
@@ -320,6 +352,8 @@ export const ObservationsSchema = z
     }),
     integrity: IntegrityViewSchema,
     writeLoad: z.array(WriteLoadViewSchema),
+    memberCorruption: MemberCorruptionSchema,
+    restoredQuota: RestoredQuotaSchema,
     components: z.array(ProbeReportSchema),
     k8s: K8sReportSchema,
     strategy: StrategyNotesSchema,

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { MEMBER_CORRUPTION_OUTCOMES, RESTORED_QUOTA_OUTCOMES } from './checks/fault-outcomes.ts';
 import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
 import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema } from './expectations.ts';
@@ -28,11 +29,14 @@ export const RESTORE_OUTCOMES = [
   'refused: corrupt snapshot',
   /** A restored member exited by itself on its first start (a panic or fatal line, quoted). */
   'failed: etcd exits on start',
+  /** The restored members never turn healthy because an alarm is raised (e.g. NOSPACE, from the snapshot). */
+  'failed: alarm raised',
 ] as const;
 /** Did the revision clients see go below one they had already seen? */
 export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
+/** Outcomes of the fault checks live with them. */
 /** Integrity outcomes live with the check (checks/integrity.ts). */
-export { INTEGRITY_OUTCOMES };
+export { INTEGRITY_OUTCOMES, MEMBER_CORRUPTION_OUTCOMES, RESTORED_QUOTA_OUTCOMES };
 /** The first restored member's peer URL after its first start. */
 export const PEER_URL_OUTCOMES = ['advertised', 'localhost', 'other'] as const;
 /** Member IDs and the cluster ID after the restore, against before. */
@@ -106,6 +110,10 @@ export const ScenarioSchema = z
         integrity: expectationSchema(INTEGRITY_OUTCOMES).optional(),
         /** Under a write load (fault write-load): the acknowledged writes against the snapshot revision. */
         acknowledgedWrites: expectationSchema(ACKED_WRITES_OUTCOMES).optional(),
+        /** What etcd did with a member whose data dir was damaged (disk-corruption fault). */
+        memberCorruption: expectationSchema(MEMBER_CORRUPTION_OUTCOMES).optional(),
+        /** The restored cluster's alarms and whether it takes a write (restore-quota fault). */
+        restoredQuota: expectationSchema(RESTORED_QUOTA_OUTCOMES).optional(),
         /** The first restored member's peer URL after its first start. */
         peerUrl: expectationSchema(PEER_URL_OUTCOMES).optional(),
         memberIds: expectationSchema(MEMBER_IDS_OUTCOMES).optional(),

@@ -3,8 +3,10 @@ import { ackedWritesCheck } from './acknowledged-writes.ts';
 import { componentChecks, k8sChecks } from './components.ts';
 import { v2DataCheck, v3DataCheck } from './data.ts';
 import { integrityCheck } from './hashkv.ts';
+import { memberCorruptionCheck } from './member-corruption.ts';
 import { memberIdsCheck, membershipCheck } from './membership.ts';
 import { memberAddCheck, memberUpdateCheck, peerUrlCheck } from './rebuild.ts';
+import { restoredQuotaCheck } from './restored-quota.ts';
 import { revisionCheck } from './revision.ts';
 import { backupCheck, restoreCheck } from './steps.ts';
 
@@ -18,6 +20,8 @@ export const CHECKS: readonly CheckDef[] = [
   membershipCheck,
   revisionCheck,
   integrityCheck,
+  memberCorruptionCheck,
+  restoredQuotaCheck,
   memberIdsCheck,
   peerUrlCheck,
   memberUpdateCheck,

@@ -92,6 +92,8 @@ export abstract class BaseMember implements Member {
   readonly logFile: string;
   /** Set by the cluster once it exists: the default --initial-cluster. */
   initialCluster: () => string = () => '';
+  /** Set by the cluster once it exists: the per-cluster flags, read at each start. */
+  clusterFlags: () => readonly string[] = () => [];
   protected last: StartOptions = { state: 'new' };
 
   constructor(
@@ -144,13 +146,15 @@ export abstract class BaseMember implements Member {
 
   async #start(opts: StartOptions): Promise<void> {
     this.last = opts;
+    // The start's own flags after the cluster's: etcd takes the last value of a flag given twice.
+    const extraArgs = [...this.clusterFlags(), ...(opts.extraArgs ?? [])];
     const args = etcdArgs(
       this.name,
       this.dataDir,
       this.urls,
       this.spec,
       this.pki,
-      opts,
+      { ...opts, extraArgs },
       this.initialCluster(),
     );
     await appendFile(
@@ -234,10 +238,19 @@ export function startFailure(
   );
 }
 
+/** One leader, every member answering, and each unhealthy one only because of an alarm. */
+export function alarmedOnly(h: HealthReport): boolean {
+  return (
+    h.leaders.length === 1 &&
+    h.members.every((m) => m.healthy || (m.answered !== false && /^ALARM /.test(m.reason ?? '')))
+  );
+}
+
 /** Health, membership and tool plumbing shared by every provider. */
 export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   abstract readonly provider: string;
   protected detached = false;
+  #flags: readonly string[];
 
   constructor(
     readonly spec: ClusterSpec,
@@ -246,7 +259,18 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
     readonly members: readonly M[],
     readonly backupDir: string,
     readonly pki: ClusterPki | undefined,
-  ) {}
+  ) {
+    this.#flags = [...(spec.extraArgs ?? [])];
+    for (const m of members) m.clusterFlags = () => this.#flags;
+  }
+
+  flags(): readonly string[] {
+    return this.#flags;
+  }
+
+  setFlags(args: readonly string[]): void {
+    this.#flags = [...args];
+  }
 
   /** Runs an etcd tool (etcdctl or etcdutl) where the members run. */
   protected abstract runTool(
@@ -322,7 +346,8 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
       intervalMs: 200,
       signal: this.ctx.signal,
       what: 'waiting for the cluster',
-      done: (h) => h.up,
+      // An alarm (etcd 3.4+ names it as the reason) does not clear by waiting: say so at once.
+      done: (h) => h.up || alarmedOnly(h),
     });
     const report = r.last;
     if (r.done) return report;

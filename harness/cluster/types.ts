@@ -21,6 +21,8 @@ export interface ClusterSpec {
    * already. @default 'loopback'
    */
   readonly network?: 'loopback' | 'netns';
+  /** etcd flags every member start gets, before the start's own (the deployment's config, e.g. a quota). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface StartOptions {
@@ -116,6 +118,10 @@ export interface Cluster extends AsyncDisposable {
   endpoints(members?: readonly Member[]): string[];
   /** Endpoints plus TLS material: what the harness's own clients need. */
   access(members?: readonly Member[]): Access;
+  /** The per-cluster etcd flags each member's next start gets (spec.extraArgs until set). */
+  flags(): readonly string[];
+  /** Replaces the per-cluster flags: a config change, taking effect member by member as each restarts. */
+  setFlags(args: readonly string[]): void;
   /** Starts every member as a new cluster and waits until it is up. */
   start(): Promise<void>;
   health(members?: readonly Member[]): Promise<HealthReport>;

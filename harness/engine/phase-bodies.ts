@@ -3,7 +3,7 @@ import { historyReadable, integrityOutcome, readIntegrity } from '../checks/inte
 import { countByType } from '../checks/registry.ts';
 import type { Cluster, ClusterSpec } from '../cluster/types.ts';
 import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.ts';
-import { putAllV2, putAllV3 } from '../etcd/api.ts';
+import { putAllV2, putAllV3, withV3 } from '../etcd/api.ts';
 import { errorLine } from '../etcd/log-lines.ts';
 import { faultsFor } from '../faults/index.ts';
 import { describeBackupPoint, readData, readRestored, readV3At, summarize } from '../observe/cluster.ts';
@@ -64,7 +64,22 @@ async function restoreRefusal(d: DrillContext, err: unknown): Promise<Refusal | 
     if (words)
       return new Refusal('failed: etcd exits on start', `${step} (${m.name} died)`, words, 'restore');
   }
-  return undefined;
+  return err.code === 'CLUSTER_UNHEALTHY' ? alarmRefusal(d, step) : undefined;
+}
+
+/**
+ * Restored members that never turn healthy because an alarm is raised (a NOSPACE alarm comes back
+ * with the snapshot's data): etcd's answer, with the alarms quoted. No answer to the alarm list: not one.
+ */
+async function alarmRefusal(d: DrillContext, step: string): Promise<Refusal | undefined> {
+  const cluster = d.cluster;
+  if (!cluster?.members.some((m) => m.running)) return undefined;
+  const alarms = await withV3(cluster.access(), async (c) => {
+    const res = await c.maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' });
+    return res.alarms.map((a) => `${a.alarm} on ${a.memberID}`);
+  }).catch(() => []);
+  if (alarms.length === 0) return undefined;
+  return new Refusal('failed: alarm raised', step, `alarm list: ${alarms.join(', ')}`, 'restore');
 }
 
 /** A step etcd can refuse: the refusal becomes the phase's observed outcome and ends the drill. */

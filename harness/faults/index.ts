@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { Fault, Placement } from '../engine/fault.ts';
 import { corruptSnapshot } from './corrupt-snapshot.ts';
+import { diskCorruption } from './disk-corruption.ts';
 import { kill } from './kill.ts';
 import { type AnyFaultSpec, type FaultKind, specSchema } from './kind.ts';
 import { loseEveryMember } from './lose-every-member.ts';
+import { nospace, restoreQuota } from './nospace.ts';
 import { partition } from './partition.ts';
 import { pause } from './pause.ts';
 import { slowPeer } from './slow-peer.ts';
@@ -18,6 +20,9 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   partition,
   slowPeer,
   writeLoad,
+  diskCorruption,
+  nospace,
+  restoreQuota,
 ] as FaultKind[];
 
 type Options = [
