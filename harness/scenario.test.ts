@@ -101,7 +101,15 @@ describe('scenario files', () => {
     expect(badInput(() => selectScenarios(all, ['nope'])).message).toMatch(
       /unknown scenario "nope": known are s1-v3-snapshot-restore/,
     );
-    expect(selectScenarios(all, undefined)).toHaveLength(all.length);
+    const main = all.filter((s) => s.catalogue === 'main');
+    expect(selectScenarios(all, undefined)).toEqual(main);
+    expect(selectScenarios(all, undefined, 'chaos')).toEqual(all.filter((s) => s.catalogue === 'chaos'));
+    expect(selectScenarios(all, undefined, 'all')).toEqual(all);
+    // By id, a chaos scenario runs without naming its catalogue.
+    const chaos = all.filter((s) => s.catalogue === 'chaos').slice(0, 1);
+    expect(chaos).toHaveLength(1);
+    expect(selectScenarios(all, chaos.map((s) => s.id))).toEqual(chaos);
+    expect(main.length).toBeGreaterThan(0);
   });
 });
 
