@@ -7,6 +7,7 @@ import { MARKER_KEY } from './observe/writes.ts';
 import { loadScenarios } from './scenario.ts';
 import { saveSnapshot } from './strategies/common.ts';
 import { STRATEGIES } from './strategies/index.ts';
+import { offExpectation, timingOff } from './test-support/cells.ts';
 import { EXPECTED_NOT_APPLICABLE } from './test-support/not-applicable.ts';
 
 /**
@@ -15,17 +16,6 @@ import { EXPECTED_NOT_APPLICABLE } from './test-support/not-applicable.ts';
  * latest results.
  */
 const CI_VERSIONS = ['3.3.25', '3.5.30'];
-
-/**
- * Checks whose outcome depends on timing, not on the procedure: whether etcd refuses a `member add`
- * ("unhealthy cluster") depends on how soon after the previous join it comes. CI reports them but
- * does not gate on them; their recorded expectations (and `varies`) come from the full matrix runs.
- */
-const TIMING: ReadonlySet<string> = new Set(['member-add']);
-/** Outcomes that are about timing too: a hash mismatch gone on the next look (a member still settling). */
-const TIMING_OUTCOMES: Readonly<Record<string, string>> = { integrity: 'transient mismatch' };
-const timingOnly = (c: { id: string; observed: string }) =>
-  TIMING.has(c.id) || TIMING_OUTCOMES[c.id] === c.observed;
 
 const out = await mkdtemp(join(tmpdir(), 'drill-matrix-'));
 afterAll(() => rm(out, { recursive: true, force: true }));
@@ -38,24 +28,8 @@ describe('the version matrix on processes', () => {
     const { run, summary } = await runDrill({ versions, provider: 'process', out, quiet: true });
     const scenarios = (await loadScenarios([...STRATEGIES.keys()])).filter((s) => s.catalogue === 'main');
     expect(run.results).toHaveLength(scenarios.length * versions.length);
-    const off = run.results.flatMap((r) => {
-      if (r.error) return [`${r.scenarioId}@${r.etcd.version}: unknown ${r.error.message}`];
-      const bad = r.checks.filter((c) => c.verdict !== 'as-expected' && !timingOnly(c));
-      return bad.length
-        ? [
-            `${r.scenarioId}@${r.etcd.version}: ${bad.map((c) => `${c.id} ${c.observed} (expected ${c.expected})`).join(', ')}`,
-          ]
-        : [];
-    });
-    const timing = run.results.flatMap((r) =>
-      r.checks
-        .filter((c) => timingOnly(c) && c.verdict !== 'as-expected')
-        .map((c) => `${r.scenarioId}@${r.etcd.version} ${c.id}: ${c.observed}`),
-    );
-    if (timing.length)
-      console.log(
-        `timing-dependent checks off their recorded expectation (not gated):\n${timing.join('\n')}`,
-      );
+    const off = offExpectation(run.results);
+    const timing = timingOff(run.results);
     expect(off).toEqual([]);
     // The procedure answer is there for every cell that ran.
     for (const r of run.results)

@@ -108,7 +108,12 @@ describe('scenario files', () => {
     // By id, a chaos scenario runs without naming its catalogue.
     const chaos = all.filter((s) => s.catalogue === 'chaos').slice(0, 1);
     expect(chaos).toHaveLength(1);
-    expect(selectScenarios(all, chaos.map((s) => s.id))).toEqual(chaos);
+    expect(
+      selectScenarios(
+        all,
+        chaos.map((s) => s.id),
+      ),
+    ).toEqual(chaos);
     expect(main.length).toBeGreaterThan(0);
   });
 });
