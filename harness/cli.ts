@@ -4,14 +4,18 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { renderSummary } from '../reports/render.ts';
 import { REPORTERS, writeReport } from '../reports/write.ts';
 import { dockerClient, sweepContainers } from './cluster/docker.ts';
+import { sweepNetns } from './cluster/netns.ts';
 import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
+import { placementText } from './engine/fault.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
 import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
+import { FAULT_KINDS, faultsFor } from './faults/index.ts';
+import { CLUSTER_PROVIDERS } from './faults/kind.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
 import type { RunResult } from './result.ts';
-import { loadScenarios } from './scenario.ts';
+import { CATALOGUES, loadScenarios, type Scenario } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import { sweepLeftovers } from './workdir.ts';
 
@@ -90,12 +94,24 @@ async function emitReports(run: RunResult, dir: string, reporters: string[], o: 
   if (failures.length) process.exitCode = 2;
 }
 
+const catalogueOption = () =>
+  new Option(
+    '--catalogue <set>',
+    'without --scenario: main (scenarios/), chaos (scenarios/chaos/, the fault catalogue) or all',
+  )
+    .choices([...CATALOGUES, 'all'])
+    .default('main');
+
 const quietOption = () => new Option('-q, --quiet', 'no progress lines, only the summary').default(false);
 
 program
   .command('run')
   .description('run drills: stand up a cluster, seed it, back it up, lose it, restore it, check it')
-  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario; see `etcd-drill list`)')
+  .option(
+    '-s, --scenario <id...>',
+    'scenario ids (default: every scenario of the catalogue; see `etcd-drill list`)',
+  )
+  .addOption(catalogueOption())
   .option('--etcd <version>', `etcd version (default: the scenario's, else ${DEFAULT_ETCD_VERSION})`)
   .option('--etcd-bin-dir <dir>', 'use etcd/etcdctl/etcdutl from this folder instead of fetching')
   .addOption(
@@ -124,6 +140,7 @@ program
     const ac = interruptible();
     const { run, reportDir, summary } = await runDrill({
       scenarios: opts.scenario,
+      catalogue: opts.catalogue,
       etcd: opts.etcd,
       etcdBinDir: opts.etcdBinDir,
       etcdSource: opts.etcdSource,
@@ -158,7 +175,8 @@ program
   .command('matrix')
   .description('every scenario on every listed etcd version, with a strategies × versions table')
   .option('--etcd <versions>', 'comma-separated versions', KNOWN_VERSIONS.map((k) => k.version).join(','))
-  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario)')
+  .option('-s, --scenario <id...>', 'scenario ids (default: every scenario of the catalogue)')
+  .addOption(catalogueOption())
   .addOption(
     new Option('--provider <name>', 'where members run').choices([...PROVIDER_NAMES]).default('auto'),
   )
@@ -177,6 +195,7 @@ program
         .split(',')
         .map((v: string) => v.trim()),
       scenarios: opts.scenario,
+      catalogue: opts.catalogue,
       provider: opts.provider,
       tls: opts.tls,
       probes: opts.probes,
@@ -192,6 +211,30 @@ program
     process.exitCode = run.exitCode;
   });
 
+/** " [faults: kill during restore, …]" for a scenario that names any. */
+function faultsText(s: Scenario): string {
+  if (s.faults.length === 0) return '';
+  return ` [faults: ${faultsFor({ faults: s.faults })
+    .slice(0, s.faults.length)
+    .map((f) => `${f.name} ${placementText(f.at)}`)
+    .join(', ')}]`;
+}
+
+/** Each fault kind: what it does, where it goes by default, its parameters, which providers take it. */
+function faultLines(): string[] {
+  const w = Math.max(...FAULT_KINDS.map((k) => k.kind.length)) + 2;
+  return FAULT_KINDS.flatMap((k) => {
+    const params = Object.keys(k.params);
+    const providers = CLUSTER_PROVIDERS.map((p) =>
+      k.providers[p] === true ? p : `${p}: not applicable (${k.providers[p]})`,
+    );
+    return [
+      `  ${k.kind.padEnd(w)} ${k.summary}`,
+      `  ${''.padEnd(w)} default ${placementText(k.defaultAt)}${params.length ? `; parameters: ${params.join(', ')}` : ''}; ${providers.join(', ')}`,
+    ];
+  });
+}
+
 program
   .command('list')
   .description('list scenarios, strategies, etcd versions and providers')
@@ -200,9 +243,18 @@ program
     const out: string[] = ['Scenarios:'];
     const w =
       Math.max(...scenarios.map((s) => s.id.length), ...[...STRATEGIES.keys()].map((k) => k.length)) + 2;
-    for (const s of scenarios) out.push(`  ${s.id.padEnd(w)} ${s.title}`);
+    for (const s of scenarios.filter((x) => x.catalogue === 'main'))
+      out.push(`  ${s.id.padEnd(w)} ${s.title}`);
+    out.push('', 'Chaos catalogue (scenarios/chaos/; --catalogue chaos, or by id):');
+    for (const s of scenarios.filter((x) => x.catalogue === 'chaos'))
+      out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
     out.push('', 'Strategies:');
     for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(w)} ${s.title}`);
+    out.push(
+      '',
+      "Faults (a scenario's faults[]: { kind, at?, delayMs?, forMs?, ...parameters }):",
+      ...faultLines(),
+    );
     out.push('', `etcd versions (default ${DEFAULT_ETCD_VERSION}; cache ${defaultCacheDir()}):`);
     for (const k of KNOWN_VERSIONS) {
       const cached = existsSync(join(defaultCacheDir(), 'etcd', k.version, 'origin.json'));
@@ -272,8 +324,9 @@ program
       ? await sweepContainers(docker, log, { includeKept: true, ...only })
       : { containers: 0, networks: 0 };
     const res = await sweepLeftovers(log, { includeKept: true, ...only });
+    const net = await sweepNetns(log, { includeKept: true, ...only });
     process.stdout.write(
-      `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s)\n`,
+      `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s), ${net} namespace(s)/link(s)/rule(s)\n`,
     );
   });
 

@@ -5,6 +5,7 @@ import { DEFAULT_REPORTERS, writeReport } from '../reports/write.ts';
 import { containerProvider } from './cluster/container.ts';
 import { DOCKER_FIX, dockerClient, requireDocker, sweepContainers } from './cluster/docker.ts';
 import { checkImage } from './cluster/image.ts';
+import { sweepNetns } from './cluster/netns.ts';
 import { assertPortsFree } from './cluster/ports.ts';
 import { processProvider } from './cluster/process.ts';
 import type { Cluster, Provider } from './cluster/types.ts';
@@ -26,14 +27,16 @@ import {
   type RunResult,
   type ScenarioResult,
 } from './result.ts';
-import { loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
+import { type Catalogue, loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { Strategy } from './strategies/types.ts';
 import { createRunDir, markKept, removeRunDir, sweepLeftovers, workRoot } from './workdir.ts';
 
 export interface DrillOptions {
-  /** Scenario ids; every scenario when empty. */
+  /** Scenario ids; every scenario of the catalogue when empty. */
   readonly scenarios?: readonly string[];
+  /** Without ids: which scenario set runs. @default 'main' */
+  readonly catalogue?: Catalogue | 'all';
   /** Overrides each scenario's etcd version. */
   readonly etcd?: string;
   /** A version matrix: every scenario on each of these versions (overrides etcd). */
@@ -138,7 +141,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
-  const scenarios = selectScenarios(all, o.scenarios);
+  const scenarios = selectScenarios(all, o.scenarios, o.catalogue);
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
@@ -205,6 +208,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   // Containers first: the sweep reads the run folders (kept or not) that sweepLeftovers removes.
   if (docker) await sweepContainers(docker, log);
   await sweepLeftovers(log);
+  // After the processes: a namespace lives on while a process runs in it.
+  await sweepNetns(log);
   const workDir = await createRunDir(runId);
   const ctx: RunContext = { runId, workDir, log, signal };
   const results: ScenarioResult[] = [];

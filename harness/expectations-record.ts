@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -14,7 +15,7 @@ import {
   type Source,
   sourceText,
 } from './expectations.ts';
-import { DEFAULT_EXPECTATIONS, SCENARIO_DIR, ScenarioSchema } from './scenario.ts';
+import { CATALOGUES, DEFAULT_EXPECTATIONS, SCENARIO_DIR, ScenarioSchema } from './scenario.ts';
 
 /**
  * `etcd-drill expectations record`: turns several runs' observations into the scenario files'
@@ -247,11 +248,15 @@ function apply(raw: Json, g: Group, exp: Expectation, known: readonly string[]):
   return lines;
 }
 
+/** Every scenario file by id, in each catalogue's folder. */
 async function scenarioFiles(dir: string): Promise<Map<string, { file: string; raw: Json }>> {
   const out = new Map<string, { file: string; raw: Json }>();
-  for (const f of (await readdir(dir)).filter((n) => n.endsWith('.json')).sort()) {
-    const raw = JSON.parse(await readFile(join(dir, f), 'utf8')) as Json;
-    if (typeof raw.id === 'string') out.set(raw.id, { file: join(dir, f), raw });
+  for (const folder of CATALOGUES.map((c) => (c === 'main' ? dir : join(dir, c)))) {
+    if (!existsSync(folder)) continue;
+    for (const f of (await readdir(folder)).filter((n) => n.endsWith('.json')).sort()) {
+      const raw = JSON.parse(await readFile(join(folder, f), 'utf8')) as Json;
+      if (typeof raw.id === 'string') out.set(raw.id, { file: join(folder, f), raw });
+    }
   }
   return out;
 }

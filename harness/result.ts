@@ -80,6 +80,12 @@ export const FaultRecordSchema = z.object({
   injectedAtMs: ms,
   healedAtMs: ms.optional(),
   evidence: evidence.optional(),
+  /** What the cluster said just before the injection ("etcd1 leader, etcd2 up, etcd3 down"). */
+  healthBefore: z.string().optional(),
+  /** Each change in what the cluster said while the fault was active. */
+  timeline: z.array(z.object({ atMs: ms, health: z.string() })).optional(),
+  /** What the cluster said after the heal (given a while to be up again if it was up before). */
+  healthAfter: z.string().optional(),
 });
 export type FaultRecord = z.infer<typeof FaultRecordSchema>;
 
@@ -136,7 +142,10 @@ export const HealthSchema = z.object({
 const backupPoint = z.object({
   v2: KeysetSummarySchema,
   v3: KeysetSummarySchema,
+  /** Under write load, the snapshot's own revision (v3 read there); else the harness's read. */
   revision: z.number(),
+  /** Under write load: the revision of the harness's read before the backup. */
+  readRevision: z.number().optional(),
   membership: MembershipViewSchema,
   /** v3 keys per Kubernetes resource type (/registry/<type>/). */
   byType: z.record(z.string(), z.number()),
@@ -224,6 +233,43 @@ export const IntegrityViewSchema = z.object({
   evidence: evidence.optional(),
 });
 
+/** One write load (fault write-load) judged against the restored cluster (checks/acknowledged-writes.ts). */
+export const WriteLoadViewSchema = z.object({
+  /** The fault's placement, e.g. "during backup". */
+  at: z.string(),
+  prefix: z.string(),
+  writers: z.number().int().positive(),
+  opsPerSec: z.number().positive(),
+  durationMs: ms,
+  attempted: z.number().int().nonnegative(),
+  acknowledged: z.number().int().nonnegative(),
+  /** Writes refused or failed (not acknowledged), by first error line. */
+  errors: z.number().int().nonnegative(),
+  errorKinds: z.record(z.string(), z.number()),
+  firstAckedRevision: z.number().optional(),
+  lastAckedRevision: z.number().optional(),
+  /** The revision the backup holds; absent for a load after the disaster (every write must stay). */
+  snapshotRevision: z.number().optional(),
+  /** Acknowledged writes the restored cluster must hold (at or below the snapshot revision, or all). */
+  expected: z.number().int().nonnegative(),
+  /** Of those, absent or with another value: a finding. */
+  missing: z.number().int().nonnegative(),
+  firstMissing: z.array(z.string()),
+  /** Acknowledged above the snapshot revision: no restore of that snapshot can hold them. */
+  beyondBackup: z.number().int().nonnegative(),
+  /** Of those, present after the restore (the data did not come from the snapshot alone). */
+  beyondBackupSeen: z.number().int().nonnegative(),
+  firstBeyondBackupSeen: z.array(z.string()),
+  /** RPO: acknowledged writes the restore lost by design, and the time they span. */
+  rpo: z.object({
+    writes: z.number().int().nonnegative(),
+    seconds: z.number().nonnegative(),
+    /** Where the span starts: the load's write at (or nearest below) the snapshot revision, or the load's start. */
+    from: z.string(),
+  }),
+});
+export type WriteLoadView = z.infer<typeof WriteLoadViewSchema>;
+
 /** What the strategy saw on the way, for the membership checks and the report. */
 export const StrategyNotesSchema = z
   .object({
@@ -275,6 +321,7 @@ export const ObservationsSchema = z
       historyBelowStartReadable: z.boolean().optional(),
     }),
     integrity: IntegrityViewSchema,
+    writeLoad: z.array(WriteLoadViewSchema),
     components: z.array(ProbeReportSchema),
     k8s: K8sReportSchema,
     strategy: StrategyNotesSchema,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,6 +6,7 @@ import { z } from 'zod';
 import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
 import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema } from './expectations.ts';
+import { FaultSchema } from './faults/index.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
 import { DATA_OUTCOMES } from './result.ts';
@@ -42,22 +44,18 @@ export const MEMBER_IDS_OUTCOMES = [
 ] as const;
 /** How the next member's member add went. */
 export const MEMBER_ADD_OUTCOMES = ['joined at once', 'refused then joined', 'never joined'] as const;
+/**
+ * Under a write load: the restore holds exactly the acknowledged writes at or below the snapshot's
+ * revision (and the rebuilt cluster every one it acknowledged), or what it did instead.
+ */
+export const ACKED_WRITES_OUTCOMES = [
+  'as acknowledged',
+  'lost acknowledged writes',
+  'writes after the backup seen',
+  'no write acknowledged',
+] as const;
 /** Did the run need member update for the next member to join? */
 export const MEMBER_UPDATE_OUTCOMES = ['not needed', 'needed'] as const;
-
-/** Faults by kind (harness/faults/index.ts builds each); the default disaster is lose-every-member. */
-export const FaultSchema = z.discriminatedUnion('kind', [
-  /** Every member killed and its data dir lost: the disaster that needs a restore. */
-  z.object({ kind: z.literal('lose-every-member') }).strict(),
-  z
-    .object({
-      kind: z.literal('corrupt-snapshot'),
-      /** truncate: cut the file in half; flip-bytes: overwrite 4 bytes in the middle (the size stays). */
-      how: z.enum(['truncate', 'flip-bytes']),
-    })
-    .strict(),
-]);
-export type FaultSpec = z.infer<typeof FaultSchema>;
 
 /** An optional recovery expectation (recovered / needs-restart / not-recovered) per name. */
 const recoveryPer = <N extends string>(names: readonly N[]) =>
@@ -106,6 +104,8 @@ export const ScenarioSchema = z
         backup: expectationSchema(BACKUP_OUTCOMES).optional(),
         revision: expectationSchema(REVISION_OUTCOMES).optional(),
         integrity: expectationSchema(INTEGRITY_OUTCOMES).optional(),
+        /** Under a write load (fault write-load): the acknowledged writes against the snapshot revision. */
+        acknowledgedWrites: expectationSchema(ACKED_WRITES_OUTCOMES).optional(),
         /** The first restored member's peer URL after its first start. */
         peerUrl: expectationSchema(PEER_URL_OUTCOMES).optional(),
         memberIds: expectationSchema(MEMBER_IDS_OUTCOMES).optional(),
@@ -146,7 +146,13 @@ export const ScenarioSchema = z
   })
   .strict();
 
-export type Scenario = z.infer<typeof ScenarioSchema>;
+/**
+ * Which set a scenario belongs to, by its folder: `main` (scenarios/) runs by default; `chaos`
+ * (scenarios/chaos/, the fault catalogue) runs when asked for by id or with --catalogue.
+ */
+export const CATALOGUES = ['main', 'chaos'] as const;
+export type Catalogue = (typeof CATALOGUES)[number];
+export type Scenario = z.infer<typeof ScenarioSchema> & { readonly catalogue: Catalogue };
 export type ExpectationKey = keyof Scenario['expect'];
 
 /** What a scenario that records nothing for a check expects, and why. */
@@ -204,7 +210,12 @@ export type { Expectation } from './expectations.ts';
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
 /** Parses one scenario file; any problem becomes a BAD_INPUT error naming the file and the field. */
-export function parseScenario(text: string, file: string, knownStrategies: readonly string[]): Scenario {
+export function parseScenario(
+  text: string,
+  file: string,
+  knownStrategies: readonly string[],
+  catalogue: Catalogue = 'main',
+): Scenario {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -227,26 +238,39 @@ export function parseScenario(text: string, file: string, knownStrategies: reado
       `scenario file ${file} names unknown strategy "${parsed.data.strategy}": known are ${knownStrategies.join(', ')}`,
     );
   }
-  return parsed.data;
+  return { ...parsed.data, catalogue };
 }
 
 export async function loadScenarios(
   knownStrategies: readonly string[],
   dir = SCENARIO_DIR,
 ): Promise<Scenario[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const out: Scenario[] = [];
-  for (const f of files) {
-    const s = parseScenario(await readFile(join(dir, f), 'utf8'), join(dir, f), knownStrategies);
-    if (out.some((o) => o.id === s.id))
-      throw new HarnessError('BAD_INPUT', `scenario id "${s.id}" is used twice (${f})`);
-    out.push(s);
+  for (const catalogue of CATALOGUES) {
+    const folder = catalogue === 'main' ? dir : join(dir, catalogue);
+    const files = existsSync(folder) ? (await readdir(folder)).filter((f) => f.endsWith('.json')).sort() : [];
+    for (const f of files) {
+      const s = parseScenario(
+        await readFile(join(folder, f), 'utf8'),
+        join(folder, f),
+        knownStrategies,
+        catalogue,
+      );
+      if (out.some((o) => o.id === s.id))
+        throw new HarnessError('BAD_INPUT', `scenario id "${s.id}" is used twice (${join(folder, f)})`);
+      out.push(s);
+    }
   }
   return out;
 }
 
-export function selectScenarios(all: readonly Scenario[], ids: readonly string[] | undefined): Scenario[] {
-  if (!ids || ids.length === 0) return [...all];
+/** The scenarios named by id (from any catalogue), else every scenario of the catalogue ('all': both). */
+export function selectScenarios(
+  all: readonly Scenario[],
+  ids: readonly string[] | undefined,
+  catalogue: Catalogue | 'all' = 'main',
+): Scenario[] {
+  if (!ids || ids.length === 0) return all.filter((s) => catalogue === 'all' || s.catalogue === catalogue);
   return ids.map((id) => {
     const s = all.find((x) => x.id === id);
     if (!s) {

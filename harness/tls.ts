@@ -35,7 +35,12 @@ async function openssl(args: string[], cwd: string): Promise<void> {
  * the member's name (container DNS), localhost and 127.0.0.1, and serve both client and peer TLS,
  * as the write-up's kubespray certificates did.
  */
-export async function createPki(dir: string, memberNames: readonly string[]): Promise<ClusterPki> {
+export async function createPki(
+  dir: string,
+  memberNames: readonly string[],
+  /** A member's own address when it has one (a network namespace of its own). */
+  addresses: Readonly<Record<string, string>> = {},
+): Promise<ClusterPki> {
   await mkdir(dir, { recursive: true });
   await openssl(
     [
@@ -100,7 +105,8 @@ export async function createPki(dir: string, memberNames: readonly string[]): Pr
   };
   const members: Record<string, CertFiles> = {};
   for (const m of memberNames) {
-    members[m] = await issue(m, `DNS:${m},DNS:localhost,IP:127.0.0.1`, 'serverAuth,clientAuth');
+    const own = addresses[m] ? `,IP:${addresses[m]}` : '';
+    members[m] = await issue(m, `DNS:${m},DNS:localhost,IP:127.0.0.1${own}`, 'serverAuth,clientAuth');
   }
   const client = await issue('client', 'DNS:etcd-drill-client', 'clientAuth');
   const caFile = join(dir, 'ca.pem');

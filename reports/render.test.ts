@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
 import { memberData } from '../harness/test-support/results.ts';
-import { componentsLine, k8sLine, renderSummary } from './render.ts';
+import { componentsLine, faultTimeline, k8sLine, renderSummary } from './render.ts';
 import { RunResultSchema } from './schema.ts';
 
 const keys = (count: number) => ({ count, sha256: `h${count}` });
@@ -259,5 +259,35 @@ describe('Kubernetes checks', () => {
     expect(md).toContain('- watch-cache (kept running): {"staleInCache":["ConfigMap drill-a/late-config"]}');
     expect(md).toContain('kube-controller-manager at T (code 255: leaderelection lost)');
     expect(RunResultSchema.safeParse(run([r])).success).toBe(true);
+  });
+});
+
+describe('the fault timeline', () => {
+  it('shows each fault with what the cluster said before, meanwhile and after the heal', () => {
+    const lines = faultTimeline([
+      {
+        fault: 'pause',
+        at: 'after restored',
+        description: 'pause etcd1 (leader)',
+        injectedAtMs: 10_000,
+        healedAtMs: 15_000,
+        healthBefore: 'etcd1 leader, etcd2 up, etcd3 up',
+        timeline: [
+          { atMs: 10_100, health: 'etcd1 paused, etcd2 up, etcd3 up' },
+          { atMs: 11_200, health: 'etcd1 paused, etcd2 leader, etcd3 up' },
+        ],
+        healthAfter: 'etcd1 up, etcd2 leader, etcd3 up (up 300 ms after the heal)',
+      },
+    ]);
+    expect(lines).toEqual([
+      '| at | fault | what the cluster said |',
+      '| --- | --- | --- |',
+      '| 10.0s | pause (after restored): pause etcd1 (leader) | before: etcd1 leader, etcd2 up, etcd3 up |',
+      '| 10.1s | | etcd1 paused, etcd2 up, etcd3 up |',
+      '| 11.2s | | etcd1 paused, etcd2 leader, etcd3 up |',
+      '| 15.0s | healed pause | after: etcd1 up, etcd2 leader, etcd3 up (up 300 ms after the heal) |',
+      '',
+    ]);
+    expect(faultTimeline([])).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { gradeText } from '../harness/engine/grade.ts';
-import type { CheckResult, Observations, RunResult, ScenarioResult } from '../harness/result.ts';
+import type { CheckResult, FaultRecord, Observations, RunResult, ScenarioResult } from '../harness/result.ts';
 
 type ProbeReport = NonNullable<Observations['components']>[number];
 
@@ -164,6 +164,21 @@ const EXIT_EXPECTED = [
 const EXIT_SAFE = ['every procedure safe', 'a procedure is not safe', 'a harness error left a grade unknown'];
 
 /** The summary a person reads in a CI log or a PR comment; the console prints the same text. */
+/** Each fault: injected and healed when, and what the cluster said before, meanwhile and after. */
+export function faultTimeline(faults: readonly FaultRecord[]): string[] {
+  if (faults.length === 0) return [];
+  const lines = ['| at | fault | what the cluster said |', '| --- | --- | --- |'];
+  for (const f of faults) {
+    lines.push(
+      `| ${secs(f.injectedAtMs)} | ${f.fault} (${f.at}): ${f.description} | before: ${f.healthBefore ?? '–'} |`,
+    );
+    for (const t of f.timeline ?? []) lines.push(`| ${secs(t.atMs)} | | ${t.health} |`);
+    if (f.healedAtMs !== undefined)
+      lines.push(`| ${secs(f.healedAtMs)} | healed ${f.fault} | after: ${f.healthAfter ?? '–'} |`);
+  }
+  return [...lines, ''];
+}
+
 export function renderSummary(run: RunResult): string {
   const multi = new Set(run.results.map((r) => r.etcd.version)).size > 1;
   const lines = [
@@ -206,11 +221,7 @@ export function renderSummary(run: RunResult): string {
       if (st && st.outcome !== 'completed')
         lines.push(`The ${phase} ${st.outcome} at "${st.step}": ${st.quote}`, '');
     }
-    for (const f of r.faults)
-      lines.push(
-        `Fault ${f.fault} (${f.at}) at ${secs(f.injectedAtMs)}: ${f.description}${f.healedAtMs !== undefined ? `, healed at ${secs(f.healedAtMs)}` : ''}.`,
-      );
-    if (r.faults.length) lines.push('');
+    lines.push(...faultTimeline(r.faults));
     const lost = Object.entries(o.errors ?? {});
     if (lost.length)
       lines.push(

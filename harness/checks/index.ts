@@ -1,4 +1,5 @@
 import type { CheckDef } from '../engine/check.ts';
+import { ackedWritesCheck } from './acknowledged-writes.ts';
 import { componentChecks, k8sChecks } from './components.ts';
 import { v2DataCheck, v3DataCheck } from './data.ts';
 import { integrityCheck } from './hashkv.ts';
@@ -13,6 +14,7 @@ export const CHECKS: readonly CheckDef[] = [
   restoreCheck,
   v3DataCheck,
   v2DataCheck,
+  ackedWritesCheck,
   membershipCheck,
   revisionCheck,
   integrityCheck,

@@ -117,12 +117,32 @@ export abstract class BaseMember implements Member {
   protected abstract exited(): Promise<string | undefined>;
   abstract stop(): Promise<void>;
   abstract kill(): Promise<void>;
+  abstract get paused(): boolean;
+  abstract pause(): Promise<void>;
+  abstract resume(): Promise<void>;
   abstract copyIn(hostPath: string, memberPath: string): Promise<void>;
   abstract copyOut(memberPath: string, hostPath: string): Promise<void>;
 
   /** Starts etcd and waits until its client port is bound (not until healthy: that needs quorum). */
+  #starting = false;
+
+  /** Between start() being called and its port being bound. */
+  get starting(): boolean {
+    return this.#starting;
+  }
+
   async start(opts: StartOptions): Promise<void> {
-    if (this.running) throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
+    if (this.running || this.paused || this.#starting)
+      throw new HarnessError('PROVIDER_START', `${this.name} is already running`);
+    this.#starting = true;
+    try {
+      await this.#start(opts);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #start(opts: StartOptions): Promise<void> {
     this.last = opts;
     const args = etcdArgs(
       this.name,
@@ -262,7 +282,13 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
     const tls = this.pki?.clientTls;
     const list: MemberHealth[] = await Promise.all(
       members.map(async (m): Promise<MemberHealth> => {
-        if (!m.running) return { name: m.name, running: false, healthy: false, reason: 'not running' };
+        if (!m.running)
+          return {
+            name: m.name,
+            running: false,
+            healthy: false,
+            reason: m.paused ? 'paused' : 'not running',
+          };
         const h = await memberHealthy(m.clientUrl, tls);
         try {
           const s = await memberStatus(m.clientUrl, this.dist.version, tls);

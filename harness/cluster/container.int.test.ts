@@ -72,15 +72,13 @@ describe('container member operations', () => {
     workDir = ctx.workDir;
     cluster = await containerProvider().create({ size: 3, token: 't', enableV2: true }, dist, ctx, 'c');
     await cluster.start();
-    const [m1, m2, m3] = cluster.members as unknown as Array<
-      Cluster['members'][number] & { pause(): Promise<void>; unpause(): Promise<void> }
-    >;
+    const [m1, m2, m3] = cluster.members;
     if (!m1 || !m2 || !m3) throw new Error('three members expected');
 
     await m3.pause();
     expect(m3.running).toBe(false);
     expect((await cluster.waitHealthy([m1, m2], 15_000)).up).toBe(true);
-    await m3.unpause();
+    await m3.resume();
     await cluster.waitHealthy(cluster.members);
 
     await m3.kill();

@@ -18,8 +18,9 @@ import { type ClusterPki, createPki } from '../tls.ts';
 import { BaseCluster, BaseMember, type MemberUrls, START_TIMEOUT_MS } from './base.ts';
 import { requireDocker, runLabels } from './docker.ts';
 import { ensureImage } from './image.ts';
+import { netnsPeerNetwork } from './peer-network.ts';
 import { allocatePorts } from './ports.ts';
-import type { ClusterSpec, Provider } from './types.ts';
+import type { ClusterSpec, Member, PeerNetwork, Provider } from './types.ts';
 
 const STOP_GRACE_S = 10;
 
@@ -213,13 +214,17 @@ class ContainerMember extends BaseMember {
     return this.#remove(0);
   }
 
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   async pause(): Promise<void> {
-    if (!this.#c) return;
+    if (!this.#c || this.#paused) return;
     await this.env.client.container.dockerode.getContainer(this.#c.getId()).pause();
     this.#paused = true;
   }
 
-  async unpause(): Promise<void> {
+  async resume(): Promise<void> {
     if (!this.#c || !this.#paused) return;
     await this.env.client.container.dockerode.getContainer(this.#c.getId()).unpause();
     this.#paused = false;
@@ -240,6 +245,30 @@ class ContainerCluster extends BaseCluster<ContainerMember> {
     readonly removeNetwork: () => Promise<void>,
   ) {
     super(spec, dist, ctx, members, backupDir, pki);
+  }
+
+  /** iptables in the container's own namespace from the host: a network disconnect would cut the client port too. */
+  readonly peerNetwork: PeerNetwork = netnsPeerNetwork(this.ctx, this.members, {
+    exec: async (m) => ['nsenter', '-t', String((await this.#inspect(m)).State.Pid), '-n'],
+    address: async (m) => (m.running ? this.#network(await this.#inspect(m)).IPAddress : undefined),
+    hostAddress: async () => {
+      const first = this.members.find((m) => m.container);
+      if (!first) throw new HarnessError('FAULT_INJECT', 'no member runs: no network to reach');
+      return this.#network(await this.#inspect(first)).Gateway;
+    },
+    peerPort: 2380,
+  });
+
+  async #inspect(m: Member) {
+    const c = this.members.find((x) => x === m)?.container;
+    if (!c) throw new HarnessError('FAULT_INJECT', `${m.name} is not running: its network cannot be changed`);
+    return this.env.client.container.dockerode.getContainer(c.getId()).inspect();
+  }
+
+  #network(info: { NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string }> } }) {
+    const n = info.NetworkSettings.Networks[this.env.networkName];
+    if (!n) throw new HarnessError('FAULT_INJECT', `container is not on ${this.env.networkName}`);
+    return n;
   }
 
   /** Inside a running member, as the write-up ran etcdctl; in a one-off container when none runs. */

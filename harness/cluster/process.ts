@@ -6,8 +6,14 @@ import type { EtcdDist } from '../etcd/dist.ts';
 import { type ClusterPki, createPki } from '../tls.ts';
 import { Supervised } from '../util/supervisor.ts';
 import { BaseCluster, BaseMember, type MemberUrls } from './base.ts';
+import { createMemberNetns, type MemberNetns } from './netns.ts';
+import { netnsPeerNetwork } from './peer-network.ts';
 import { allocatePorts } from './ports.ts';
-import type { ClusterSpec, Provider } from './types.ts';
+import type { ClusterSpec, PeerNetwork, Provider } from './types.ts';
+
+/** Ports inside a member's own namespace: its address is its own, so the well-known ones are free. */
+const NETNS_CLIENT_PORT = 2379;
+const NETNS_PEER_PORT = 2380;
 
 const STOP_GRACE_MS = 10_000;
 
@@ -17,21 +23,43 @@ export const processProvider: Provider = {
   async create(spec, dist, ctx, name) {
     const dir = join(ctx.workDir, name);
     await mkdir(join(dir, 'backup'), { recursive: true });
-    const ports = await allocatePorts(spec.size * 2, spec.basePort);
     const names = Array.from({ length: spec.size }, (_, i) => `etcd${i + 1}`);
-    const pki = spec.tls ? await createPki(join(dir, 'pki'), names) : undefined;
-    const scheme = spec.tls ? 'https' : 'http';
-    const members = names.map((n, i) => {
-      const client = `${scheme}://127.0.0.1:${ports[2 * i]}`;
-      const peer = `${scheme}://127.0.0.1:${ports[2 * i + 1]}`;
-      const urls = { listenClient: client, advertiseClient: client, listenPeer: peer, advertisePeer: peer };
-      return new ProcessMember(n, urls, dir, dist, ctx, spec, pki);
-    });
-    const cluster = new ProcessCluster(spec, dist, ctx, members, join(dir, 'backup'), pki);
-    for (const m of members) m.initialCluster = () => cluster.initialCluster();
-    return cluster;
+    const netns = spec.network === 'netns' ? await createMemberNetns(ctx, name, names) : undefined;
+    try {
+      const hostOf = await memberHosts(spec, names, netns);
+      const pki = spec.tls ? await createPki(join(dir, 'pki'), names, netns?.addresses) : undefined;
+      const scheme = spec.tls ? 'https' : 'http';
+      const members = names.map((n) => {
+        const { host, client: cp, peer: pp } = hostOf(n);
+        const client = `${scheme}://${host}:${cp}`;
+        const peer = `${scheme}://${host}:${pp}`;
+        const urls = { listenClient: client, advertiseClient: client, listenPeer: peer, advertisePeer: peer };
+        return new ProcessMember(n, urls, dir, dist, ctx, spec, pki, netns?.exec(n) ?? []);
+      });
+      const cluster = new ProcessCluster(spec, dist, ctx, members, join(dir, 'backup'), pki, netns);
+      for (const m of members) m.initialCluster = () => cluster.initialCluster();
+      return cluster;
+    } catch (err) {
+      await netns?.remove();
+      throw err;
+    }
   },
 };
+
+/** Each member's address and ports: its own namespace's address, or 127.0.0.1 with free ports. */
+async function memberHosts(
+  spec: ClusterSpec,
+  names: readonly string[],
+  netns: MemberNetns | undefined,
+): Promise<(n: string) => { host: string; client: number; peer: number }> {
+  if (netns)
+    return (n) => ({ host: netns.addresses[n] ?? '', client: NETNS_CLIENT_PORT, peer: NETNS_PEER_PORT });
+  const ports = await allocatePorts(spec.size * 2, spec.basePort);
+  return (n) => {
+    const i = names.indexOf(n);
+    return { host: '127.0.0.1', client: ports[2 * i] ?? 0, peer: ports[2 * i + 1] ?? 0 };
+  };
+}
 
 class ProcessMember extends BaseMember {
   // BaseMember.start() writes the start line: the container provider's logs carry it too.
@@ -45,17 +73,37 @@ class ProcessMember extends BaseMember {
     ctx: RunContext,
     spec: ClusterSpec,
     pki: ClusterPki | undefined,
+    /** `ip netns exec <ns>` when the member has a namespace of its own. */
+    readonly inNetns: readonly string[],
   ) {
     super(name, urls, urls.advertiseClient, dir, ctx, spec, pki);
     this.#proc = new Supervised({ name, ctx, mark: false });
   }
 
+  #paused = false;
+
   get running(): boolean {
-    return this.#proc.running;
+    return this.#proc.running && !this.#paused;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  async pause(): Promise<void> {
+    if (!this.running) return;
+    this.#proc.signal('SIGSTOP');
+    this.#paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.#paused) return;
+    this.#proc.signal('SIGCONT');
+    this.#paused = false;
   }
 
   protected async launch(args: string[]): Promise<void> {
-    await this.#proc.start([this.dist.etcd, ...args], cleanEnv(), this.logFile);
+    await this.#proc.start([...this.inNetns, this.dist.etcd, ...args], cleanEnv(), this.logFile);
     await writeFile(join(this.dir, `${this.name}.pid`), String(this.#proc.pid ?? ''));
   }
 
@@ -65,7 +113,7 @@ class ProcessMember extends BaseMember {
   }
 
   protected async exited(): Promise<string | undefined> {
-    return this.running ? undefined : this.#proc.lastExit?.how;
+    return this.#proc.running ? undefined : this.#proc.lastExit?.how;
   }
 
   // A process member shares the host's filesystem: copying is copying.
@@ -79,17 +127,41 @@ class ProcessMember extends BaseMember {
     await copyFile(memberPath, hostPath);
   }
 
+  // A frozen process holds SIGTERM pending: thaw it first.
   async stop(): Promise<void> {
+    await this.resume();
     await this.#proc.stop(STOP_GRACE_MS);
   }
 
   async kill(): Promise<void> {
+    await this.resume();
     await this.#proc.kill(STOP_GRACE_MS);
   }
 }
 
 class ProcessCluster extends BaseCluster<ProcessMember> {
   readonly provider = 'process';
+  readonly peerNetwork: PeerNetwork | undefined;
+
+  constructor(
+    spec: ClusterSpec,
+    dist: EtcdDist,
+    ctx: RunContext,
+    members: readonly ProcessMember[],
+    backupDir: string,
+    pki: ClusterPki | undefined,
+    readonly netns: MemberNetns | undefined,
+  ) {
+    super(spec, dist, ctx, members, backupDir, pki);
+    this.peerNetwork = netns
+      ? netnsPeerNetwork(ctx, members, {
+          exec: async (m) => netns.exec(m.name),
+          address: async (m) => netns.addresses[m.name] ?? '',
+          hostAddress: async () => netns.hostAddress,
+          peerPort: NETNS_PEER_PORT,
+        })
+      : undefined;
+  }
 
   override detach(): void {
     super.detach();
@@ -102,7 +174,12 @@ class ProcessCluster extends BaseCluster<ProcessMember> {
 
   protected async teardown(): Promise<void> {
     // Interrupted: SIGKILL at once (a member that is half-joined can hold a graceful stop for its full grace).
-    if (this.ctx.signal.aborted) await Promise.all(this.members.map((m) => m.kill()));
-    else await this.stopAll();
+    try {
+      if (this.ctx.signal.aborted) await Promise.all(this.members.map((m) => m.kill()));
+      else await this.stopAll();
+    } finally {
+      // After the members: a namespace lives on while a process runs inside it.
+      await this.netns?.remove();
+    }
   }
 }

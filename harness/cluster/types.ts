@@ -15,6 +15,12 @@ export interface ClusterSpec {
   readonly basePort?: number;
   /** HTTPS with client certificates on client and peer URLs, like the write-up's cluster. @default false */
   readonly tls?: boolean;
+  /**
+   * Process provider: 'netns' puts each member in a network namespace of its own on a bridge the
+   * harness makes, so peer traffic can be cut or slowed (cluster.peerNetwork). Containers have that
+   * already. @default 'loopback'
+   */
+  readonly network?: 'loopback' | 'netns';
 }
 
 export interface StartOptions {
@@ -36,11 +42,18 @@ export interface Member {
   readonly peerUrl: string;
   readonly dataDir: string;
   readonly running: boolean;
+  /** start() is under way: the process may run, its client port is not bound yet. */
+  readonly starting: boolean;
   /** Starts the process and waits until it answers HTTP (not until it is healthy: that needs quorum). */
   start(opts: StartOptions): Promise<void>;
   /** SIGTERM, then SIGKILL if it has not exited in time. Idempotent. */
   stop(): Promise<void>;
   kill(): Promise<void>;
+  /** Freezes the member (SIGSTOP, docker pause): it holds its sockets but answers nothing. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Frozen by pause(); `running` is false meanwhile. */
+  readonly paused: boolean;
   /** Stops and starts again with the last start options, or new ones. */
   restart(opts?: StartOptions): Promise<void>;
   /** Removes the data dir (the member must be stopped). */
@@ -74,12 +87,27 @@ export interface HealthReport {
   readonly up: boolean;
 }
 
+/** Undoes a network fault; idempotent. */
+export type Heal = () => Promise<void>;
+
+/** Faults on the links between members; client ports stay reachable by the harness throughout. */
+export interface PeerNetwork {
+  /** Drops peer traffic (the peer port, both directions) between `m` and each of `from`. */
+  isolate(m: Member, from: readonly Member[]): Promise<Heal>;
+  /** Delays `m`'s peer traffic by `ms` each way, or says why it cannot on this machine. */
+  delay(m: Member, ms: number): Promise<Heal>;
+  /** Why delay() cannot work here (e.g. no netem qdisc in this kernel), or undefined when it can. */
+  readonly delayUnsupported?: string;
+}
+
 export interface Cluster extends AsyncDisposable {
   readonly provider: string;
   readonly spec: ClusterSpec;
   readonly dist: EtcdDist;
   readonly ctx: RunContext;
   readonly members: readonly Member[];
+  /** Peer-link faults; absent where members share one network stack (process provider on loopback). */
+  readonly peerNetwork?: PeerNetwork;
   /** The cluster's throwaway PKI when it runs with TLS. */
   readonly pki: ClusterPki | undefined;
   /** name=peerUrl,… for the given members (all by default). */

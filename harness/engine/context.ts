@@ -3,6 +3,7 @@ import type { RunContext } from '../context.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import type { Logger } from '../log.ts';
 import type { DataPoint, KeyFilter } from '../observe/cluster.ts';
+import type { RunningLoad } from '../observe/load.ts';
 import type { FaultRecord, Observations, StepResult } from '../result.ts';
 import type { Scenario } from '../scenario.ts';
 import type { Scope } from '../scope.ts';
@@ -56,6 +57,8 @@ export interface DrillContext {
   backupPoint?: DataPoint;
   beforeDisaster?: DataPoint;
   restored?: DataPoint;
+  /** Write loads the faults started, in order; their logs are judged against the restored cluster. */
+  loads?: { readonly at: string; readonly phase: Phase; readonly load: RunningLoad }[];
   /** Set when etcd's own refusal ended the drill early: a finding, not an error. */
   ended?: 'backup' | 'restore';
 }

@@ -18,12 +18,19 @@ export interface ActiveFault {
 
 /**
  * A fault plug-in (a Jepsen nemesis crossed with an etcd failpoint). `after` faults are healed when
- * the next phase ends; `during` faults when their phase ends.
+ * the next phase ends; `during` faults when their phase ends; either sooner with `forMs`.
  */
 export interface Fault {
   readonly name: string;
   readonly at: Placement;
+  /** A `during` fault: inject this long after the phase started, while its body runs. */
+  readonly delayMs?: number | undefined;
+  /** Heal this long after the injection. */
+  readonly forMs?: number | undefined;
+  /** What the cluster must offer; the start phase asks the provider for it (process: a netns per member). */
+  readonly needs?: { readonly peerNetwork?: boolean };
   /** Whether this drill's cluster can take it; "not applicable: <reason>" otherwise. */
   supports?(d: DrillContext): Support;
-  inject(d: DrillContext): Promise<ActiveFault>;
+  /** `phaseEnded` aborts when the fault's phase is over (or the run is interrupted): stop waiting then. */
+  inject(d: DrillContext, phaseEnded: AbortSignal): Promise<ActiveFault>;
 }

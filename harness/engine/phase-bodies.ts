@@ -1,10 +1,14 @@
 import { v2Fixture, v3Fixture } from '../../fixtures/index.ts';
 import { historyReadable, integrityOutcome, readIntegrity } from '../checks/integrity.ts';
-import type { ClusterSpec } from '../cluster/types.ts';
+import { countByType } from '../checks/registry.ts';
+import type { Cluster, ClusterSpec } from '../cluster/types.ts';
 import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.ts';
 import { putAllV2, putAllV3 } from '../etcd/api.ts';
 import { errorLine } from '../etcd/log-lines.ts';
-import { describeBackupPoint, readData, readRestored, summarize } from '../observe/cluster.ts';
+import { faultsFor } from '../faults/index.ts';
+import { describeBackupPoint, readData, readRestored, readV3At, summarize } from '../observe/cluster.ts';
+import { AFTER_DISASTER } from '../observe/load.ts';
+import { ackedLoads } from '../observe/load-judge.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
 import type { Observations } from '../result.ts';
 import { snapshotStatus } from '../strategies/common.ts';
@@ -88,6 +92,8 @@ async function start(d: DrillContext): Promise<void> {
     enableV2: true,
     tls: d.options.tls ?? s.cluster.tls,
     ...(d.options.basePort !== undefined ? { basePort: d.options.basePort } : {}),
+    // Loopback members share one network stack: peer-link faults need a namespace per member.
+    ...(faultsFor(s).some((f) => f.needs?.peerNetwork) ? { network: 'netns' as const } : {}),
   };
   // One folder per scenario and version: a matrix runs the same scenario on several versions.
   const cluster = d.scope.use(await d.provider.create(spec, d.dist, d.run, `${s.id}-${d.dist.version}`));
@@ -132,6 +138,30 @@ async function backup(d: DrillContext): Promise<void> {
       ...(a.revision !== undefined ? { revision: a.revision } : {}),
     };
   });
+  if (!d.ended) await backupPointAtSnapshot(d, cluster);
+}
+
+/**
+ * Under write load the backup holds the snapshot's own revision, not the moment the harness read the
+ * cluster: the v3 backup point is read again at that revision, so the comparison stays exact. Without
+ * a load nothing changes (the same read, the same revision).
+ */
+async function backupPointAtSnapshot(d: DrillContext, cluster: Cluster): Promise<void> {
+  const [point, rev] = [d.backupPoint, d.artifact?.revision];
+  if (!point || rev === undefined || rev === point.revision || !d.loads?.length) return;
+  const v3 = await d.rec.step(`read v3 at the snapshot's revision ${rev}`, () =>
+    readV3At(cluster, rev, d.keep),
+  );
+  d.backupPoint = { ...point, v3, revision: rev };
+  const described = d.obs.backupPoint;
+  if (described)
+    d.obs.backupPoint = {
+      ...described,
+      v3: summarize(v3),
+      revision: rev,
+      readRevision: point.revision,
+      byType: countByType(v3.keys()),
+    };
 }
 
 async function afterBackup(d: DrillContext): Promise<void> {
@@ -189,7 +219,24 @@ async function restored(d: DrillContext): Promise<void> {
   d.obs.restored = r.observed;
   d.restored = r.first;
   // Without probes the harness's own reads are the clients: the pre-disaster read and the restored one.
-  d.obs.revisions = { maxSeenBeforeDisaster: before.revision, firstSeenAfterDisaster: r.first.revision };
+  // A load writing during the rebuild is a client too: its first write came right after the restored start.
+  const firstLoadAck = firstAckAfterDisaster(d);
+  d.obs.revisions = {
+    maxSeenBeforeDisaster: before.revision,
+    firstSeenAfterDisaster: Math.min(r.first.revision, firstLoadAck - 1),
+  };
+  if (d.loads?.length)
+    await observeInto(d, 'writeLoad', "the write load's acknowledged writes on the restored cluster", () =>
+      ackedLoads(cluster, d.loads ?? [], d.artifact?.revision),
+    );
+}
+
+/** The lowest revision a write load acknowledged after the disaster (Infinity when none did). */
+function firstAckAfterDisaster(d: DrillContext): number {
+  const after = (d.loads ?? []).filter((l) => AFTER_DISASTER.includes(l.phase));
+  let first = Number.POSITIVE_INFINITY;
+  for (const l of after) for (const w of l.load.log.acked) first = Math.min(first, w.revision);
+  return first;
 }
 
 async function assess(d: DrillContext): Promise<void> {

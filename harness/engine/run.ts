@@ -14,7 +14,8 @@ import { ctlTlsFlags } from '../tls.ts';
 import { gradeChecks } from './check.ts';
 import type { DrillContext, DrillOptions } from './context.ts';
 import type { Extension } from './extension.ts';
-import { type ActiveFault, type Fault, placementText } from './fault.ts';
+import type { Fault } from './fault.ts';
+import { FaultLife } from './fault-life.ts';
 import { procedureGrade } from './grade.ts';
 import { PHASE_BODIES } from './phase-bodies.ts';
 import { PHASES, type Phase } from './phases.ts';
@@ -38,7 +39,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const d = newDrill(o, strategy);
   let error: SerializedError | undefined;
   let kept: ScenarioResult['kept'];
-  let healLater: ActiveFault[] = [];
+  let healLater: FaultLife[] = [];
   try {
     const support: Support = strategy
       ? await strategy.supports(o.dist)
@@ -55,7 +56,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       await runPhase(d, phase, faults, healNow);
       if (d.ended) break; // etcd's own refusal ended the drill: nothing is placed after it
       for (const f of faults.filter((x) => 'after' in x.at && x.at.after === phase))
-        healLater.push(await inject(d, f));
+        healLater.push(await injected(new FaultLife(d, f)));
     }
     await healAll(d, healLater.splice(0));
     kept = keepIfAsked(d);
@@ -109,14 +110,16 @@ async function runPhase(
   d: DrillContext,
   phase: Phase,
   faults: readonly Fault[],
-  heal: ActiveFault[],
+  heal: FaultLife[],
 ): Promise<void> {
   d.phase = phase;
-  const during: ActiveFault[] = [];
+  const during = faults
+    .filter((x) => 'during' in x.at && x.at.during === phase)
+    .map((f) => new FaultLife(d, f));
   let failed = false;
   try {
-    for (const f of faults.filter((x) => 'during' in x.at && x.at.during === phase))
-      during.push(await inject(d, f));
+    // Without a delay a fault is in place before the body starts; with one (even 0) it strikes while the body runs.
+    for (const life of during) if (life.f.delayMs === undefined) await injected(life);
     const { body, close } = PHASE_BODIES[phase];
     await body?.(d);
     for (const e of d.extensions) {
@@ -133,34 +136,25 @@ async function runPhase(
   }
 }
 
-async function inject(d: DrillContext, f: Fault): Promise<ActiveFault> {
-  const injectedAtMs = Date.now() - d.t0;
-  const active = await d.rec.step(`fault ${f.name} (${placementText(f.at)})`, () => f.inject(d));
-  d.faults.push({
-    fault: f.name,
-    at: placementText(f.at),
-    description: active.description,
-    injectedAtMs,
-    ...(active.evidence ? { evidence: { ...active.evidence } } : {}),
-  });
-  return active;
+/** Waits for the injection; a failed one fails the phase. */
+async function injected(life: FaultLife): Promise<FaultLife> {
+  await life.injected;
+  if (life.failed !== undefined) throw life.failed;
+  return life;
 }
 
 /** Heals every fault, even when one heal fails; throws their errors together unless `quiet`. */
-async function healAll(d: DrillContext, active: readonly ActiveFault[], quiet = false): Promise<void> {
+async function healAll(d: DrillContext, lives: readonly FaultLife[], quiet = false): Promise<void> {
   const errors: unknown[] = [];
-  for (const a of [...active].reverse()) {
-    if (!a.heal) continue;
+  for (const life of [...lives].reverse()) {
     try {
-      await d.rec.step(`heal: ${a.description}`, a.heal.bind(a));
-      const rec = d.faults.find((f) => f.description === a.description && f.healedAtMs === undefined);
-      if (rec) rec.healedAtMs = Date.now() - d.t0;
+      await life.stop();
     } catch (err) {
       errors.push(err);
-      d.log.warn(`could not heal ${a.description}: ${(err as Error).message}`);
+      d.log.warn(`could not inject or heal ${life.f.name}: ${(err as Error).message}`);
     }
   }
-  if (errors.length && !quiet) throw new AggregateError(errors, `healing ${errors.length} fault(s) failed`);
+  if (errors.length && !quiet) throw new AggregateError(errors, `${errors.length} fault(s) failed`);
 }
 
 /** --keep: leave the restored cluster running, and say how to reach it. */

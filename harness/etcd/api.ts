@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { noop } from 'cockatiel';
+import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import Etcd2 from 'node-etcd';
 import { HarnessError } from '../errors.ts';
@@ -62,14 +62,44 @@ export async function withV3<T>(a: Access, fn: (c: Etcd3) => Promise<T>): Promis
 
 const PAGE = 1000;
 
-/** Every v3 key, read in pages pinned to one revision so the dump is a consistent cut. */
-export async function dumpV3(a: Access): Promise<V3Dump> {
+/** What etcd answers while a leader is being elected or a peer link is cut: its docs call these retryable. */
+const TRANSIENT = /leader changed|request timed out|no leader|UNAVAILABLE|too many requests/i;
+
+/**
+ * The harness's reads of the truth ride out an election (a fault may cause one): a few tries, then
+ * the error stands and the observation is lost (unknown), never guessed.
+ */
+const truthRetry = retry(
+  handleWhen((err) => TRANSIENT.test(String((err as Error)?.message ?? err))),
+  { maxAttempts: 4, backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 2000 }) },
+);
+
+/** Where a v3 read looks: one key prefix (default every key), at one revision (default the latest). */
+export interface V3Read {
+  readonly prefix?: string;
+  readonly revision?: number;
+}
+
+/** The end of the range [prefix, prefix+1): the harness's prefixes end in '/', never in 0xff. */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
+  return end;
+}
+
+/** Every v3 key (under a prefix), read in pages pinned to one revision so the dump is a consistent cut. */
+export async function dumpV3(a: Access, at: V3Read = {}): Promise<V3Dump> {
+  return truthRetry.execute(() => dumpV3Once(a, at));
+}
+
+async function dumpV3Once(a: Access, at: V3Read): Promise<V3Dump> {
   return withV3(a, async (c) => {
     const keys: Keyset = new Map();
-    let from = Buffer.from([0]);
-    let revision = 0;
+    let from = at.prefix ? Buffer.from(at.prefix) : Buffer.from([0]);
+    const end = at.prefix ? prefixEnd(from) : Buffer.from([0]);
+    let revision = at.revision ?? 0;
     for (;;) {
-      const res = await c.kv.range({ key: from, range_end: Buffer.from([0]), limit: PAGE, revision });
+      const res = await c.kv.range({ key: from, range_end: end, limit: PAGE, revision });
       if (revision === 0) revision = Number(res.header.revision);
       for (const kv of res.kvs) keys.set(kv.key.toString('utf8'), digest(kv.value));
       const last = res.kvs.at(-1);
@@ -153,7 +183,7 @@ export async function dumpV2(a: Access): Promise<Keyset> {
   const keys: Keyset = new Map();
   let res: { node?: V2Node };
   try {
-    res = await call((cb) => c.get('/', { recursive: true }, cb));
+    res = await truthRetry.execute(() => call((cb) => c.get('/', { recursive: true }, cb)));
   } catch (err) {
     throw new HarnessError('CLUSTER_UNHEALTHY', `v2 read of / failed (is --enable-v2 on?)`, { cause: err });
   }

@@ -18,17 +18,15 @@ describe('corrupt-snapshot fault', () => {
     const b = join(dir, 'b.db');
     await writeFile(a, Buffer.alloc(1000, 1));
     await writeFile(b, Buffer.alloc(1000, 1));
-    await corruptSnapshots([a, join(dir, 'v2-backup')], { kind: 'corrupt-snapshot', how: 'truncate' });
+    await corruptSnapshots([a, join(dir, 'v2-backup')], { how: 'truncate' });
     expect((await readFile(a)).length).toBe(500);
-    await corruptSnapshots([b], { kind: 'corrupt-snapshot', how: 'flip-bytes' });
+    await corruptSnapshots([b], { how: 'flip-bytes' });
     const flipped = await readFile(b);
     expect(flipped.length).toBe(1000);
     expect([...flipped.subarray(500, 504)]).toEqual([0xde, 0xad, 0xbe, 0xef]);
   });
   it('refuses a backup without a snapshot file, saying what to do', async () => {
-    const err = await corruptSnapshots(['/x/v2-backup'], { kind: 'corrupt-snapshot', how: 'truncate' }).catch(
-      (e: unknown) => e,
-    );
+    const err = await corruptSnapshots(['/x/v2-backup'], { how: 'truncate' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HarnessError);
     expect((err as HarnessError).message).toMatch(/no snapshot file .*remove the fault/);
   });

@@ -1,9 +1,11 @@
 import { open, stat, truncate } from 'node:fs/promises';
-import type { Fault } from '../engine/fault.ts';
+import { z } from 'zod';
 import { HarnessError } from '../errors.ts';
-import type { FaultSpec } from '../scenario.ts';
+import { defineFault } from './kind.ts';
 
-type How = Extract<FaultSpec, { kind: 'corrupt-snapshot' }>;
+/** truncate: cut the file in half; flip-bytes: overwrite 4 bytes in the middle (the size stays). */
+const HOW = z.enum(['truncate', 'flip-bytes']);
+type How = { readonly how: z.infer<typeof HOW> };
 
 /**
  * Damages the backup's snapshot files in place, between the backup and the restore, the way a bad
@@ -41,15 +43,20 @@ export async function corruptSnapshots(
 }
 
 /** Damages the backup between the backup and the restore: the restore must refuse it. */
-export function corruptSnapshot(spec: How): Fault {
-  return {
+export const corruptSnapshot = defineFault({
+  kind: 'corrupt-snapshot',
+  summary: "damage the backup's snapshot file (truncate, flip-bytes) before the restore",
+  params: { how: HOW },
+  defaultAt: { after: 'backup' },
+  providers: { process: true, container: true },
+  build: (spec) => ({
     name: 'corrupt-snapshot',
-    at: { after: 'backup' },
+    at: spec.at,
     async inject(d) {
       if (!d.artifact)
         throw new HarnessError('FAULT_INJECT', 'no backup to corrupt: the backup step made none');
       const done = await corruptSnapshots(d.artifact.files, spec);
       return { description: `corrupt the snapshot (${spec.how})`, evidence: { files: done } };
     },
-  };
-}
+  }),
+});

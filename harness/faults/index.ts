@@ -1,23 +1,60 @@
-import type { Fault } from '../engine/fault.ts';
-import type { FaultSpec, Scenario } from '../scenario.ts';
+import { z } from 'zod';
+import type { Fault, Placement } from '../engine/fault.ts';
 import { corruptSnapshot } from './corrupt-snapshot.ts';
+import { kill } from './kill.ts';
+import { type AnyFaultSpec, type FaultKind, specSchema } from './kind.ts';
 import { loseEveryMember } from './lose-every-member.ts';
+import { partition } from './partition.ts';
+import { pause } from './pause.ts';
+import { slowPeer } from './slow-peer.ts';
+import { writeLoad } from './write-load.ts';
 
-/** Faults that are the drill's disaster; a scenario that names none gets `lose-every-member`. */
-const DISASTERS: ReadonlySet<string> = new Set([loseEveryMember.name]);
+/** Every fault a scenario file can name, by `kind`: one file each in this folder. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  loseEveryMember,
+  corruptSnapshot,
+  kill,
+  pause,
+  partition,
+  slowPeer,
+  writeLoad,
+] as FaultKind[];
 
-/** The fault registry: scenario files name faults by `kind`. */
+type Options = [
+  z.AnyZodObject & z.ZodDiscriminatedUnionOption<'kind'>,
+  ...(z.AnyZodObject & z.ZodDiscriminatedUnionOption<'kind'>)[],
+];
+/** A scenario's `faults[]` entry: `{ kind, at?, delayMs?, forMs?, ...the kind's parameters }`. */
+export const FaultSchema = z
+  .discriminatedUnion('kind', FAULT_KINDS.map(specSchema) as unknown as Options)
+  .superRefine((parsed, ctx) => {
+    const s = parsed as AnyFaultSpec;
+    const at: Placement = s.at ?? faultKind(s.kind).defaultAt;
+    if (s.delayMs !== undefined && !('during' in at))
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['delayMs'],
+        message: 'delayMs needs at: { during: <phase> }',
+      });
+  }) as unknown as z.ZodType<FaultSpec, z.ZodTypeDef, unknown>;
+export type FaultSpec = AnyFaultSpec;
+
+export function faultKind(kind: string): FaultKind {
+  const k = FAULT_KINDS.find((x) => x.kind === kind);
+  if (!k) throw new Error(`unknown fault kind ${kind}`); // the scenario schema let it through: a bug
+  return k;
+}
+
 function build(spec: FaultSpec): Fault {
-  switch (spec.kind) {
-    case 'corrupt-snapshot':
-      return corruptSnapshot(spec);
-    case 'lose-every-member':
-      return loseEveryMember;
-  }
+  const k = faultKind(spec.kind);
+  const at = spec.at ?? k.defaultAt;
+  const fault = k.build({ ...spec, at });
+  return { ...fault, at, delayMs: spec.delayMs, forMs: spec.forMs };
 }
 
 /** The scenario's faults in order, with the default disaster when it names none. */
-export function faultsFor(s: Scenario): Fault[] {
+export function faultsFor(s: { readonly faults: readonly FaultSpec[] }): Fault[] {
   const listed = s.faults.map(build);
-  return listed.some((f) => DISASTERS.has(f.name)) ? listed : [...listed, loseEveryMember];
+  const hasDisaster = s.faults.some((f) => faultKind(f.kind).disaster);
+  return hasDisaster ? listed : [...listed, build({ kind: 'lose-every-member' })];
 }

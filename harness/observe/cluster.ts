@@ -6,6 +6,7 @@ import { dumpV2, dumpV3, type Keyset, type MemberInfo, memberStatus } from '../e
 import { PROBE_PREFIX } from '../probes/types.ts';
 import type { KeysetSummary, MemberData, MembershipView, Observations } from '../result.ts';
 import { poll } from '../util/poll.ts';
+import { isAfterDisasterLoadKey } from './load.ts';
 
 /** Which v3 keys the data checks compare. */
 export type KeyFilter = (key: string) => boolean;
@@ -19,9 +20,11 @@ export interface DataPoint {
   readonly revision: number;
 }
 
-/** Never what the probes write: they keep writing across the restore. */
+/** Never what the probes write, nor a write load after the disaster: both write to the restored cluster. */
 function compared(keys: Keyset, keep: KeyFilter): Keyset {
-  return new Map([...keys].filter(([k]) => !k.startsWith(PROBE_PREFIX) && keep(k)));
+  return new Map(
+    [...keys].filter(([k]) => !k.startsWith(PROBE_PREFIX) && !isAfterDisasterLoadKey(k) && keep(k)),
+  );
 }
 
 export function summarize(keys: Keyset): KeysetSummary {
@@ -35,6 +38,14 @@ export async function readData(cluster: Cluster, keep: KeyFilter): Promise<DataP
   const a = cluster.access();
   const [v2, v3] = await Promise.all([dumpV2(a), dumpV3(a)]);
   return { v2, v3: compared(v3.keys, keep), revision: v3.revision };
+}
+
+/**
+ * The v3 data at one past revision: under write load the backup holds the snapshot's revision, not the
+ * moment the harness read the cluster.
+ */
+export async function readV3At(cluster: Cluster, revision: number, keep: KeyFilter): Promise<Keyset> {
+  return compared((await dumpV3(cluster.access(), { revision })).keys, keep);
 }
 
 export async function membershipView(cluster: Cluster): Promise<MembershipView> {

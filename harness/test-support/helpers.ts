@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { dockerClient, LABEL_RUN } from '../cluster/docker.ts';
 import { processProvider } from '../cluster/process.ts';
@@ -7,6 +8,7 @@ import type { Cluster } from '../cluster/types.ts';
 import { newRunId, type RunContext } from '../context.ts';
 import { resolveEtcd } from '../etcd/dist.ts';
 import { silentLogger } from '../log.ts';
+import { SCENARIO_DIR } from '../scenario.ts';
 import { processesMatching } from '../util/proc.ts';
 import { createRunDir, workRoot } from '../workdir.ts';
 
@@ -91,4 +93,19 @@ export function clusterForFile(size: number, token: string): { readonly cluster:
       return cluster;
     },
   };
+}
+
+/** A copy of the scenario folder under `out` in which scenario `id` names these faults; returns the folder. */
+export async function scenarioWithFaults(
+  out: string,
+  id: string,
+  faults: readonly object[],
+): Promise<string> {
+  const dir = join(out, `scenarios-${id}-${Date.now().toString(36)}`);
+  await cp(SCENARIO_DIR, dir, { recursive: true });
+  const file = join(dir, `${id}.json`);
+  const s = JSON.parse(await readFile(file, 'utf8'));
+  s.faults = faults;
+  await writeFile(file, JSON.stringify(s));
+  return dir;
 }

@@ -195,6 +195,12 @@ export class Supervised {
     }
   }
 
+  /** A signal to the whole group (SIGSTOP, SIGCONT). */
+  signal(sig: NodeJS.Signals): void {
+    const pid = this.#child?.pid;
+    if (pid !== undefined && this.running) signalGroup(pid, sig);
+  }
+
   /** Synchronous SIGKILL, for an abort: no awaiting, the harness is going down. */
   killNow(): void {
     this.#unwant();

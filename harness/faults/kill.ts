@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { Member } from '../cluster/types.ts';
+import { HarnessError } from '../errors.ts';
+import { poll } from '../util/poll.ts';
+import { defineFault } from './kind.ts';
+import { resolveTarget, TargetSchema } from './target.ts';
+
+/**
+ * Waits until the member runs and its start is over (e.g. the one joining after member add: a
+ * fault aimed at a running member, not at our start-up); false when the phase ended first.
+ */
+export async function untilRunning(m: Member, phaseEnded: AbortSignal): Promise<boolean> {
+  try {
+    const r = await poll(async () => m.running && !m.starting, {
+      boundMs: 10 * 60_000,
+      intervalMs: 50,
+      signal: phaseEnded,
+      done: (x) => x,
+    });
+    return r.done;
+  } catch (err) {
+    if (err instanceof HarnessError && err.code === 'ABORTED') return false;
+    throw err;
+  }
+}
+
+/** SIGKILL one member (the leader, a follower, or by name); the heal starts it again on its own data. */
+export const kill = defineFault({
+  kind: 'kill',
+  summary: 'SIGKILL a member (by name, the leader or a follower; waits for it to run); the heal restarts it',
+  params: {
+    target: TargetSchema,
+    /** Leave it dead at the heal (a member that stays lost). */
+    restart: z.boolean().default(true),
+  },
+  defaultAt: { during: 'restore' },
+  providers: { process: true, container: true },
+  build: (spec) => ({
+    name: 'kill',
+    at: spec.at,
+    async inject(d, phaseEnded) {
+      const m = await resolveTarget(d, spec.target);
+      if (!(await untilRunning(m, phaseEnded)))
+        return { description: `${m.name} did not run before the phase ended: nothing killed` };
+      await m.kill();
+      return {
+        description: `SIGKILL ${m.name} (${spec.target})`,
+        evidence: { member: m.name },
+        ...(spec.restart ? { heal: () => m.restart() } : {}),
+      };
+    },
+  }),
+});

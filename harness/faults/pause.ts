@@ -1,0 +1,27 @@
+import { untilRunning } from './kill.ts';
+import { defineFault } from './kind.ts';
+import { resolveTarget, TargetSchema } from './target.ts';
+
+/** Freezes a member (SIGSTOP, docker pause): it keeps its sockets open but answers nothing. */
+export const pause = defineFault({
+  kind: 'pause',
+  summary: 'freeze a member (SIGSTOP / docker pause) until the heal resumes it',
+  params: { target: TargetSchema },
+  defaultAt: { during: 'backup' },
+  providers: { process: true, container: true },
+  build: (spec) => ({
+    name: 'pause',
+    at: spec.at,
+    async inject(d, phaseEnded) {
+      const m = await resolveTarget(d, spec.target);
+      if (!(await untilRunning(m, phaseEnded)))
+        return { description: `${m.name} did not run before the phase ended: nothing paused` };
+      await m.pause();
+      return {
+        description: `pause ${m.name} (${spec.target})`,
+        evidence: { member: m.name },
+        heal: () => m.resume(),
+      };
+    },
+  }),
+});
