@@ -4,8 +4,12 @@ import { corruptSnapshot } from './corrupt-snapshot.ts';
 import { kill } from './kill.ts';
 import { type AnyFaultSpec, type FaultKind, specSchema } from './kind.ts';
 import { loseEveryMember } from './lose-every-member.ts';
+import { loseOneMemberFault } from './lose-one-member.ts';
 import { partition } from './partition.ts';
 import { pause } from './pause.ts';
+import { powerLossFault } from './power-loss.ts';
+import { quorumLoss } from './quorum-loss.ts';
+import { restoreOverOld } from './restore-over-old-data-dir.ts';
 import { slowPeer } from './slow-peer.ts';
 import { writeLoad } from './write-load.ts';
 
@@ -18,6 +22,10 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   partition,
   slowPeer,
   writeLoad,
+  quorumLoss,
+  loseOneMemberFault,
+  powerLossFault,
+  restoreOverOld,
 ] as FaultKind[];
 
 type Options = [

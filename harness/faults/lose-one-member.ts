@@ -1,4 +1,8 @@
 import type { Cluster, Member } from '../cluster/types.ts';
+import { clusterOf } from '../engine/context.ts';
+import { HarnessError } from '../errors.ts';
+import { defineFault } from './kind.ts';
+import { resolveTarget, TargetSchema } from './target.ts';
 
 /**
  * One member dies with its disk; the others keep quorum and go on serving. Evidence: the survivors
@@ -23,3 +27,29 @@ export async function loseOneMember(
     },
   };
 }
+
+/** Fault 6: one member lost with its disk; the cluster serves on and replace-member brings it back. */
+export const loseOneMemberFault = defineFault({
+  kind: 'lose-one-member',
+  summary: 'one member killed and its data dir lost; the others keep quorum (drill it with replace-member)',
+  params: { member: TargetSchema.default('leader') },
+  defaultAt: { during: 'disaster' },
+  providers: { process: true, container: true },
+  disaster: true,
+  build: (spec) => ({
+    name: 'lose-one-member',
+    at: spec.at,
+    supports(d) {
+      // A restore would start members that still run: the only procedure for this disaster is a replacement.
+      if (d.strategy.rebuild !== 'replace-member')
+        throw new HarnessError(
+          'BAD_INPUT',
+          `scenario ${d.scenario.id}: lose-one-member leaves a working cluster; pair it with the replace-member strategy, not ${d.strategy.name}`,
+        );
+      return { ok: true };
+    },
+    async inject(d) {
+      return loseOneMember(clusterOf(d), await resolveTarget(d, spec.member));
+    },
+  }),
+});

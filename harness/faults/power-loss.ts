@@ -1,6 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cluster, Member } from '../cluster/types.ts';
+import { clusterOf } from '../engine/context.ts';
+import { defineFault } from './kind.ts';
 
 async function walFiles(m: Member): Promise<number> {
   return (await readdir(join(m.dataDir, 'member', 'wal')).catch(() => [])).filter((f) => f.endsWith('.wal'))
@@ -28,3 +30,21 @@ export async function powerLoss(
     evidence: { dataDirs: kept },
   };
 }
+
+/** Fault 7: every member down at once with its data; restart-in-place (or a restore) follows. */
+export const powerLossFault = defineFault({
+  kind: 'power-loss',
+  summary:
+    'every member killed at once, data dirs kept (drill it with restart-in-place: no acknowledged write lost)',
+  params: {},
+  defaultAt: { during: 'disaster' },
+  providers: { process: true, container: true },
+  disaster: true,
+  build: (spec) => ({
+    name: 'power-loss',
+    at: spec.at,
+    async inject(d) {
+      return powerLoss(clusterOf(d));
+    },
+  }),
+});

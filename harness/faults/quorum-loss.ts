@@ -1,6 +1,10 @@
+import { z } from 'zod';
 import type { Cluster, Member } from '../cluster/types.ts';
+import { clusterOf } from '../engine/context.ts';
 import { errorLine } from '../etcd/log-lines.ts';
 import { PROBE_PREFIX } from '../probes/types.ts';
+import { defineFault } from './kind.ts';
+import { resolveTarget, TargetSchema } from './target.ts';
 
 /** What a member left without quorum said: its health and what a write to it got. */
 export interface SurvivorView {
@@ -49,3 +53,25 @@ export async function loseQuorum(
     evidence: { lost: lost.map((m) => m.name), survivor: survivor.name, survivorWithoutQuorum: view },
   };
 }
+
+/** Fault 5: the disaster that really needs a restore, with one member's data dir left behind. */
+export const quorumLoss = defineFault({
+  kind: 'quorum-loss',
+  summary: 'all members but one killed with their data dirs lost; the survivor keeps its data and is stopped',
+  params: {
+    /** The member that keeps its data dir (etcd1: the one the write-up's procedures restore first). */
+    survivor: TargetSchema.default('etcd1'),
+    /** How the survivor goes down before the restore: stopped as an operator would, or killed. */
+    survivorStop: z.enum(['stop', 'kill']).default('stop'),
+  },
+  defaultAt: { during: 'disaster' },
+  providers: { process: true, container: true },
+  disaster: true,
+  build: (spec) => ({
+    name: 'quorum-loss',
+    at: spec.at,
+    async inject(d) {
+      return loseQuorum(clusterOf(d), await resolveTarget(d, spec.survivor), spec.survivorStop);
+    },
+  }),
+});
