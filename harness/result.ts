@@ -102,9 +102,11 @@ export type KeysetSummary = z.infer<typeof KeysetSummarySchema>;
 export const DATA_OUTCOMES = ['restored', 'lost', 'partial', 'post-backup', 'mismatch', 'divergent'] as const;
 export type DataOutcome = (typeof DATA_OUTCOMES)[number];
 
-/** What one member serves of one API, against the backup point. */
+/** What one member serves of one API, against the backup point (or the cluster before the disaster). */
 export const MemberDataSchema = z.object({
   outcome: z.enum(DATA_OUTCOMES),
+  /** Present when the procedure keeps surviving data: the outcome then compares with the pre-disaster read. */
+  against: z.literal('pre-disaster').optional(),
   keys: KeysetSummarySchema,
   expected: z.number().int().nonnegative(),
   same: z.number().int().nonnegative(),

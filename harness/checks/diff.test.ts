@@ -55,3 +55,25 @@ describe('provenance', () => {
     expect(provenance(ks({}), ks({ m: '1' }), ks({})).outcome).toBe('restored');
   });
 });
+
+describe('provenance against the cluster before the disaster (replace-member, restart in place)', () => {
+  const b = ks({ a: '1', gone: 'g', keep: 'k' });
+  const d = ks({ a: '2', keep: 'k', marker: 'm' });
+  const against = 'pre-disaster' as const;
+
+  it('exactly the pre-disaster data is restored, every post-backup write kept, none lost', () => {
+    const p = provenance(b, d, d, against);
+    expect(p.outcome).toBe('restored');
+    expect(p.postBackupSeen).toEqual(['a', 'gone', 'marker']);
+    expect(p.lostAfterBackup).toEqual([]);
+  });
+  it('falling back to the backup point is a finding: the post-backup writes are lost', () => {
+    const p = provenance(b, d, b, against);
+    expect(p.outcome).toBe('mismatch');
+    expect(p.lostAfterBackup).toEqual(['a', 'gone', 'marker']);
+  });
+  it('an acknowledged write missing is partial; nothing back is lost', () => {
+    expect(provenance(b, d, ks({ a: '2', keep: 'k' }), against).outcome).toBe('partial');
+    expect(provenance(b, d, ks({}), against).outcome).toBe('lost');
+  });
+});

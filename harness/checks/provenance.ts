@@ -24,7 +24,19 @@ export function writtenAfter(b: Keyset, d: Keyset): string[] {
   return [...keys].filter((k) => b.get(k) !== d.get(k)).sort();
 }
 
-export function provenance(b: Keyset, d: Keyset, r: Keyset): Provenance {
+/**
+ * What a procedure should bring back: the backup point (a restore from a backup) or the cluster just
+ * before the disaster (a procedure that keeps surviving data: replacing one member, restarting in place).
+ */
+export type RestoreTarget = 'backup-point' | 'pre-disaster';
+
+export function provenance(
+  b: Keyset,
+  d: Keyset,
+  r: Keyset,
+  against: RestoreTarget = 'backup-point',
+): Provenance {
+  if (against === 'pre-disaster') return againstPreDisaster(b, d, r);
   const diff = diffKeysets(b, r);
   const after = writtenAfter(b, d);
   // A post-backup deletion absent from R proves nothing alone (a partial restore lacks keys too):
@@ -38,6 +50,24 @@ export function provenance(b: Keyset, d: Keyset, r: Keyset): Provenance {
   if (exact) outcome = 'restored';
   else if (r.size === 0) outcome = 'lost';
   else if (postBackupSeen.length > 0) outcome = 'post-backup';
+  else if (diff.extra.length === 0) outcome = 'partial';
+  else outcome = 'mismatch';
+  return { outcome, diff, postBackupSeen, lostAfterBackup };
+}
+
+/**
+ * R against D: everything acknowledged before the disaster should be there, post-backup writes
+ * included, so `post-backup` is no finding here and `restored` means exactly D.
+ */
+function againstPreDisaster(b: Keyset, d: Keyset, r: Keyset): Provenance {
+  const diff = diffKeysets(d, r);
+  const after = writtenAfter(b, d);
+  const postBackupSeen = after.filter((k) => r.get(k) === d.get(k));
+  const lostAfterBackup = after.filter((k) => r.get(k) !== d.get(k));
+  const exact = diff.missing.length === 0 && diff.changed.length === 0 && diff.extra.length === 0;
+  let outcome: DataOutcome;
+  if (exact) outcome = 'restored';
+  else if (r.size === 0) outcome = 'lost';
   else if (diff.extra.length === 0) outcome = 'partial';
   else outcome = 'mismatch';
   return { outcome, diff, postBackupSeen, lostAfterBackup };

@@ -4,6 +4,8 @@ import { restoredReached } from './data.ts';
 
 /** The write-up's rebuild (force-new-cluster, then `member add` one by one) leaves these traces. */
 const addsMembers = (i: GradeInput) => restoredReached(i) && i.rebuild === 'member-add';
+/** Replacing a dead member adds it back with `member add` too, without a first restored member. */
+const addsAny = (i: GradeInput) => addsMembers(i) || (restoredReached(i) && i.rebuild === 'replace-member');
 
 /** Finding 3 of the write-up: the first restored member may advertise http://localhost:2380. */
 export const peerUrlCheck: CheckDef = {
@@ -49,7 +51,7 @@ export const memberAddCheck: CheckDef = {
   title: 'member add: each member joins (etcd refuses while the cluster settles)',
   expectPath: ['memberAdd'],
   fallback: DEFAULT_EXPECTATIONS.unrecorded,
-  applies: addsMembers,
+  applies: addsAny,
   observe(i) {
     const adds = need(i, 'strategy').memberAdds;
     if (!adds || Object.keys(adds).length === 0) throw new Error('the strategy recorded no member add');

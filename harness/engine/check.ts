@@ -9,14 +9,15 @@ import {
 } from '../expectations.ts';
 import type { CheckResult, Observations, SerializedError } from '../result.ts';
 import type { Scenario } from '../scenario.ts';
+import type { Strategy } from '../strategies/types.ts';
 
 /** What a check reads: the raw observations and what shaped the drill. Enough to re-grade from results.json. */
 export interface GradeInput {
   readonly observations: Observations;
   /** Extensions that ran ('probes', 'k8s'). */
   readonly extensions: readonly string[];
-  /** How the strategy rebuilds membership: checks of `member add` only apply to 'member-add'. */
-  readonly rebuild: 'member-add' | 'all-members' | undefined;
+  /** How the strategy rebuilds membership: checks of `member add` only apply where it adds members. */
+  readonly rebuild: Strategy['rebuild'] | undefined;
   /** The harness error that stopped the drill, if one did. */
   readonly error?: SerializedError | undefined;
 }

@@ -227,7 +227,10 @@ async function restored(d: DrillContext): Promise<void> {
   if (!b || !before)
     throw new HarnessError('STRATEGY', 'the backup point or the pre-disaster state was not read');
   if (d.options.afterRestore) await d.options.afterRestore(cluster);
-  const r = await d.rec.step('observe restored cluster', () => readRestored(cluster, b, before, d.keep));
+  const against = d.strategy.restoresTo ?? 'backup-point';
+  const r = await d.rec.step('observe restored cluster', () =>
+    readRestored(cluster, b, before, d.keep, against),
+  );
   d.obs.restored = r.observed;
   d.restored = r.first;
   // Without probes the harness's own reads are the clients: the pre-disaster read and the restored one.

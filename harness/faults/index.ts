@@ -5,9 +5,13 @@ import { diskCorruption } from './disk-corruption.ts';
 import { kill } from './kill.ts';
 import { type AnyFaultSpec, type FaultKind, specSchema } from './kind.ts';
 import { loseEveryMember } from './lose-every-member.ts';
+import { loseOneMemberFault } from './lose-one-member.ts';
 import { nospace, restoreQuota } from './nospace.ts';
 import { partition } from './partition.ts';
 import { pause } from './pause.ts';
+import { powerLossFault } from './power-loss.ts';
+import { quorumLoss } from './quorum-loss.ts';
+import { restoreOverOld } from './restore-over-old-data-dir.ts';
 import { slowPeer } from './slow-peer.ts';
 import { writeLoad } from './write-load.ts';
 
@@ -23,6 +27,10 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   diskCorruption,
   nospace,
   restoreQuota,
+  quorumLoss,
+  loseOneMemberFault,
+  powerLossFault,
+  restoreOverOld,
 ] as FaultKind[];
 
 type Options = [

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { provenance } from '../checks/provenance.ts';
+import { provenance, type RestoreTarget } from '../checks/provenance.ts';
 import { countByType } from '../checks/registry.ts';
 import type { Cluster, HealthReport } from '../cluster/types.ts';
 import { dumpV2, dumpV3, type Keyset, type MemberInfo, memberStatus } from '../etcd/api.ts';
@@ -67,10 +67,11 @@ function view(members: readonly MemberInfo[], clusterId: string | undefined): Me
   };
 }
 
-function memberData(b: Keyset, d: Keyset, r: Keyset): MemberData {
-  const p = provenance(b, d, r);
+function memberData(b: Keyset, d: Keyset, r: Keyset, against: RestoreTarget): MemberData {
+  const p = provenance(b, d, r, against);
   return {
     outcome: p.outcome,
+    ...(against === 'pre-disaster' ? { against } : {}),
     keys: summarize(r),
     expected: p.diff.expected,
     same: p.diff.same,
@@ -88,7 +89,7 @@ function memberData(b: Keyset, d: Keyset, r: Keyset): MemberData {
 
 /**
  * The restored cluster, every running member read on its own against the backup point `b` and the
- * cluster just before the disaster `d`: members that disagree are a finding a cluster-wide read would
+ * cluster just before the disaster `d` (`against`: which one it should equal): members that disagree are a finding a cluster-wide read would
  * hide (seen: members added after an S4 restore got the WAL's data, not the first member's db).
  */
 export async function readRestored(
@@ -96,6 +97,7 @@ export async function readRestored(
   b: DataPoint,
   d: DataPoint,
   keep: KeyFilter,
+  against: RestoreTarget = 'backup-point',
 ): Promise<{ observed: NonNullable<Observations['restored']>; first: DataPoint }> {
   const [v3, membership, health] = await Promise.all([
     dumpV3(cluster.access()),
@@ -117,8 +119,8 @@ export async function readRestored(
     observed: {
       members: replicas.map((r) => ({
         name: r.name,
-        v2: memberData(b.v2, d.v2, r.v2),
-        v3: memberData(b.v3, d.v3, r.v3),
+        v2: memberData(b.v2, d.v2, r.v2, against),
+        v3: memberData(b.v3, d.v3, r.v3, against),
       })),
       membership,
       health: {

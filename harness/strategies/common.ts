@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { cp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Cluster, Member } from '../cluster/types.ts';
@@ -10,6 +10,7 @@ import type { EtcdDist } from '../etcd/dist.ts';
 import { CORRUPT_SNAPSHOT, errorLine } from '../etcd/log-lines.ts';
 import { answer, poll } from '../util/poll.ts';
 import { boundedBackup } from './bound.ts';
+import { dataDirForRestore } from './data-dir.ts';
 import type { BackupArtifact, Recorder } from './types.ts';
 
 export async function sha256File(path: string): Promise<string> {
@@ -59,13 +60,36 @@ export async function snapshotStatus(cluster: Cluster, file: string): Promise<Sn
   return JSON.parse(out.stdout) as SnapshotStatus;
 }
 
-/** `snapshot restore` into a member's data dir, with the write-up's flags. Uses etcdutl where it exists. */
+/**
+ * `snapshot restore` into a member's data dir, with the write-up's flags. Uses etcdutl where it exists.
+ * A surviving data dir is removed first, or, when a fault asks, the restore is made beside it and
+ * copied over it (the tool itself refuses an existing dir).
+ */
 export async function restoreSnapshot(
   cluster: Cluster,
   member: Member,
   snapshot: string,
   rec: Recorder,
   extraFlags: readonly string[] = [],
+): Promise<void> {
+  if ((await dataDirForRestore(member, rec)) === 'empty')
+    return restoreInto(cluster, member, member.dataDir, snapshot, rec, extraFlags);
+  const beside = `${member.dataDir}.restored`;
+  await rm(beside, { recursive: true, force: true });
+  await restoreInto(cluster, member, beside, snapshot, rec, extraFlags);
+  await rec.step(`copy the restored data dir over ${member.name}'s surviving one`, async () => {
+    await cp(beside, member.dataDir, { recursive: true, force: true });
+    await rm(beside, { recursive: true, force: true });
+  });
+}
+
+async function restoreInto(
+  cluster: Cluster,
+  member: Member,
+  dataDir: string,
+  snapshot: string,
+  rec: Recorder,
+  extraFlags: readonly string[],
 ): Promise<void> {
   const args = [
     'snapshot',
@@ -74,7 +98,7 @@ export async function restoreSnapshot(
     '--name',
     member.name,
     '--data-dir',
-    member.dataDir,
+    dataDir,
     '--initial-cluster',
     cluster.initialCluster(),
     '--initial-cluster-token',

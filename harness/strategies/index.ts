@@ -1,3 +1,5 @@
+import { replaceMember } from './replace-member.ts';
+import { restartInPlace } from './restart-in-place.ts';
 import { v3SnapshotForceNewCluster } from './s1-v3-snapshot.ts';
 import type { Strategy } from './types.ts';
 import { V2_BACKUP_STRATEGIES } from './v2-backup.ts';
@@ -5,7 +7,12 @@ import { v3SnapshotAllMembers, v3SnapshotBumpRevision } from './v3-all-members.t
 
 /** Strategy registry: the names scenario files use. */
 export const STRATEGIES: ReadonlyMap<string, Strategy> = new Map(
-  [v3SnapshotForceNewCluster, ...V2_BACKUP_STRATEGIES, v3SnapshotAllMembers, v3SnapshotBumpRevision].map(
-    (s) => [s.name, s],
-  ),
+  [
+    v3SnapshotForceNewCluster,
+    ...V2_BACKUP_STRATEGIES,
+    v3SnapshotAllMembers,
+    v3SnapshotBumpRevision,
+    replaceMember,
+    restartInPlace,
+  ].map((s) => [s.name, s]),
 );

@@ -1,3 +1,4 @@
+import type { RestoreTarget } from '../checks/provenance.ts';
 import type { Cluster } from '../cluster/types.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import type { StrategyNotes } from '../result.ts';
@@ -19,7 +20,10 @@ export interface Recorder {
   note<K extends keyof StrategyNotes>(key: K, value: NonNullable<StrategyNotes[K]>): void;
 }
 
-/** A backup-and-restore procedure. The disaster between the two (stop, data dirs aside) is the runner's. */
+/**
+ * A backup-and-restore procedure. The disaster between the two is the faults' (by default every
+ * member lost with its data dir; quorum-loss and power-loss leave data dirs behind).
+ */
 export interface Strategy {
   /** Registry key used by scenario files. */
   readonly name: string;
@@ -28,10 +32,20 @@ export interface Strategy {
   supports(dist: EtcdDist): Promise<Support>;
   /**
    * How the restore rebuilds membership: 'member-add' (one member restored, the others added one by one:
-   * the peer URL, member update and member add checks apply) or 'all-members' (etcd's guide).
+   * the peer URL, member update and member add checks apply), 'all-members' (etcd's guide),
+   * 'replace-member' (dead members removed and added back, the survivors untouched: member add applies)
+   * or 'in-place' (every member restarted on its own data dir).
    */
-  readonly rebuild: 'member-add' | 'all-members';
+  readonly rebuild: 'member-add' | 'all-members' | 'replace-member' | 'in-place';
+  /**
+   * What the restored data should equal: the backup point (a restore from the backup; the default) or
+   * the cluster just before the disaster (a procedure that keeps surviving data and needs no backup).
+   */
+  readonly restoresTo?: RestoreTarget;
   backup(cluster: Cluster, rec: Recorder): Promise<BackupArtifact>;
-  /** Brings `cluster` back from the artifact; every member is stopped with an empty data dir on entry. */
+  /**
+   * Brings `cluster` back. Restore strategies find every member stopped, some data dirs perhaps
+   * surviving (quorum-loss, power-loss): they replace them as their procedure says (dataDirForRestore).
+   */
   restore(artifact: BackupArtifact, cluster: Cluster, rec: Recorder): Promise<void>;
 }

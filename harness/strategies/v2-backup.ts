@@ -5,6 +5,7 @@ import { HarnessError } from '../errors.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { BACKUP_BOUND_MS, boundedBackup } from './bound.ts';
 import { forceNewClusterThenAdd, helpMentions, saveSnapshot } from './common.ts';
+import { dataDirForRestore } from './data-dir.ts';
 import type { BackupArtifact, Recorder, Strategy, Support } from './types.ts';
 
 /** Where the v3 snapshot goes in the copied v2 backup: beside member/ (S2), nowhere (S3), as member/snap/db (S4). */
@@ -161,14 +162,19 @@ function v2BackupStrategy(mode: V2BackupMode): V2BackupStrategy {
       const [snapshot, v2dir] = artifact.files;
       if (!first || !snapshot || !v2dir)
         throw new HarnessError('STRATEGY', 'nothing to restore: no member or backup');
-      await rec.step(`copy the v2 backup in as ${first.name}'s data dir (snapshot: ${layout})`, async () => {
-        await cp(v2dir, first.dataDir, { recursive: true });
-        if (layout === 'alongside') await copyFile(snapshot, join(first.dataDir, 'snapshot.db'));
-        if (layout === 'as-db') {
-          await mkdir(join(first.dataDir, 'member', 'snap'), { recursive: true });
-          await copyFile(snapshot, join(first.dataDir, 'member', 'snap', 'db'));
-        }
-      });
+      // Over a surviving data dir (a fault's doing), cp merges: the old db and WAL files stay where the backup has none.
+      const over = (await dataDirForRestore(first, rec)) === 'over-old' ? ' over its surviving one' : '';
+      await rec.step(
+        `copy the v2 backup in as ${first.name}'s data dir${over} (snapshot: ${layout})`,
+        async () => {
+          await cp(v2dir, first.dataDir, { recursive: true });
+          if (layout === 'alongside') await copyFile(snapshot, join(first.dataDir, 'snapshot.db'));
+          if (layout === 'as-db') {
+            await mkdir(join(first.dataDir, 'member', 'snap'), { recursive: true });
+            await copyFile(snapshot, join(first.dataDir, 'member', 'snap', 'db'));
+          }
+        },
+      );
       await forceNewClusterThenAdd(cluster, rec);
     },
   };
