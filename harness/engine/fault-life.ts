@@ -113,9 +113,12 @@ export class FaultLife {
     rec.healthAfter = await this.#settled();
   }
 
-  /** The health after the heal: a cluster that was up before gets a while to be up again. */
+  /**
+   * The health after the heal: a cluster that was up before a fault that heals gets a while to be up
+   * again (damage with no heal, such as the disaster, is left as it is).
+   */
   async #settled(): Promise<string> {
-    if (!this.#wasUp || !this.d.cluster)
+    if (!this.#wasUp || !this.#active?.heal || !this.d.cluster)
       return (await look(this.d).then((h) => h && healthLine(h))) ?? 'no answer';
     const r = await poll(() => look(this.d), {
       boundMs: SETTLE_MS,
