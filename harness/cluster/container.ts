@@ -126,8 +126,13 @@ class ContainerMember extends BaseMember {
     super(name, urls, clientUrl, env.dir, env.ctx, spec, pki);
   }
 
+  /** The container's output ended: etcd exited by itself (running must say so without an inspect). */
+  #ended = false;
+  /** Which launch a log stream belongs to: a late end of the previous container's must not count. */
+  #launches = 0;
+
   get running(): boolean {
-    return this.#c !== undefined && !this.#paused;
+    return this.#c !== undefined && !this.#paused && !this.#ended;
   }
 
   get container(): StartedTestContainer | undefined {
@@ -137,6 +142,8 @@ class ContainerMember extends BaseMember {
   // A member slot is re-created on each start: a container's command cannot change, a restore's flags do.
   protected async launch(args: string[]): Promise<void> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
+    const launch = ++this.#launches;
+    this.#ended = false;
     this.#c = await new EtcdContainer(this.env.image)
       .withName(`etcd-drill-${this.ctx.runId}-${this.name}-${Date.now().toString(36)}`)
       .withLabels(runLabels(this.ctx.runId))
@@ -149,7 +156,12 @@ class ContainerMember extends BaseMember {
       // Any first log line: the port check in start() decides, as for processes.
       .withWaitStrategy(Wait.forLogMessage(/./))
       .withStartupTimeout(START_TIMEOUT_MS)
-      .withLogConsumer((stream) => stream.pipe(log))
+      .withLogConsumer((stream) => {
+        stream.pipe(log);
+        stream.on('end', () => {
+          if (launch === this.#launches) this.#ended = true;
+        });
+      })
       .start()
       .catch((err: unknown) => {
         throw new HarnessError(
@@ -248,16 +260,19 @@ class ContainerCluster extends BaseCluster<ContainerMember> {
   }
 
   /** iptables in the container's own namespace from the host: a network disconnect would cut the client port too. */
-  readonly peerNetwork: PeerNetwork = netnsPeerNetwork(this.ctx, this.members, {
-    exec: async (m) => ['nsenter', '-t', String((await this.#inspect(m)).State.Pid), '-n'],
-    address: async (m) => (m.running ? this.#network(await this.#inspect(m)).IPAddress : undefined),
-    hostAddress: async () => {
-      const first = this.members.find((m) => m.container);
-      if (!first) throw new HarnessError('FAULT_INJECT', 'no member runs: no network to reach');
-      return this.#network(await this.#inspect(first)).Gateway;
-    },
-    peerPort: 2380,
-  });
+  readonly peerNetwork: PeerNetwork = {
+    ...netnsPeerNetwork(this.ctx, this.members, {
+      exec: async (m) => ['nsenter', '-t', String((await this.#inspect(m)).State.Pid), '-n'],
+      address: async (m) => (m.running ? this.#network(await this.#inspect(m)).IPAddress : undefined),
+      hostAddress: async () => {
+        const first = this.members.find((m) => m.container);
+        if (!first) throw new HarnessError('FAULT_INJECT', 'no member runs: no network to reach');
+        return this.#network(await this.#inspect(first)).Gateway;
+      },
+      peerPort: 2380,
+    }),
+    needsRunning: true,
+  };
 
   async #inspect(m: Member) {
     const c = this.members.find((x) => x === m)?.container;

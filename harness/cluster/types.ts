@@ -100,6 +100,8 @@ export interface PeerNetwork {
   delay(m: Member, ms: number): Promise<Heal>;
   /** Why delay() cannot work here (e.g. no netem qdisc in this kernel), or undefined when it can. */
   readonly delayUnsupported?: string;
+  /** A member's network exists only while it runs (a container's namespace): faults wait for it. */
+  readonly needsRunning?: boolean;
 }
 
 export interface Cluster extends AsyncDisposable {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { peerNetworkSupport } from '../cluster/netns.ts';
 import { clusterOf } from '../engine/context.ts';
 import { HarnessError } from '../errors.ts';
+import { untilRunning } from './kill.ts';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
 
@@ -23,12 +24,14 @@ export const slowPeer = defineFault({
     at: spec.at,
     needs: { peerNetwork: true },
     supports: (d) => peerNetworkSupport(d.provider.name),
-    async inject(d) {
+    async inject(d, phaseEnded) {
       const cluster = clusterOf(d);
       const net = cluster.peerNetwork;
       if (!net)
         throw new HarnessError('FAULT_INJECT', `${cluster.provider} cluster has no peer network to slow`);
       const m = await resolveTarget(d, spec.target);
+      if (net.needsRunning && !(await untilRunning(m, phaseEnded)))
+        return { description: `${m.name} did not run before the phase ended: nothing slowed` };
       const heal = await net.delay(m, spec.latencyMs);
       return {
         description: `delay ${m.name}'s (${spec.target}) peer links by ${spec.latencyMs} ms each way`,
