@@ -1,28 +1,7 @@
 import { z } from 'zod';
-import type { Member } from '../cluster/types.ts';
-import { HarnessError } from '../errors.ts';
-import { poll } from '../util/poll.ts';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
-
-/**
- * Waits until the member runs and its start is over (e.g. the one joining after member add: a
- * fault aimed at a running member, not at our start-up); false when the phase ended first.
- */
-export async function untilRunning(m: Member, phaseEnded: AbortSignal): Promise<boolean> {
-  try {
-    const r = await poll(async () => m.running && !m.starting, {
-      boundMs: 10 * 60_000,
-      intervalMs: 50,
-      signal: phaseEnded,
-      done: (x) => x,
-    });
-    return r.done;
-  } catch (err) {
-    if (err instanceof HarnessError && err.code === 'ABORTED') return false;
-    throw err;
-  }
-}
+import { untilRunning } from './when-running.ts';
 
 /** SIGKILL one member (the leader, a follower, or by name); the heal starts it again on its own data. */
 export const kill = defineFault({

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { peerNetworkSupport } from '../cluster/netns.ts';
 import { clusterOf } from '../engine/context.ts';
 import { HarnessError } from '../errors.ts';
-import { untilRunning } from './kill.ts';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
+import { onceRunning } from './when-running.ts';
 
 /**
  * Cuts one member's peer traffic (the peer port, both directions) from the others, a 1|2 split; its
@@ -31,15 +31,12 @@ export const partition = defineFault({
       if (!net)
         throw new HarnessError('FAULT_INJECT', `${cluster.provider} cluster has no peer network to cut`);
       const m = await resolveTarget(d, spec.target);
-      if (net.needsRunning && !(await untilRunning(m, phaseEnded)))
-        return { description: `${m.name} did not run before the phase ended: nothing cut` };
       const from = cluster.members.filter((x) => x !== m);
-      const heal = await net.isolate(m, from);
-      return {
-        description: `cut ${m.name} (${spec.target}) from ${from.map((x) => x.name).join(', ')} on the peer port`,
-        evidence: { member: m.name, from: from.map((x) => x.name) },
-        heal,
-      };
+      const description = `cut ${m.name} (${spec.target}) from ${from.map((x) => x.name).join(', ')} on the peer port`;
+      const evidence = { member: m.name, from: from.map((x) => x.name) };
+      if (net.needsRunning && !m.running)
+        return { ...onceRunning(m, phaseEnded, description, () => net.isolate(m, from)), evidence };
+      return { description, evidence, heal: await net.isolate(m, from) };
     },
   }),
 });

@@ -1,6 +1,6 @@
-import { untilRunning } from './kill.ts';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
+import { untilRunning } from './when-running.ts';
 
 /** Freezes a member (SIGSTOP, docker pause): it keeps its sockets open but answers nothing. */
 export const pause = defineFault({

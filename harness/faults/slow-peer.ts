@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { peerNetworkSupport } from '../cluster/netns.ts';
 import { clusterOf } from '../engine/context.ts';
 import { HarnessError } from '../errors.ts';
-import { untilRunning } from './kill.ts';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
+import { onceRunning } from './when-running.ts';
 
 /**
  * Slows one member's peer links: every byte to and from its peers waits `latencyMs` each way
@@ -30,14 +30,11 @@ export const slowPeer = defineFault({
       if (!net)
         throw new HarnessError('FAULT_INJECT', `${cluster.provider} cluster has no peer network to slow`);
       const m = await resolveTarget(d, spec.target);
-      if (net.needsRunning && !(await untilRunning(m, phaseEnded)))
-        return { description: `${m.name} did not run before the phase ended: nothing slowed` };
-      const heal = await net.delay(m, spec.latencyMs);
-      return {
-        description: `delay ${m.name}'s (${spec.target}) peer links by ${spec.latencyMs} ms each way`,
-        evidence: { member: m.name, latencyMs: spec.latencyMs },
-        heal,
-      };
+      const description = `delay ${m.name}'s (${spec.target}) peer links by ${spec.latencyMs} ms each way`;
+      const evidence = { member: m.name, latencyMs: spec.latencyMs };
+      if (net.needsRunning && !m.running)
+        return { ...onceRunning(m, phaseEnded, description, () => net.delay(m, spec.latencyMs)), evidence };
+      return { description, evidence, heal: await net.delay(m, spec.latencyMs) };
     },
   }),
 });

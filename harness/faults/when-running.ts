@@ -1,0 +1,55 @@
+import type { Member } from '../cluster/types.ts';
+import type { ActiveFault } from '../engine/fault.ts';
+import { HarnessError } from '../errors.ts';
+import { poll } from '../util/poll.ts';
+
+/**
+ * Waits until the member runs and its start is over (e.g. the one joining after member add: a
+ * fault aimed at a running member, not at our start-up); false when the phase ended first.
+ */
+export async function untilRunning(m: Member, phaseEnded: AbortSignal): Promise<boolean> {
+  try {
+    const r = await poll(async () => m.running && !m.starting, {
+      boundMs: 10 * 60_000,
+      intervalMs: 50,
+      signal: phaseEnded,
+      done: (x) => x,
+    });
+    return r.done;
+  } catch (err) {
+    if (err instanceof HarnessError && err.code === 'ABORTED') return false;
+    throw err;
+  }
+}
+
+/**
+ * A fault on a member that does not run yet and can only be done to a running one (a container's
+ * network exists only while it runs): armed now, done as soon as it runs, undone at the heal. The
+ * phase's body goes on meanwhile (it is what starts the member).
+ */
+export function onceRunning(
+  m: Member,
+  phaseEnded: AbortSignal,
+  description: string,
+  act: () => Promise<() => Promise<void>>,
+): ActiveFault {
+  let failed: unknown;
+  const pending = untilRunning(m, phaseEnded).then(
+    (runs) => (runs ? act() : undefined),
+    (err: unknown) => {
+      failed = err;
+      return undefined;
+    },
+  );
+  return {
+    description: `${description}, once ${m.name} runs`,
+    async heal() {
+      const undo = await pending.catch((err: unknown) => {
+        failed ??= err;
+        return undefined;
+      });
+      if (failed !== undefined) throw failed;
+      await undo?.();
+    },
+  };
+}
