@@ -263,10 +263,12 @@ async function assess(d: DrillContext): Promise<void> {
   });
   const revs = d.obs.revisions;
   if (!revs) return;
-  const startAt = revs.firstSeenAfterDisaster;
+  // Below the restored start, and no higher than a revision a client saw before the disaster: when the
+  // restore moved forward, probes writing before their first read must not make the start look later.
+  const below = Math.min(revs.firstSeenAfterDisaster, revs.maxSeenBeforeDisaster + 1);
   try {
-    const readable = await d.rec.step(`can revision ${startAt - 1} (below the restored start) be read?`, () =>
-      historyReadable(cluster, startAt),
+    const readable = await d.rec.step(`can revision ${below - 1} (below the restored start) be read?`, () =>
+      historyReadable(cluster, below),
     );
     if (readable !== undefined) d.obs.revisions = { ...revs, historyBelowStartReadable: readable };
   } catch (err) {

@@ -8,7 +8,7 @@ import type { ScenarioResult } from '../result.ts';
 const TIMING: ReadonlySet<string> = new Set(['member-add']);
 /** Outcomes that are about timing too: a hash mismatch gone on the next look (a member still settling). */
 const TIMING_OUTCOMES: Readonly<Record<string, string>> = { integrity: 'transient mismatch' };
-const timingOnly = (c: { id: string; observed: string }) =>
+export const timingOnly = (c: { id: string; observed: string }) =>
   TIMING.has(c.id) || TIMING_OUTCOMES[c.id] === c.observed;
 
 /** Each cell that is unknown or whose gated checks are off their recorded expectation, in one line. */
