@@ -56,6 +56,7 @@ export class Supervised {
   /** Between start() and stop()/kill(): an exit then is unexpected, and may be restarted. */
   #wanted = false;
   #restartTimer: NodeJS.Timeout | undefined;
+  #restarting: Promise<void> | undefined;
   #restarts = 0;
   #lastExit: ProcessExit | undefined;
   readonly #exits: ProcessExit[] = [];
@@ -156,9 +157,12 @@ export class Supervised {
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       if (!this.#wanted || this.running || ctx.signal.aborted) return;
-      this.#spawn().catch((e: unknown) =>
-        ctx.log.warn(`supervisor could not restart ${name}`, { error: String(e) }),
-      );
+      // stop() and kill() wait for it: a restart they overtake must not leave a process behind.
+      this.#restarting = this.#spawn()
+        .catch((e: unknown) => ctx.log.warn(`supervisor could not restart ${name}`, { error: String(e) }))
+        .finally(() => {
+          this.#restarting = undefined;
+        });
     }, delay);
     // A pending restart must not keep the CLI alive.
     this.#restartTimer.unref();
@@ -182,6 +186,7 @@ export class Supervised {
 
   async #end(sig: NodeJS.Signals, graceMs: number): Promise<void> {
     this.#unwant();
+    await this.#restarting;
     const pid = this.#child?.pid;
     if (pid === undefined || !this.running) return;
     const exited = this.#exited;
