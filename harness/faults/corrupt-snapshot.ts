@@ -50,8 +50,6 @@ export const corruptSnapshot = defineFault({
   defaultAt: { after: 'backup' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    name: 'corrupt-snapshot',
-    at: spec.at,
     async inject(d) {
       if (!d.artifact)
         throw new HarnessError('FAULT_INJECT', 'no backup to corrupt: the backup step made none');

@@ -158,8 +158,6 @@ export const diskCorruption = defineFault({
   defaultAt: { after: 'restore' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    name: 'disk-corruption',
-    at: spec.at,
     async inject(d) {
       const m = await resolveTarget(d, spec.target);
       if (!m.running) throw new HarnessError('FAULT_INJECT', `${m.name} is not running: no data to damage`);

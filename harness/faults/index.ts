@@ -61,8 +61,7 @@ export function faultKind(kind: string): FaultKind {
 function build(spec: FaultSpec): Fault {
   const k = faultKind(spec.kind);
   const at = spec.at ?? k.defaultAt;
-  const fault = k.build({ ...spec, at });
-  return { ...fault, at, delayMs: spec.delayMs, forMs: spec.forMs };
+  return { ...k.build({ ...spec, at }), name: k.kind, at, delayMs: spec.delayMs, forMs: spec.forMs };
 }
 
 /** The scenario's faults in order, with the default disaster when it names none. */

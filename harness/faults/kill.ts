@@ -15,8 +15,6 @@ export const kill = defineFault({
   defaultAt: { during: 'restore' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    name: 'kill',
-    at: spec.at,
     async inject(d, phaseEnded) {
       const m = await resolveTarget(d, spec.target);
       if (!(await untilRunning(m, phaseEnded)))

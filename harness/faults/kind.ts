@@ -38,8 +38,12 @@ export interface FaultKind<P extends z.ZodRawShape = z.ZodRawShape> {
   readonly providers: ProviderSupport;
   /** This fault is the drill's disaster: a scenario that names it gets no default lose-every-member. */
   readonly disaster?: boolean;
-  build(spec: z.infer<z.ZodObject<P>> & { readonly at: Placement }): Fault;
+  /** The plug-in's behaviour; the registry adds its name (the kind) and placement. */
+  build(spec: z.infer<z.ZodObject<P>> & { readonly at: Placement }): FaultBody;
 }
+
+/** What a kind builds: a Fault without what the registry fills in from the spec. */
+export type FaultBody = Omit<Fault, 'name' | 'at' | 'delayMs' | 'forMs'>;
 
 export function defineFault<P extends z.ZodRawShape>(k: FaultKind<P>): FaultKind<P> {
   return k;

@@ -12,9 +12,7 @@ export const loseEveryMember = defineFault({
   defaultAt: { during: 'disaster' },
   providers: { process: true, container: true },
   disaster: true,
-  build: (spec) => ({
-    name: 'lose-every-member',
-    at: spec.at,
+  build: () => ({
     async inject(d) {
       const cluster = clusterOf(d);
       for (const m of cluster.members) await m.kill();

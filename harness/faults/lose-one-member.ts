@@ -37,8 +37,6 @@ export const loseOneMemberFault = defineFault({
   providers: { process: true, container: true },
   disaster: true,
   build: (spec) => ({
-    name: 'lose-one-member',
-    at: spec.at,
     supports(d) {
       // A restore would start members that still run: the only procedure for this disaster is a replacement.
       if (d.strategy.rebuild !== 'replace-member')

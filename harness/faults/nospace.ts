@@ -93,8 +93,6 @@ export const nospace = defineFault({
   defaultAt: { after: 'seed' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    name: 'nospace',
-    at: spec.at,
     async inject(d) {
       const cluster = clusterOf(d);
       const before = cluster.flags();
@@ -156,8 +154,6 @@ export const restoreQuota = defineFault({
   defaultAt: { after: 'disaster' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    name: 'restore-quota',
-    at: spec.at,
     async inject(d: DrillContext) {
       const cluster = clusterOf(d);
       cluster.setFlags(quotaFlags(cluster.flags(), spec.quotaBytes));

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { peerNetworkSupport } from '../cluster/netns.ts';
 import { clusterOf } from '../engine/context.ts';
-import { HarnessError } from '../errors.ts';
 import { defineFault } from './kind.ts';
-import { resolveTarget, TargetSchema } from './target.ts';
-import { onceRunning } from './when-running.ts';
+import { peerLinkFault } from './peer-links.ts';
+import { TargetSchema } from './target.ts';
 
 /**
  * Cuts one member's peer traffic (the peer port, both directions) from the others, a 1|2 split; its
@@ -20,23 +18,13 @@ export const partition = defineFault({
   },
   defaultAt: { during: 'backup' },
   providers: { process: true, container: true },
-  build: (spec) => ({
-    name: 'partition',
-    at: spec.at,
-    needs: { peerNetwork: true },
-    supports: (d) => peerNetworkSupport(d.provider.name),
-    async inject(d, phaseEnded) {
-      const cluster = clusterOf(d);
-      const net = cluster.peerNetwork;
-      if (!net)
-        throw new HarnessError('FAULT_INJECT', `${cluster.provider} cluster has no peer network to cut`);
-      const m = await resolveTarget(d, spec.target);
-      const from = cluster.members.filter((x) => x !== m);
-      const description = `cut ${m.name} (${spec.target}) from ${from.map((x) => x.name).join(', ')} on the peer port`;
-      const evidence = { member: m.name, from: from.map((x) => x.name) };
-      if (net.needsRunning && !m.running)
-        return { ...onceRunning(m, phaseEnded, description, () => net.isolate(m, from)), evidence };
-      return { description, evidence, heal: await net.isolate(m, from) };
-    },
-  }),
+  build: (spec) =>
+    peerLinkFault(spec.target, (net, m, d) => {
+      const from = clusterOf(d).members.filter((x) => x !== m);
+      return {
+        description: `cut ${m.name} (${spec.target}) from ${from.map((x) => x.name).join(', ')} on the peer port`,
+        evidence: { member: m.name, from: from.map((x) => x.name) },
+        act: () => net.isolate(m, from),
+      };
+    }),
 });

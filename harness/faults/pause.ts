@@ -10,8 +10,6 @@ export const pause = defineFault({
   defaultAt: { during: 'backup' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    name: 'pause',
-    at: spec.at,
     async inject(d, phaseEnded) {
       const m = await resolveTarget(d, spec.target);
       if (!(await untilRunning(m, phaseEnded)))

@@ -40,9 +40,7 @@ export const powerLossFault = defineFault({
   defaultAt: { during: 'disaster' },
   providers: { process: true, container: true },
   disaster: true,
-  build: (spec) => ({
-    name: 'power-loss',
-    at: spec.at,
+  build: () => ({
     async inject(d) {
       return powerLoss(clusterOf(d));
     },

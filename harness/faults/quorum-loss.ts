@@ -68,8 +68,6 @@ export const quorumLoss = defineFault({
   providers: { process: true, container: true },
   disaster: true,
   build: (spec) => ({
-    name: 'quorum-loss',
-    at: spec.at,
     async inject(d) {
       return loseQuorum(clusterOf(d), await resolveTarget(d, spec.survivor), spec.survivorStop);
     },

@@ -49,8 +49,6 @@ export const restoreOverOld = defineFault({
   defaultAt: { after: 'disaster' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    name: 'restore-over-old-data-dir',
-    at: spec.at,
     supports(d) {
       if (!d.scenario.faults.some((f) => LEAVES_DATA.includes(f.kind)))
         throw new HarnessError(

@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { peerNetworkSupport } from '../cluster/netns.ts';
-import { clusterOf } from '../engine/context.ts';
-import { HarnessError } from '../errors.ts';
 import { defineFault } from './kind.ts';
-import { resolveTarget, TargetSchema } from './target.ts';
-import { onceRunning } from './when-running.ts';
+import { peerLinkFault } from './peer-links.ts';
+import { TargetSchema } from './target.ts';
 
 /**
  * Slows one member's peer links: every byte to and from its peers waits `latencyMs` each way
@@ -19,22 +16,10 @@ export const slowPeer = defineFault({
   },
   defaultAt: { during: 'backup' },
   providers: { process: true, container: true },
-  build: (spec) => ({
-    name: 'slow-peer',
-    at: spec.at,
-    needs: { peerNetwork: true },
-    supports: (d) => peerNetworkSupport(d.provider.name),
-    async inject(d, phaseEnded) {
-      const cluster = clusterOf(d);
-      const net = cluster.peerNetwork;
-      if (!net)
-        throw new HarnessError('FAULT_INJECT', `${cluster.provider} cluster has no peer network to slow`);
-      const m = await resolveTarget(d, spec.target);
-      const description = `delay ${m.name}'s (${spec.target}) peer links by ${spec.latencyMs} ms each way`;
-      const evidence = { member: m.name, latencyMs: spec.latencyMs };
-      if (net.needsRunning && !m.running)
-        return { ...onceRunning(m, phaseEnded, description, () => net.delay(m, spec.latencyMs)), evidence };
-      return { description, evidence, heal: await net.delay(m, spec.latencyMs) };
-    },
-  }),
+  build: (spec) =>
+    peerLinkFault(spec.target, (net, m) => ({
+      description: `delay ${m.name}'s (${spec.target}) peer links by ${spec.latencyMs} ms each way`,
+      evidence: { member: m.name, latencyMs: spec.latencyMs },
+      act: () => net.delay(m, spec.latencyMs),
+    })),
 });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { clusterOf } from '../engine/context.ts';
-import { type Fault, type Placement, placementText } from '../engine/fault.ts';
+import { type Placement, placementText } from '../engine/fault.ts';
 import { PHASES, type Phase } from '../engine/phases.ts';
 import { loadPrefix, startWriteLoad } from '../observe/load.ts';
-import { defineFault } from './kind.ts';
+import { defineFault, type FaultBody } from './kind.ts';
 
 /** The kind's own parameters. */
 const PARAMS = {
@@ -25,10 +25,8 @@ function phaseOf(at: Placement): Phase {
  * acknowledged write is logged with the revision etcd gave it, so the restore can be judged write by
  * write against the snapshot's revision (checks/acknowledged-writes.ts). Healing stops the writers.
  */
-export function buildWriteLoad(spec: WriteLoadSpec): Fault {
+export function buildWriteLoad(spec: WriteLoadSpec): FaultBody {
   return {
-    name: 'write-load',
-    at: spec.at,
     async inject(d) {
       const cluster = clusterOf(d);
       const phase = phaseOf(spec.at);
