@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDrill } from '../drill.ts';
 import { faultScenarioDir } from '../test-support/fault-scenario.ts';
-import { drillProcesses } from '../test-support/helpers.ts';
+import { drillOnce } from '../test-support/helpers.ts';
 
 const out = await mkdtemp(join(tmpdir(), 'disk-corruption-'));
 const dirs: string[] = [out];
@@ -16,19 +14,7 @@ async function drill(version: string, fault: Record<string, unknown>, provider =
     { kind: 'disk-corruption', target: 'etcd3', ...fault },
   ]);
   dirs.push(dir);
-  const { run, workDir } = await runDrill({
-    scenarioDir: dir,
-    provider,
-    etcd: version,
-    out,
-    quiet: true,
-    probes: false,
-  });
-  const [r] = run.results;
-  // Nothing of ours left behind, whatever etcd did.
-  expect(drillProcesses(workDir)).toHaveLength(0);
-  expect(existsSync(workDir)).toBe(false);
-  return r;
+  return drillOnce({ scenarioDir: dir, provider, etcd: version, out });
 }
 
 const check = (r: Awaited<ReturnType<typeof drill>>) => r?.checks.find((c) => c.id === 'member-corruption');

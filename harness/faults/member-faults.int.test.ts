@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDrill } from '../drill.ts';
-import { docker, drillProcesses, labelled, runFolders, scenarioWithFaults } from '../test-support/helpers.ts';
+import { docker, drillOnce, scenarioWithFaults } from '../test-support/helpers.ts';
 
 const out = await mkdtemp(join(tmpdir(), 'member-faults-'));
 afterAll(() => rm(out, { recursive: true, force: true }));
@@ -13,23 +12,7 @@ if (!docker) console.warn('member faults: no Docker engine answers; the containe
 
 async function drill(provider: 'process' | 'container', id: string, faults: object[]) {
   const scenarioDir = await scenarioWithFaults(out, id, faults);
-  const before = runFolders();
-  const { run, workDir } = await runDrill({
-    provider,
-    etcd: '3.5.30',
-    probes: false,
-    out,
-    quiet: true,
-    scenarioDir,
-    scenarios: [id],
-  });
-  // Nothing of ours is left: no process, no container, no run folder.
-  expect(drillProcesses(workDir)).toHaveLength(0);
-  expect((await labelled(run.runId)).containers).toHaveLength(0);
-  expect(runFolders()).toEqual(before);
-  const r = run.results[0];
-  if (!r) throw new Error('no result');
-  return r;
+  return drillOnce({ provider, etcd: '3.5.30', out, scenarioDir, scenarios: [id] });
 }
 
 describe.each(PROVIDERS)('member faults on %s (etcd 3.5.30)', (provider) => {

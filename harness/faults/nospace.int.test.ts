@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDrill } from '../drill.ts';
 import { faultScenarioDir } from '../test-support/fault-scenario.ts';
-import { drillProcesses } from '../test-support/helpers.ts';
+import { drillOnce } from '../test-support/helpers.ts';
 
 const out = await mkdtemp(join(tmpdir(), 'nospace-'));
 const dirs: string[] = [out];
@@ -14,18 +12,7 @@ afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true 
 async function drill(version: string, faults: Record<string, unknown>[]) {
   const dir = await faultScenarioDir('nospace', 'v3-snapshot-all-members', faults);
   dirs.push(dir);
-  const { run, workDir } = await runDrill({
-    scenarioDir: dir,
-    provider: 'process',
-    etcd: version,
-    out,
-    quiet: true,
-    probes: false,
-  });
-  const [r] = run.results;
-  expect(drillProcesses(workDir)).toHaveLength(0);
-  expect(existsSync(workDir)).toBe(false);
-  return r;
+  return drillOnce({ scenarioDir: dir, provider: 'process', etcd: version, out });
 }
 
 const observed = (r: Awaited<ReturnType<typeof drill>>, id: string) =>

@@ -1,26 +1,15 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { netLeftovers } from '../cluster/netns.ts';
 import { runDrill } from '../drill.ts';
-import { SCENARIO_DIR } from '../scenario.ts';
-import { drillProcesses } from '../test-support/helpers.ts';
+import { drillProcesses, scenarioWithFaults } from '../test-support/helpers.ts';
 
 const out = await mkdtemp(join(tmpdir(), 'drill-partition-'));
 afterAll(() => rm(out, { recursive: true, force: true }));
 
 /** s5 (every member restored from one snapshot) with the given faults, in a scenario folder of its own. */
-async function scenarioWith(faults: unknown[]): Promise<string> {
-  const dir = await mkdtemp(join(out, 'scenarios-'));
-  await cp(SCENARIO_DIR, dir, { recursive: true });
-  const file = join(dir, 's5-v3-snapshot-all-members.json');
-  const s = JSON.parse(await readFile(file, 'utf8'));
-  s.faults = faults;
-  await writeFile(file, JSON.stringify(s));
-  return dir;
-}
-
 // The partition is placed in the rebuild, where the harness reads nothing meanwhile: a read during it
 // (the backup point during `backup`) failed with etcd's "leader changed" and the drill was unknown.
 // slow-peer is not combined with it: a proxied (delayed) link bypasses the partition's address match.
@@ -28,7 +17,7 @@ describe('peer-link faults in a drill (process provider)', () => {
   it.each(['3.5.30', '3.3.25'])(
     'etcd %s: a partition holds etcd3 out of the rebuild until healed; nothing left',
     async (etcd) => {
-      const scenarioDir = await scenarioWith([
+      const scenarioDir = await scenarioWithFaults(out, 's5-v3-snapshot-all-members', [
         { kind: 'partition', target: 'etcd3', at: { during: 'restore' }, forMs: 8000 },
       ]);
       const { run, workDir } = await runDrill({

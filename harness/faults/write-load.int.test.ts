@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,8 +7,7 @@ import type { Cluster } from '../cluster/types.ts';
 import { runDrill } from '../drill.ts';
 import { withV3 } from '../etcd/api.ts';
 import { LOAD_PREFIX, startWriteLoad } from '../observe/load.ts';
-import { SCENARIO_DIR } from '../scenario.ts';
-import { clusterForFile, drillProcesses, runFolders } from '../test-support/helpers.ts';
+import { clusterForFile, drillProcesses, runFolders, scenarioWithFaults } from '../test-support/helpers.ts';
 
 const out = await mkdtemp(join(tmpdir(), 'drill-write-load-'));
 afterAll(() => rm(out, { recursive: true, force: true }));
@@ -50,12 +49,9 @@ describe('the load generator', () => {
 
 describe.each(['3.5.30', '3.3.25'])('write load during snapshot save, etcd %s (process provider)', (etcd) => {
   it('the restore is the snapshot at its revision exactly; the writes acknowledged after it are the RPO', async () => {
-    const dir = join(out, `scenarios-${etcd}`);
-    await cp(SCENARIO_DIR, dir, { recursive: true });
-    const file = join(dir, 's1-v3-snapshot-restore.json');
-    const s = JSON.parse(await readFile(file, 'utf8'));
-    s.faults = [{ kind: 'write-load', at: { during: 'backup' }, writers: 4, opsPerSec: 100 }];
-    await writeFile(file, JSON.stringify(s));
+    const dir = await scenarioWithFaults(out, 's1-v3-snapshot-restore', [
+      { kind: 'write-load', at: { during: 'backup' }, writers: 4, opsPerSec: 100 },
+    ]);
     let before = new Map<string, number>();
     let after = new Map<string, number>();
     const folders = runFolders();

@@ -6,8 +6,10 @@ import { dockerClient, LABEL_RUN } from '../cluster/docker.ts';
 import { processProvider } from '../cluster/process.ts';
 import type { Cluster } from '../cluster/types.ts';
 import { newRunId, type RunContext } from '../context.ts';
+import { type DrillOptions, runDrill } from '../drill.ts';
 import { resolveEtcd } from '../etcd/dist.ts';
 import { silentLogger } from '../log.ts';
+import type { ScenarioResult } from '../result.ts';
 import { SCENARIO_DIR } from '../scenario.ts';
 import { processesMatching } from '../util/proc.ts';
 import { createRunDir, workRoot } from '../workdir.ts';
@@ -108,4 +110,16 @@ export async function scenarioWithFaults(
   s.faults = faults;
   await writeFile(file, JSON.stringify(s));
   return dir;
+}
+
+/** One drill as the CLI runs it (probes off unless asked), then proof that nothing of ours is left; its result. */
+export async function drillOnce(o: DrillOptions): Promise<ScenarioResult> {
+  const before = runFolders();
+  const { run, workDir } = await runDrill({ probes: false, quiet: true, ...o });
+  expect(drillProcesses(workDir)).toHaveLength(0);
+  expect((await labelled(run.runId)).containers).toHaveLength(0);
+  expect(runFolders()).toEqual(before);
+  const r = run.results[0];
+  if (!r) throw new Error('the drill left no result');
+  return r;
 }
