@@ -61,7 +61,8 @@ export class FaultLife {
   async #run(injected: () => void): Promise<void> {
     const signal = AbortSignal.any([this.d.run.signal, this.#cancel.signal]);
     if (this.f.delayMs && !(await wait(this.f.delayMs, signal))) return injected();
-    await this.#inject(signal);
+    // Between phases nothing will start a fault's target meanwhile: an `after` fault does not wait for one.
+    await this.#inject('after' in this.f.at ? AbortSignal.abort() : signal);
     injected();
     const sampling = this.#sample(signal);
     if (this.f.forMs && (await wait(this.f.forMs, signal))) await this.#heal();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
-import { untilRunning } from './when-running.ts';
+import { whenRunning } from './when-running.ts';
 
 /** SIGKILL one member (the leader, a follower, or by name); the heal starts it again on its own data. */
 export const kill = defineFault({
@@ -17,8 +17,7 @@ export const kill = defineFault({
   build: (spec) => ({
     async inject(d, phaseEnded) {
       const m = await resolveTarget(d, spec.target);
-      if (!(await untilRunning(m, phaseEnded)))
-        return { description: `${m.name} did not run before the phase ended: nothing killed` };
+      await whenRunning(m, phaseEnded, 'kill');
       await m.kill();
       return {
         description: `SIGKILL ${m.name} (${spec.target})`,

@@ -45,3 +45,17 @@ describe.each(PROVIDERS)('member faults on %s (etcd 3.5.30)', (provider) => {
     expect(r.error).toBeUndefined();
   });
 });
+
+describe('a fault that never struck', () => {
+  it('makes the drill unknown, naming the fault and where to place it, and leaves nothing', async () => {
+    // Between the disaster and the restore no member runs: there is nothing to kill.
+    const r = await drill('process', 's5-v3-snapshot-all-members', [
+      { kind: 'kill', target: 'etcd2', at: { after: 'disaster' } },
+    ]);
+    expect(r.verdict).toBe('unknown');
+    expect(r.error?.message).toMatch(
+      /kill: etcd2 did not run before its phase ended, so the fault never struck/,
+    );
+    expect(r.faults.map((f) => f.fault)).not.toContain('kill');
+  });
+});

@@ -1,6 +1,6 @@
 import { defineFault } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
-import { untilRunning } from './when-running.ts';
+import { whenRunning } from './when-running.ts';
 
 /** Freezes a member (SIGSTOP, docker pause): it keeps its sockets open but answers nothing. */
 export const pause = defineFault({
@@ -12,8 +12,7 @@ export const pause = defineFault({
   build: (spec) => ({
     async inject(d, phaseEnded) {
       const m = await resolveTarget(d, spec.target);
-      if (!(await untilRunning(m, phaseEnded)))
-        return { description: `${m.name} did not run before the phase ended: nothing paused` };
+      await whenRunning(m, phaseEnded, 'pause');
       await m.pause();
       return {
         description: `pause ${m.name} (${spec.target})`,
