@@ -16,6 +16,9 @@ export function offExpectation(results: readonly ScenarioResult[]): string[] {
   return results.flatMap((r) => {
     if (r.error) return [`${r.scenarioId}@${r.etcd.version}: unknown ${r.error.message}`];
     const bad = r.checks.filter((c) => c.verdict !== 'as-expected' && !timingOnly(c));
+    // A clean-clone CI run keeps no results.json: the evidence in its log is all there is to go on.
+    for (const c of bad)
+      console.log(`${r.scenarioId}@${r.etcd.version} ${c.id} evidence: ${JSON.stringify(c.evidence)}`);
     return bad.length
       ? [
           `${r.scenarioId}@${r.etcd.version}: ${bad.map((c) => `${c.id} ${c.observed} (expected ${c.expected})`).join(', ')}`,
