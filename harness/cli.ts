@@ -104,6 +104,42 @@ const catalogueOption = () =>
 
 const quietOption = () => new Option('-q, --quiet', 'no progress lines, only the summary').default(false);
 
+// Regression diff (reports/diff.ts): `report diff`, and `run`/`matrix --baseline`.
+const rtoThresholdOption = () =>
+  new Option(
+    '--rto-threshold <pct,time>',
+    'a restore time counts as changed when it moved by more than both, e.g. 50%,2s',
+  ).default('50%,2s');
+const baselineOption = () =>
+  new Option(
+    '--baseline <results.json>',
+    'at the end, diff against this run (diff.md, diff.json); exit 1 on a regression',
+  );
+
+/** Before the drill: the baseline must be a results.json and the threshold readable (bad input: exit 2). */
+async function readBaseline(opts: { baseline?: string; rtoThreshold: string }) {
+  if (!opts.baseline) return undefined;
+  const { parseRtoThreshold } = await import('../reports/diff.ts');
+  const { readRun } = await import('../reports/regrade.ts');
+  return { run: await readRun(opts.baseline), threshold: parseRtoThreshold(opts.rtoThreshold) };
+}
+
+/** After the summary: the diff against the baseline; the exit code is raised to 1 by a regression. */
+async function reportBaseline(
+  baseline: Awaited<ReturnType<typeof readBaseline>>,
+  run: RunResult,
+  reportDir: string,
+): Promise<number> {
+  if (!baseline) return run.exitCode;
+  const { baselineDiff } = await import('../reports/diff-io.ts');
+  const { md, exitCode } = await baselineDiff(baseline.run, run, reportDir, baseline.threshold);
+  process.stdout.write(`
+${md}
+Diff: ${join(reportDir, 'diff.md')} and diff.json
+`);
+  return exitCode;
+}
+
 program
   .command('run')
   .description('run drills: stand up a cluster, seed it, back it up, lose it, restore it, check it')
@@ -136,7 +172,10 @@ program
   .addOption(requireOption())
   .addOption(reporterOption())
   .addOption(quietOption())
+  .addOption(baselineOption())
+  .addOption(rtoThresholdOption())
   .action(async (opts) => {
+    const baseline = await readBaseline(opts);
     const ac = interruptible();
     const { run, reportDir, summary } = await runDrill({
       scenarios: opts.scenario,
@@ -168,7 +207,7 @@ program
         );
       }
     }
-    process.exitCode = run.exitCode;
+    process.exitCode = await reportBaseline(baseline, run, reportDir);
   });
 
 program
@@ -188,7 +227,10 @@ program
   .addOption(requireOption())
   .addOption(reporterOption())
   .addOption(quietOption())
+  .addOption(baselineOption())
+  .addOption(rtoThresholdOption())
   .action(async (opts) => {
+    const baseline = await readBaseline(opts);
     const ac = interruptible();
     const { run, reportDir, summary } = await runDrill({
       versions: String(opts.etcd)
@@ -208,7 +250,7 @@ program
       signal: ac.signal,
     });
     process.stdout.write(`\n${summary}\n${reportLine(reportDir, opts.reporter)}\n`);
-    process.exitCode = run.exitCode;
+    process.exitCode = await reportBaseline(baseline, run, reportDir);
   });
 
 /** " [faults: kill during restore, …]" for a scenario that names any. */
@@ -365,6 +407,28 @@ report
     if (opts.out) await emitReports(run, opts.out, opts.reporter, { rewriteJson: true });
     else process.stdout.write(renderSummary(run));
     process.exitCode = run.exitCode;
+  });
+
+report
+  .command('diff')
+  .description(
+    'compare two runs cell by cell (verdicts, outcomes, procedure grades, restore times); exit 1 on a regression',
+  )
+  .argument('<baseline>', 'the baseline results.json')
+  .argument('<new>', 'the results.json to compare with it')
+  .addOption(rtoThresholdOption())
+  .option('--out <file.md>', 'also write the Markdown here')
+  .option('--json <file>', 'write the diff as JSON here')
+  .action(async (base: string, next: string, opts: { rtoThreshold: string; out?: string; json?: string }) => {
+    const { diffExitCode, diffRuns, parseRtoThreshold } = await import('../reports/diff.ts');
+    const { checkWritableFile, writeDiffFiles } = await import('../reports/diff-io.ts');
+    const { readRun } = await import('../reports/regrade.ts');
+    const threshold = parseRtoThreshold(opts.rtoThreshold);
+    if (opts.out) checkWritableFile(opts.out, '--out');
+    if (opts.json) checkWritableFile(opts.json, '--json');
+    const d = diffRuns(await readRun(base), await readRun(next), threshold);
+    process.stdout.write(await writeDiffFiles(d, { md: opts.out, json: opts.json }));
+    process.exitCode = diffExitCode(d);
   });
 
 program
