@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HarnessError } from '../harness/errors.ts';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
 import { type Change, diffExitCode, diffRuns, parseRtoThreshold } from './diff.ts';
-import { writeDiffFiles } from './diff-io.ts';
+import { baselineDiff, writeDiffFiles } from './diff-io.ts';
 import { renderDiff } from './diff-md.ts';
 import { readRun } from './regrade.ts';
 import { phaseTimes, restoreTime } from './rto.ts';
@@ -252,6 +252,26 @@ describe('the Markdown and JSON', () => {
       expect(await readFile(join(dir, 'a', 'diff.md'), 'utf8')).toBe(md);
       expect(JSON.parse(await readFile(join(dir, 'diff.json'), 'utf8'))).toEqual(d);
       expect(md).toContain('1 regression, 0 improvements, 0 changes');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('run --baseline exit code', () => {
+  it("a regression raises the run's 0 or 1 to 1; 2 (unknown) and 130 (interrupted) stay", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drill-diff-'));
+    try {
+      const safe = copy();
+      cell(safe).grade = { grade: 'safe', reasons: [] };
+      const exit = async (base: RunResult, code: RunResult['exitCode']) =>
+        (await baselineDiff(base, { ...fixture, exitCode: code }, dir, { pct: 50, ms: 2000 })).exitCode;
+      expect(await exit(fixture, 0)).toBe(0);
+      expect(await exit(fixture, 1)).toBe(1);
+      expect(await exit(safe, 0)).toBe(1);
+      expect(await exit(safe, 2)).toBe(2);
+      expect(await exit(safe, 130)).toBe(130);
+      expect(await readFile(join(dir, 'diff.md'), 'utf8')).toContain('1 regression, 0 improvements');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
