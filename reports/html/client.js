@@ -41,7 +41,13 @@
       options: {
         indexAxis: 'y',
         maintainAspectRatio: false,
-        scales: { x: { stacked: true, title: { display: true, text: 'seconds' } }, y: { stacked: true } },
+        scales: {
+          x: {
+            stacked: true,
+            title: { display: true, text: "seconds in each phase (its steps' durations summed)" },
+          },
+          y: { stacked: true },
+        },
       },
     });
   }
