@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunResult } from '../harness/result.ts';
+import { renderHtml } from './html.ts';
 import { renderSummary } from './render.ts';
 
 /** A report format: renders from results.json's content alone, so `report render` can redo it later. */
@@ -12,7 +13,10 @@ export interface Reporter {
 }
 
 export const REPORTERS: ReadonlyMap<string, Reporter> = new Map(
-  [{ name: 'md', file: 'summary.md', render: renderSummary }].map((r) => [r.name, r]),
+  [
+    { name: 'md', file: 'summary.md', render: renderSummary },
+    { name: 'html', file: 'report.html', render: renderHtml },
+  ].map((r) => [r.name, r]),
 );
 export const DEFAULT_REPORTERS = ['md'] as const;
 
