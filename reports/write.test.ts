@@ -40,6 +40,6 @@ describe('writeReport', () => {
   it('an unknown reporter name is reported, not thrown', async () => {
     dir = await mkdtemp(join(tmpdir(), 'write-'));
     const { failures } = await writeReport(run, dir, ['pdf']);
-    expect(failures[0]?.error).toMatch(/unknown reporter: use md/);
+    expect(failures[0]?.error).toMatch(/unknown reporter: use json, md, junit/);
   });
 });
