@@ -58,33 +58,26 @@ function suite(run: RunResult, r: ScenarioResult, id: number): string {
 }
 
 function testcases(run: RunResult, r: ScenarioResult): Case[] {
-  const na = r.verdict === 'not-applicable';
-  const checks = r.checks.map((c) => checkCase(r, c, na));
+  const checks = r.checks.map((c) => checkCase(r, c));
   const harness = harnessCase(r);
   return [...checks, ...(harness ? [harness] : []), gradeCase(run, r)];
 }
 
-function checkCase(r: ScenarioResult, c: CheckResult, na: boolean): Case {
+function checkCase(r: ScenarioResult, c: CheckResult): Case {
   const line = `observed ${c.observed}, expected ${c.expected} (expectation: ${c.source}): ${c.verdict}`;
-  const time = phaseSeconds(r, c.id);
+  const base = { name: c.id, seconds: phaseSeconds(r, c.id), line };
   const evidence = c.evidence ? `evidence: ${JSON.stringify(c.evidence, null, 2)}\n` : '';
-  if (na) return { name: c.id, seconds: time, line, outcome: skipped(r.notApplicable ?? 'not applicable') };
   if (c.verdict === 'unexpected') {
     const message = `expected ${c.expected}, observed ${c.observed} (expectation: ${c.source})`;
     const body = `${c.title}\nexpectation at expect.${c.expectPath.join('.')}\n${evidence}`;
-    return {
-      name: c.id,
-      seconds: time,
-      line,
-      outcome: { kind: 'failure', type: 'unexpected', message, body },
-    };
+    return { ...base, outcome: { kind: 'failure', type: 'unexpected', message, body } };
   }
   if (c.verdict === 'unknown') {
     const message = `${c.id} could not be made: ${c.error ? chain(c.error) : `observed ${c.observed}`}`;
     const body = `${c.title}\nexpected ${c.expected} (expectation: ${c.source})\n${errorText(c.error)}${evidence}`;
-    return { name: c.id, seconds: time, line, outcome: { kind: 'error', type: 'unknown', message, body } };
+    return { ...base, outcome: { kind: 'error', type: 'unknown', message, body } };
   }
-  return { name: c.id, seconds: time, line, outcome: { kind: 'pass' } };
+  return { ...base, outcome: { kind: 'pass' } };
 }
 
 /** A harness error, or an unknown drill no check explains, is an error of its own: never hidden. */

@@ -36,10 +36,9 @@ export function parseReporters(value: string): string[] {
     .map((n) => n.trim())
     .filter(Boolean);
   const unknown = names.filter((n) => !reporterNames().includes(n));
-  if (unknown.length || names.length === 0)
-    throw new Error(
-      `unknown reporter ${unknown.join(', ') || '(none given)'}: use ${reporterNames().join(', ')} (comma-separated or repeated)`,
-    );
+  const use = `use ${reporterNames().join(', ')} (comma-separated or repeated)`;
+  if (unknown.length) throw new Error(`unknown reporter ${unknown.join(', ')}: ${use}`);
+  if (names.length === 0) throw new Error(`no reporter named: ${use}`);
   return names;
 }
 
