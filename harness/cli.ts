@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { renderSummary } from '../reports/render.ts';
-import { REPORTERS, writeReport } from '../reports/write.ts';
+import { defaultReporters, parseReporters, REPORTERS, writeReport } from '../reports/write.ts';
 import { dockerClient, sweepContainers } from './cluster/docker.ts';
 import { sweepNetns } from './cluster/netns.ts';
 import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
@@ -69,10 +69,25 @@ const outOption = () =>
   new Option('--out <dir>', 'report folder root (the run writes <dir>/<run-id>/)').default(
     join('reports', 'out'),
   );
-const reporterOption = () =>
-  new Option('--reporter <names...>', 'report formats after results.json')
-    .choices([...REPORTERS.keys()])
-    .default(['md']);
+/** --reporter json,md,junit or --reporter md --reporter junit; an unknown name is bad input before anything runs. */
+const reporterOption = () => {
+  const byDefault = defaultReporters();
+  return new Option(
+    '--reporter <names...>',
+    'report formats (json, the results.json, is always written first)',
+  )
+    .default(byDefault, `${byDefault.join(',')}; json,md,junit when CI=true`)
+    .argParser((value: string, previous: string[]) => {
+      let names: string[];
+      try {
+        names = parseReporters(value);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+      // Given names replace the default rather than add to it.
+      return [...new Set([...(previous === byDefault ? [] : previous), ...names])];
+    });
+};
 const requireOption = () =>
   new Option(
     '--require <what>',

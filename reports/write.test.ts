@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../harness/result.ts';
-import { writeReport } from './write.ts';
+import { defaultReporters, parseReporters, writeReport } from './write.ts';
 
 const run: RunResult = {
   schemaVersion: 3,
@@ -40,6 +40,25 @@ describe('writeReport', () => {
   it('an unknown reporter name is reported, not thrown', async () => {
     dir = await mkdtemp(join(tmpdir(), 'write-'));
     const { failures } = await writeReport(run, dir, ['pdf']);
-    expect(failures[0]?.error).toMatch(/unknown reporter: use md/);
+    expect(failures[0]?.error).toMatch(/unknown reporter: use json, md, junit/);
+  });
+});
+
+describe('reporter names', () => {
+  it('takes a comma list; json is a name (results.json, always written); an unknown name names the valid ones', () => {
+    expect(parseReporters('json, md,junit')).toEqual(['json', 'md', 'junit']);
+    expect(() => parseReporters('md,pdf')).toThrow(/^unknown reporter pdf: use json, md, junit/);
+    expect(() => parseReporters(',')).toThrow(/use json, md, junit/);
+  });
+  it('defaults to json,md, and adds junit in CI', () => {
+    expect(defaultReporters({})).toEqual(['json', 'md']);
+    expect(defaultReporters({ CI: 'true' })).toEqual(['json', 'md', 'junit']);
+  });
+  it('json renders nothing of its own: results.json is written once, first', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'write-'));
+    const { failures } = await writeReport(run, dir, ['json', 'junit'], { json: false });
+    expect(failures).toEqual([]);
+    expect(existsSync(join(dir, 'results.json'))).toBe(false);
+    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toMatch(/^<\?xml/);
   });
 });
