@@ -167,7 +167,7 @@ describe('junit.xml', () => {
     });
   });
 
-  it('under --require safe a procedure that is not safe fails and an unknown grade errors; under expected both pass', async () => {
+  it('under --require safe a procedure that is not safe fails and an unknown grade errors; under expected both are skipped as not gated', async () => {
     const unknownGrade = (r: ScenarioResult) => {
       r.grade = { grade: 'unknown', reasons: ['components not checked (--no-probes)'] };
     };
@@ -193,6 +193,13 @@ describe('junit.xml', () => {
 
     const expected = renderJunit({ ...safe, require: 'expected' });
     for (const s of suites(expected)) expect(s.attrs).toMatchObject({ failures: '0', errors: '0' });
+    // Not gated, and not a pass either: an unsafe or unknown procedure is never green.
+    expect(caseOf(suite(expected, 's6-v3-snapshot-bump-revision@3.5.30'), 'procedure-grade')).toMatchObject({
+      outcome: { kind: 'skipped', attrs: { type: 'not-gated' } },
+    });
+    expect(
+      caseOf(suite(expected, 's5-v3-snapshot-all-members@3.5.30'), 'procedure-grade')?.outcome?.kind,
+    ).toBe('skipped');
     expect(suite(expected, 's6-v3-snapshot-bump-revision@3.5.30').out).toContain(
       'procedure-grade: unknown (components not checked (--no-probes)) (--require expected)',
     );

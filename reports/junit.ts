@@ -93,14 +93,21 @@ function harnessCase(r: ScenarioResult): Case | undefined {
   };
 }
 
-/** Gated only under --require safe (as the exit code is); under expected it passes and says the grade. */
+/**
+ * Gated only under --require safe (as the exit code is). Under expected a grade that is not safe is
+ * skipped as "not gated": a green unsafe or unknown procedure would read as a pass.
+ */
 function gradeCase(run: RunResult, r: ScenarioResult): Case {
   const g = r.grade.grade;
   const line = `${gradeText(r)} (--require ${run.require})`;
   const base = { name: 'procedure-grade', seconds: 0, line };
   if (g === 'not-applicable')
     return { ...base, outcome: skipped(r.notApplicable ?? r.grade.reasons.join('; ')) };
-  if (run.require !== 'safe' || g === 'safe') return { ...base, outcome: { kind: 'pass' } };
+  if (g === 'safe') return { ...base, outcome: { kind: 'pass' } };
+  if (run.require !== 'safe') {
+    const message = `not gated (--require expected): procedure ${g}: ${r.grade.reasons.join('; ')}`;
+    return { ...base, outcome: { kind: 'skipped', type: 'not-gated', message } };
+  }
   const message = `procedure ${g === 'unsafe' ? 'not safe' : 'grade unknown'}: ${r.grade.reasons.join('; ')}`;
   const body = `--require safe: every procedure must be safe\n${errorText(r.error)}`;
   const kind = g === 'unsafe' ? 'failure' : 'error';
