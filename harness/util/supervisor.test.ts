@@ -150,7 +150,8 @@ describe('Supervised', () => {
       env,
       log(),
     );
-    await until(() => s.exits().length >= 3);
+    // An exit is recorded before its onExit runs: wait for the third onExit too.
+    await until(() => s.exits().length >= 3 && seen.length >= 3);
     await s.stop(1000);
     const runs = Number(readFileSync(join(dir, 'n'), 'utf8'));
     const gap = Date.parse(s.exits()[2]?.at ?? '') - Date.parse(s.exits()[1]?.at ?? '');
