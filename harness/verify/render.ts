@@ -108,13 +108,18 @@ function againstLines(r: VerifyResult): string[] {
   ];
 }
 
+function inputText(r: VerifyResult): string {
+  const b = r.input.bytes;
+  return r.input.kind === 'v2-backup-dir' ? `v2 backup dir, its db ${b} bytes` : `v3 snapshot, ${b} bytes`;
+}
+
 /** The Markdown summary: printed and written as summary.md. */
 export function renderVerify(r: VerifyResult): string {
   const sections = [
     [
       `# etcd-drill verify: ${VERDICT[r.verdict]}`,
       '',
-      `\`${r.input.path}\` (${r.input.kind}, ${r.input.bytes} bytes)${r.reason ? `: ${r.reason}` : ''}`,
+      `\`${r.input.path}\` (${inputText(r)})${r.reason ? `: ${r.reason}` : ''}`,
     ],
     integrityLines(r),
     restoreLines(r),
