@@ -348,7 +348,12 @@ program
   )
   .addOption(outOption())
   .addOption(
-    new Option('--reporter <names...>', 'report formats after verify.json').choices(['md']).default(['md']),
+    new Option(
+      '--reporter <names...>',
+      'report formats after verify.json: md (summary.md), junit (junit.xml)',
+    )
+      .choices(['md', 'junit'])
+      .default(['md']),
   )
   .addOption(quietOption())
   .action(async (backup: string, opts) => {
@@ -362,10 +367,12 @@ program
       size: opts.size,
       against: opts.against,
       out: opts.out,
+      reporters: opts.reporter,
       quiet: opts.quiet,
       signal: ac.signal,
     });
-    process.stdout.write(`\n${summary}\nReport: ${join(reportDir, 'verify.json')} and summary.md\n`);
+    const files = opts.reporter.map((r: string) => (r === 'md' ? 'summary.md' : 'junit.xml'));
+    process.stdout.write(`\n${summary}\nReport: ${[join(reportDir, 'verify.json'), ...files].join(', ')}\n`);
     process.exitCode = ac.signal.aborted ? 130 : result.exitCode;
   });
 

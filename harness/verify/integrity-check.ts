@@ -41,24 +41,35 @@ async function restoreWords(dist: EtcdDist, file: string, scratch: string, signa
   }
 }
 
+export interface Scanned {
+  /** The bbolt file looked at: the snapshot, or member/snap/db of a v2 backup dir. */
+  readonly db: string;
+  readonly scan: Awaited<ReturnType<typeof scanSnapshot>>;
+}
+
+/** Reads the file once (trailer, recorded version); undefined for a v2 backup dir without a db. */
+export async function scanBackup(kind: BackupKind, path: string): Promise<Scanned | undefined> {
+  const db = kind === 'v3-snapshot' ? path : join(path, 'member', 'snap', 'db');
+  // A v2-only backup (3.3/3.4 `etcdctl backup` without --with-v3) has no db to look at.
+  return existsSync(db) ? { db, scan: await scanSnapshot(db) } : undefined;
+}
+
 /** Integrity before any member starts: trailer, `snapshot status` (with bbolt's page walk), recorded version. */
 export async function checkIntegrity(
   kind: BackupKind,
-  path: string,
+  scanned: Scanned | undefined,
   dist: EtcdDist,
   scratch: string,
   signal?: AbortSignal,
 ): Promise<IntegrityOutcome> {
-  const db = kind === 'v3-snapshot' ? path : join(path, 'member', 'snap', 'db');
-  if (!existsSync(db)) {
-    // A v2-only backup (3.3/3.4 `etcdctl backup` without --with-v3) has no db to look at.
+  if (!scanned) {
     const integrity = {
       structure: 'no member/snap/db in the backup dir: nothing to check',
       recordedClusterVersion: 'not recorded',
     };
     return { integrity, bytes: 0, skipHashCheck: false };
   }
-  const scan = await scanSnapshot(db);
+  const { db, scan } = scanned;
   const st = await snapshotStatusOf(dist, db, signal);
   const how = `bbolt's consistency check (Tx.Check) inside \`${st.tool} snapshot status\``;
   const integrity: Integrity = {

@@ -6,6 +6,12 @@ const VERDICT: Record<VerifyResult['verdict'], string> = {
   'not-restorable': 'NOT RESTORABLE',
 };
 
+const CHOSEN = {
+  given: 'as asked',
+  recorded: 'the version the db records',
+  default: 'the default: the db records no version',
+} as const;
+
 function table(head: [string, string], rows: Record<string, number>): string[] {
   const entries = Object.entries(rows);
   if (entries.length === 0) return ['(none)'];
@@ -74,7 +80,7 @@ function restoreLines(r: VerifyResult): string[] {
   const failed = x.steps.find((s) => !s.ok);
   return [
     '## Restore',
-    `- ${x.members}-member throwaway cluster, etcd ${x.etcd} (${x.etcdOrigin}), provider ${x.provider}`,
+    `- ${x.members}-member throwaway cluster, etcd ${x.etcd} (${CHOSEN[x.etcdChosen]}; ${x.etcdOrigin}), provider ${x.provider}`,
     `- how: ${x.how}`,
     ...(x.ok
       ? [

@@ -46,6 +46,8 @@ export interface Integrity {
 export interface RestoreReport {
   readonly etcd: string;
   readonly etcdOrigin: string;
+  /** given (--etcd), recorded (the newest provided etcd of the db's recorded version) or default. */
+  readonly etcdChosen: 'given' | 'recorded' | 'default';
   readonly provider: string;
   readonly members: number;
   readonly how: string;

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { diffKeysets, summarizeDiff } from '../checks/diff.ts';
+import { sweepContainers } from '../cluster/docker.ts';
 import type { Cluster, Provider } from '../cluster/types.ts';
 import { newRunId, type RunContext } from '../context.ts';
 import { chooseProvider, toolVersion } from '../drill.ts';
@@ -15,11 +16,13 @@ import { Scope } from '../scope.ts';
 import { createRunDir, removeRunDir, sweepLeftovers, workRoot } from '../workdir.ts';
 import { backupAgeSeconds } from './contents.ts';
 import { backupKind, parseEndpoints } from './input.ts';
-import { checkIntegrity, type IntegrityOutcome } from './integrity-check.ts';
+import { checkIntegrity, type IntegrityOutcome, scanBackup } from './integrity-check.ts';
+import { renderJunit } from './junit.ts';
 import { compactRevision, leaseCount, readKeyspace } from './read.ts';
 import { renderVerify } from './render.ts';
 import { HOW, restoreInto } from './restore.ts';
 import type { BackupKind, RestoreReport, V2Contents, VerifyResult } from './types.ts';
+import { chooseVersion, type VersionChoice } from './version.ts';
 
 export interface VerifyOptions {
   readonly path: string;
@@ -34,6 +37,8 @@ export interface VerifyOptions {
   readonly against?: string;
   /** @default reports/out */
   readonly out?: string;
+  /** Report formats after verify.json: md (summary.md), junit (junit.xml). @default ['md'] */
+  readonly reporters?: readonly string[];
   readonly quiet?: boolean;
   readonly signal?: AbortSignal;
 }
@@ -58,15 +63,19 @@ async function prepare(o: VerifyOptions, log: Logger, signal: AbortSignal) {
     throw new HarnessError('BAD_INPUT', `--size must be a whole number >= 1, got ${size}`);
   checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
+  const scanned = await scanBackup(kind, o.path);
+  const choice: VersionChoice = o.etcdBinDir
+    ? { version: o.etcd, why: 'given' }
+    : chooseVersion(scanned?.scan.clusterVersions ?? [], o.etcd);
   const dist = await resolveEtcd({
-    ...(o.etcd ? { version: o.etcd } : {}),
+    ...(choice.version ? { version: choice.version } : {}),
     ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
     ...(o.etcdSource ? { source: o.etcdSource } : {}),
     log,
     signal,
   });
-  const { provider } = await chooseProvider(o.provider ?? 'process', undefined);
-  return { kind, against, size, dist, provider };
+  const { provider, docker } = await chooseProvider(o.provider ?? 'process', undefined);
+  return { kind, against, size, dist, provider, docker, scanned, versionWhy: choice.why };
 }
 
 /** Does this backup restore, and what is in it? Integrity first, then a throwaway cluster, then reads. */
@@ -85,12 +94,14 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyOutcome> {
   log.progress(
     `verify ${id}: ${p.kind} ${o.path} on etcd ${p.dist.version} (${p.dist.origin}); report in ${reportDir}`,
   );
+  // Containers first: their sweep reads the run folders that sweepLeftovers removes.
+  if (p.docker) await sweepContainers(p.docker, log);
   await sweepLeftovers(log);
   const workDir = await createRunDir(id);
   let checked: IntegrityOutcome;
   let body: Body;
   try {
-    checked = await checkIntegrity(p.kind, o.path, p.dist, workDir, signal);
+    checked = await checkIntegrity(p.kind, p.scanned, p.dist, workDir, signal);
     body = checked.damaged
       ? { verdict: 'damaged', reason: checked.damaged }
       : await restoreAndRead({
@@ -119,7 +130,9 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyOutcome> {
   const summary = renderVerify(result);
   await mkdir(reportDir, { recursive: true });
   await writeFile(join(reportDir, 'verify.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(join(reportDir, 'summary.md'), summary);
+  const reporters = o.reporters ?? ['md'];
+  if (reporters.includes('md')) await writeFile(join(reportDir, 'summary.md'), summary);
+  if (reporters.includes('junit')) await writeFile(join(reportDir, 'junit.xml'), renderJunit(result));
   return { result, reportDir, summary };
 }
 
@@ -131,6 +144,7 @@ interface RestoreJob {
   readonly provider: Provider;
   readonly against: string[] | undefined;
   readonly skipHashCheck: boolean;
+  readonly versionWhy: VersionChoice['why'];
   readonly ctx: RunContext;
 }
 
@@ -160,6 +174,7 @@ async function restoreAndRead(j: RestoreJob): Promise<Body> {
   const restore = (ok: boolean): RestoreReport => ({
     etcd: j.dist.version,
     etcdOrigin: j.dist.origin,
+    etcdChosen: j.versionWhy,
     provider: j.provider.name,
     members: j.size,
     how: `${HOW[j.kind]}${j.skipHashCheck ? '; --skip-hash-check (the file has no sha256 trailer)' : ''}`,
