@@ -123,11 +123,13 @@ describe('verify a snapshot the harness did not make', () => {
   it('restores it and counts what the test wrote, per type and namespace', async () => {
     const before = runFolders();
     const out = await mkdtemp(join(dir, 'out-'));
-    const { result, reportDir } = await runVerify({ path: snapshot, etcd: '3.5.30', out, quiet: true });
+    // No --etcd: the db records 3.5.0, so the newest provided 3.5 restores it.
+    const { result, reportDir } = await runVerify({ path: snapshot, out, quiet: true });
     expect(result.verdict).toBe('restorable');
     expect(result.exitCode).toBe(0);
     expect(result.integrity.sha256Trailer).toMatchObject({ present: true, ok: true });
     expect(result.integrity.recordedClusterVersion).toBe('3.5.0');
+    expect(result.restore).toMatchObject({ etcd: '3.5.30', etcdChosen: 'recorded' });
     expect(result.contents?.byType).toEqual(expectedByType());
     const inTeamA = OBJECTS.filter((o) => o.ns === 'team-a').length;
     expect(result.contents?.byNamespace['team-a']).toBe(inTeamA);
