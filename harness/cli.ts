@@ -387,6 +387,52 @@ program
     );
   });
 
+program
+  .command('verify')
+  .description('does this backup restore, and what is in it? (integrity, a throwaway restore, its contents)')
+  .argument('<backup>', 'a snapshot.db (etcdctl snapshot save) or a v2 backup dir (etcdctl backup)')
+  .option('--etcd <version>', `etcd version to restore with (default ${DEFAULT_ETCD_VERSION})`)
+  .option('--etcd-bin-dir <dir>', 'use etcd/etcdctl/etcdutl from this folder instead of fetching')
+  .addOption(
+    new Option('--provider <name>', 'where the throwaway members run')
+      .choices([...PROVIDER_NAMES])
+      .default('process'),
+  )
+  .option('--size <n>', 'members of the throwaway cluster', int('--size'), 3)
+  .option(
+    '--against <endpoints>',
+    "diff the backup with a live cluster's keyspace (comma-separated client URLs)",
+  )
+  .addOption(outOption())
+  .addOption(
+    new Option(
+      '--reporter <names...>',
+      'report formats after verify.json: md (summary.md), junit (junit.xml)',
+    )
+      .choices(['md', 'junit'])
+      .default(['md']),
+  )
+  .addOption(quietOption())
+  .action(async (backup: string, opts) => {
+    const ac = interruptible();
+    const { runVerify } = await import('./verify/verify.ts');
+    const { result, reportDir, summary } = await runVerify({
+      path: backup,
+      etcd: opts.etcd,
+      etcdBinDir: opts.etcdBinDir,
+      provider: opts.provider,
+      size: opts.size,
+      against: opts.against,
+      out: opts.out,
+      reporters: opts.reporter,
+      quiet: opts.quiet,
+      signal: ac.signal,
+    });
+    const files = opts.reporter.map((r: string) => (r === 'md' ? 'summary.md' : 'junit.xml'));
+    process.stdout.write(`\n${summary}\nReport: ${[join(reportDir, 'verify.json'), ...files].join(', ')}\n`);
+    process.exitCode = ac.signal.aborted ? 130 : result.exitCode;
+  });
+
 const report = program
   .command('report')
   .description(

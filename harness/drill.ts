@@ -99,7 +99,7 @@ export function toolVersion(): string {
  * auto: containers when a Docker engine answers, processes otherwise, saying which and why.
  * Returns the Docker client too when there is one, for sweeping container leftovers.
  */
-async function chooseProvider(
+export async function chooseProvider(
   name: string,
   image: string | undefined,
 ): Promise<{ provider: Provider; why: string; docker?: ContainerRuntimeClient }> {
