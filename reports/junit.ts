@@ -1,4 +1,6 @@
 import type { CheckResult, RunResult, ScenarioResult, SerializedError } from '../harness/result.ts';
+import { type Case, junitDocument, type Outcome, type Suite } from './junit-xml.ts';
+import { phaseTimes } from './rto.ts';
 
 /**
  * junit.xml in the Apache Ant / Jenkins format (reports/junit/JUnit.xsd, which the tests validate against):
@@ -8,53 +10,23 @@ import type { CheckResult, RunResult, ScenarioResult, SerializedError } from '..
  * the grade, are in the suite's <system-out> (and its properties).
  */
 export function renderJunit(run: RunResult): string {
-  const suites = run.results.map((r, i) => suite(run, r, i));
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('')}</testsuites>\n`;
+  return junitDocument(run.results.map((r) => suite(run, r)));
 }
 
-type Outcome =
-  | { kind: 'pass' }
-  | { kind: 'failure' | 'error' | 'skipped'; type: string; message: string; body?: string };
-
-interface Case {
-  readonly name: string;
-  readonly seconds: number;
-  readonly outcome: Outcome;
-  /** One line for the suite's system-out. */
-  readonly line: string;
-}
-
-function suite(run: RunResult, r: ScenarioResult, id: number): string {
+function suite(run: RunResult, r: ScenarioResult): Suite {
   const name = cellName(r);
-  const cases = testcases(run, r);
-  const count = (k: Outcome['kind']) => cases.filter((c) => c.outcome.kind === k).length;
-  const attrs = {
+  return {
     name,
     package: r.scenarioId,
-    id,
-    // The Ant schema wants a local time without zone: results.json's UTC, as UTC.
-    timestamp: r.startedAt.slice(0, 19),
-    // results.json does not say which host ran the drill; the schema's own stand-in.
-    hostname: 'localhost',
-    tests: cases.length,
-    failures: count('failure'),
-    errors: count('error'),
-    skipped: count('skipped'),
-    time: seconds(r.durationMs),
+    startedAt: r.startedAt,
+    seconds: r.durationMs / 1000,
+    properties: properties(run, r),
+    cases: testcases(run, r),
+    header: [
+      `etcd-drill run ${run.runId}: ${name} (${r.strategy}, ${r.provider}, etcd ${r.etcd.origin})`,
+      `regression verdict: ${r.verdict}; procedure grade: ${gradeText(r)}; --require ${run.require}`,
+    ],
   };
-  const out = [
-    `etcd-drill run ${run.runId}: ${name} (${r.strategy}, ${r.provider}, etcd ${r.etcd.origin})`,
-    `regression verdict: ${r.verdict}; procedure grade: ${gradeText(r)}; --require ${run.require}`,
-    ...cases.map((c) => `${c.name}: ${c.line}`),
-  ].join('\n');
-  return [
-    `  <testsuite${attributes(attrs)}>\n`,
-    `    <properties>\n${properties(run, r)}    </properties>\n`,
-    ...cases.map((c) => testcase(name, c)),
-    `    <system-out>${xmlText(`${out}\n`)}</system-out>\n`,
-    '    <system-err></system-err>\n',
-    '  </testsuite>\n',
-  ].join('');
 }
 
 function testcases(run: RunResult, r: ScenarioResult): Case[] {
@@ -116,15 +88,7 @@ function gradeCase(run: RunResult, r: ScenarioResult): Case {
 
 const skipped = (message: string): Outcome => ({ kind: 'skipped', type: 'not-applicable', message });
 
-function testcase(classname: string, c: Case): string {
-  const open = `    <testcase${attributes({ name: c.name, classname, time: c.seconds.toFixed(3) })}`;
-  const o = c.outcome;
-  if (o.kind === 'pass') return `${open}/>\n`;
-  const inner = `<${o.kind}${attributes({ type: o.type, message: o.message })}>${xmlText(o.body ?? '')}</${o.kind}>`;
-  return `${open}>\n      ${inner}\n    </testcase>\n`;
-}
-
-function properties(run: RunResult, r: ScenarioResult): string {
+function properties(run: RunResult, r: ScenarioResult): [string, string][] {
   const props: [string, string][] = [
     ['runId', run.runId],
     ['require', run.require],
@@ -140,24 +104,14 @@ function properties(run: RunResult, r: ScenarioResult): string {
     ['grade', r.grade.grade],
     ['grade.reasons', r.grade.reasons.join('; ')],
     ...(r.notApplicable ? [['notApplicable', r.notApplicable] as [string, string]] : []),
-    ...Object.entries(phaseTimes(r)).map(([p, ms]): [string, string] => [`phase.${p}.seconds`, seconds(ms)]),
+    ...[...phaseTimes(r)].map(([p, ms]): [string, string] => [`phase.${p}.seconds`, seconds(ms)]),
   ];
-  return props.map(([name, value]) => `      <property${attributes({ name, value })}/>\n`).join('');
-}
-
-/** Wall time of each phase: from its first step's start to its last step's end (steps nest, so no sum). */
-export function phaseTimes(r: ScenarioResult): Record<string, number> {
-  const spans: Record<string, [number, number]> = {};
-  for (const s of r.steps) {
-    const [from, to] = spans[s.phase] ?? [s.startMs, s.startMs];
-    spans[s.phase] = [Math.min(from, s.startMs), Math.max(to, s.startMs + s.durationMs)];
-  }
-  return Object.fromEntries(Object.entries(spans).map(([p, [from, to]]) => [p, to - from]));
+  return props;
 }
 
 /** The backup and restore checks judge one phase each: that phase's time; other checks judge observations. */
 function phaseSeconds(r: ScenarioResult, checkId: string): number {
-  const ms = checkId === 'backup' || checkId === 'restore' ? phaseTimes(r)[checkId] : undefined;
+  const ms = checkId === 'backup' || checkId === 'restore' ? phaseTimes(r).get(checkId) : undefined;
   return (ms ?? 0) / 1000;
 }
 
@@ -177,27 +131,3 @@ function errorText(e: SerializedError | undefined): string {
   const details = e.details ? `details: ${JSON.stringify(e.details, null, 2)}\n` : '';
   return `harness error (${e.code ?? 'error'}): ${chain(e)}\n${details}`;
 }
-
-// XML 1.0 allows only these characters. etcd's words (a panic, a corrupt page) can hold others: they are
-// written as \u{…} so the evidence survives and the file still parses.
-const ILLEGAL = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-const visible = (s: string) =>
-  s.replace(ILLEGAL, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}}`);
-
-export function xmlText(s: string): string {
-  return visible(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Attribute values keep their tabs and line breaks as character references (else they become spaces). */
-export function xmlAttr(s: string): string {
-  return xmlText(s)
-    .replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#9;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;');
-}
-
-const attributes = (a: Record<string, string | number>) =>
-  Object.entries(a)
-    .map(([k, v]) => ` ${k}="${xmlAttr(String(v))}"`)
-    .join('');

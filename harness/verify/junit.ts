@@ -1,56 +1,57 @@
+import { type Case, junitDocument } from '../../reports/junit-xml.ts';
 import type { VerifyResult } from './types.ts';
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const pass = { kind: 'pass' } as const;
 
-interface Case {
-  readonly name: string;
-  /** undefined: passed; a string: failed with this message; null: did not run (skipped). */
-  readonly failure: string | undefined | null;
-  readonly out?: string;
+function integrityCase(r: VerifyResult): Case {
+  if (r.verdict !== 'damaged' || r.restore)
+    return { name: 'integrity', seconds: 0, outcome: pass, line: r.integrity.structure };
+  const message = r.reason ?? 'damaged';
+  return {
+    name: 'integrity',
+    seconds: 0,
+    outcome: { kind: 'failure', type: 'damaged', message },
+    line: message,
+  };
 }
 
-function cases(r: VerifyResult): Case[] {
-  const damaged = r.verdict === 'damaged' ? (r.reason ?? 'damaged') : undefined;
-  const restored = r.restore ? (r.restore.ok ? undefined : (r.reason ?? 'not restorable')) : null;
-  const out: Case[] = [
-    { name: 'integrity', failure: r.restore ? undefined : damaged },
-    { name: 'restore into a throwaway cluster', failure: restored },
-  ];
-  if (r.against) {
-    const a = r.against;
-    out.push({
-      name: `keyspace against ${a.endpoints.join(',')}`,
-      failure: undefined,
-      out: `${a.same} same, ${a.missing} only in the backup, ${a.extra} only live, ${a.changed} changed`,
-    });
+function restoreCase(r: VerifyResult): Case {
+  const name = 'restore into a throwaway cluster';
+  const seconds = (r.restore?.steps ?? []).reduce((s, x) => Math.max(s, x.startMs + x.durationMs), 0) / 1000;
+  if (!r.restore) {
+    const message = 'did not run: the file was refused first';
+    return { name, seconds, outcome: { kind: 'skipped', type: 'not-run', message }, line: message };
   }
-  return out;
+  const how = `${r.restore.how} on etcd ${r.restore.etcd} (${r.restore.members} members, ${r.restore.provider})`;
+  if (r.restore.ok) return { name, seconds, outcome: pass, line: how };
+  const message = r.reason ?? 'not restorable';
+  return { name, seconds, outcome: { kind: 'failure', type: r.verdict, message, body: how }, line: message };
 }
 
-/**
- * One testsuite for the backup, one testcase per stage. The --against diff is information, never a
- * failure (a live cluster moves on after a backup; the exit code ignores it too).
- */
+/** The --against diff is information, never a failure (a live cluster moves on after a backup). */
+function againstCase(r: VerifyResult): Case[] {
+  const a = r.against;
+  if (!a) return [];
+  const line = `${a.same} same, ${a.missing} only in the backup, ${a.extra} only live, ${a.changed} changed`;
+  return [{ name: `keyspace against ${a.endpoints.join(',')}`, seconds: 0, outcome: pass, line }];
+}
+
+/** One testsuite for the backup, one testcase per stage, in the drill's JUnit format. */
 export function renderJunit(r: VerifyResult): string {
-  const cs = cases(r);
-  const failures = cs.filter((c) => typeof c.failure === 'string').length;
-  const skipped = cs.filter((c) => c.failure === null).length;
-  const body = cs.map((c) => {
-    const open = `    <testcase classname="etcd-drill.verify" name="${esc(c.name)}">`;
-    if (c.failure === undefined)
-      return `${open}${c.out ? `<system-out>${esc(c.out)}</system-out>` : ''}</testcase>`;
-    if (c.failure === null)
-      return `${open}<skipped message="did not run: the file was refused first"/></testcase>`;
-    return `${open}<failure message="${esc(c.failure)}"/></testcase>`;
-  });
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="etcd-drill verify" tests="${cs.length}" failures="${failures}">`,
-    `  <testsuite name="${esc(r.input.path)}" tests="${cs.length}" failures="${failures}" errors="0" skipped="${skipped}" timestamp="${r.startedAt.slice(0, 19)}">`,
-    ...body,
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+  return junitDocument([
+    {
+      name: r.input.path,
+      package: 'etcd-drill.verify',
+      startedAt: r.startedAt,
+      seconds: (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000,
+      properties: [
+        ['verdict', r.verdict],
+        ['kind', r.input.kind],
+        ['bytes', String(r.input.bytes)],
+        ['recordedClusterVersion', r.integrity.recordedClusterVersion],
+      ],
+      cases: [integrityCase(r), restoreCase(r), ...againstCase(r)],
+      header: [`etcd-drill verify ${r.id}: ${r.input.path}: ${r.verdict}${r.reason ? ` (${r.reason})` : ''}`],
+    },
+  ]);
 }
