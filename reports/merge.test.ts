@@ -136,3 +136,16 @@ describe('report merge refuses, in one line naming the fix', () => {
     }
   });
 });
+
+describe('the summary of a shard and of a partial merge', () => {
+  it('says which shard it is, and names the missing cells with the reason for exit code 2', async () => {
+    const { renderSummary } = await import('./render.ts');
+    const [a] = (await real()) as [ShardFile];
+    expect(renderSummary(a.run)).toContain('Shard 1/2: 2 of 4 cells of the matrix.');
+    const partial = renderSummary(mergeShards([a], { allowPartial: true }));
+    expect(partial).toContain(
+      'Partial merge: 2 cell(s) of the matrix missing: s5-v3-snapshot-all-members@3.5.30, s6-v3-snapshot-bump-revision@3.5.30.',
+    );
+    expect(partial).toContain('Exit code 2: cells of the matrix are missing.');
+  });
+});
