@@ -107,7 +107,7 @@ export function createProgress(o: {
       }),
     });
     // A line that wraps cannot be redrawn in place.
-    const width = Math.max(20, (o.stream.columns ?? 100) - 1);
+    const width = Math.max(20, (o.stream.columns || 100) - 1);
     return text.length > width ? `${text.slice(0, width - 1)}…` : text;
   };
   const redraw = () => {
