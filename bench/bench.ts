@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: measures and prints figures (median of N runs). Not a test: nothing here passes or
- * fails on a number. Options: --runs N (default 5), --etcd VERSION (default 3.4.23).
+ * fails on a number. Options: --runs N (default 5), --etcd VERSION (default 3.4.23), --only parallel
+ * (just the --parallel figure).
  * Record what you see in the README's performance section, with the machine it ran on.
  */
 import { cpus, totalmem } from 'node:os';
@@ -17,6 +18,8 @@ import { putAllV3 } from '../harness/etcd/api.ts';
 import { resolveEtcd } from '../harness/etcd/dist.ts';
 import { KNOWN_VERSIONS } from '../harness/etcd/versions.ts';
 import { silentLogger } from '../harness/log.ts';
+import type { ScenarioResult } from '../harness/result.ts';
+import { resultCell } from '../harness/shard.ts';
 import { testContext } from '../harness/test-support/helpers.ts';
 import { removeRunDir } from '../harness/workdir.ts';
 
@@ -26,6 +29,7 @@ const arg = (name: string, dflt: string) => {
 };
 const RUNS = Number(arg('--runs', '5'));
 const VERSION = arg('--etcd', '3.4.23');
+const ONLY = arg('--only', '');
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -53,6 +57,56 @@ async function withCluster(body: (c: Cluster) => Promise<number>, provider: Prov
     await c[Symbol.asyncDispose]();
     await removeRunDir(ctx.workDir);
   }
+}
+
+/** A cell's verdicts in one line, to compare runs: regression verdict, grade, every check's observation. */
+const cellLine = (r: ScenarioResult) =>
+  `${r.verdict} · ${r.grade.grade} · ${r.checks.map((c) => `${c.id}=${c.observed}`).join(', ')}`;
+
+/**
+ * Issue 13: the same matrix serially and 3 drills at once (one run each; a matrix takes minutes).
+ * Prints both times and every cell whose verdicts differ between them: a finding, not noise to hide.
+ */
+async function parallelFigure(): Promise<void> {
+  const subset = {
+    scenarios: ['s5-v3-snapshot-all-members', 's6-v3-snapshot-bump-revision', 's7-v2-backup-with-v3'],
+    versions: ['3.5.30', '3.4.23'],
+    provider: 'process',
+    probes: false,
+    quiet: true,
+    out: '/tmp/etcd-drill-bench-reports',
+  } as const;
+  const timed = async (parallel: number) => {
+    const t = performance.now();
+    const { run } = await runDrill({ ...subset, parallel });
+    return { run, s: (performance.now() - t) / 1000 };
+  };
+  const serial = await timed(1);
+  const par = await timed(3);
+  const k = serial.run.results.length;
+  const title = `matrix of ${k} drills (s5, s6, s7 × 3.5.30, 3.4.23, no probes)`;
+  console.log(
+    `${`${title}, --parallel 1`.padEnd(58)} ${serial.s.toFixed(1).padStart(8)} s   (exit ${serial.run.exitCode})`,
+  );
+  console.log(
+    `${`${title}, --parallel 3`.padEnd(58)} ${par.s.toFixed(1).padStart(8)} s   (exit ${par.run.exitCode})`,
+  );
+  console.log(`ratio parallel/serial: ${(par.s / serial.s).toFixed(2)}`);
+  const other = new Map(par.run.results.map((r) => [resultCell(r), r]));
+  const differ = serial.run.results.flatMap((r) => {
+    const p = other.get(resultCell(r));
+    return p && cellLine(p) === cellLine(r)
+      ? []
+      : [`  ${resultCell(r)}: serial ${cellLine(r)}; parallel ${p ? cellLine(p) : 'absent'}`];
+  });
+  console.log(
+    differ.length ? `verdicts that differ:\n${differ.join('\n')}` : 'verdicts: the same in every cell',
+  );
+}
+
+if (ONLY === 'parallel') {
+  await parallelFigure();
+  process.exit(0);
 }
 
 const dist = await resolveEtcd({ version: VERSION, log: silentLogger });
@@ -116,6 +170,8 @@ console.log(`\nratio harness/shell for S1: ${(harness / shell).toFixed(2)}`);
     `${'matrix: every strategy × 4 versions on processes (1 run)'.padEnd(58)} ${s.toFixed(0).padStart(8)} s   (${run.results.length} drills, exit ${run.exitCode})`,
   );
 }
+
+await parallelFigure();
 
 if (await dockerClient(5000)) {
   console.log('');

@@ -12,10 +12,12 @@ import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
 import { FAULT_KINDS, faultsFor } from './faults/index.ts';
 import { CLUSTER_PROVIDERS } from './faults/kind.ts';
+import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
 import type { RunResult } from './result.ts';
 import { CATALOGUES, loadScenarios, type Scenario } from './scenario.ts';
+import { parseShard } from './shard.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import { sweepLeftovers } from './workdir.ts';
 
@@ -116,6 +118,12 @@ const catalogueOption = () =>
   )
     .choices([...CATALOGUES, 'all'])
     .default('main');
+
+const shardArg = (v: string) => {
+  const s = parseShard(v);
+  if (!s) throw new InvalidArgumentError('--shard must be i/n with 1 <= i <= n, e.g. 2/3');
+  return s;
+};
 
 const quietOption = () => new Option('-q, --quiet', 'no progress lines, only the summary').default(false);
 
@@ -244,10 +252,19 @@ program
   .addOption(quietOption())
   .addOption(baselineOption())
   .addOption(rtoThresholdOption())
+  // Sharding and parallel drills (issue 13, part 5).
+  .option('--shard <i/n>', 'run only slice i of n of the cells (scenario × version)', shardArg)
+  .option('--durations <results.json>', 'balance the shards by the drill durations of this earlier run')
+  .option('--run-label <label>', 'name shared by every shard of one run (e.g. the CI pipeline id)')
+  .option('--parallel <n>', 'drills at once on this machine', int('--parallel'), 1)
   .action(async (opts) => {
     const baseline = await readBaseline(opts);
     const ac = interruptible();
     const { run, reportDir, summary } = await runDrill({
+      ...(opts.shard ? { shard: opts.shard } : {}),
+      ...(opts.durations ? { durations: opts.durations } : {}),
+      ...(opts.runLabel ? { runLabel: opts.runLabel } : {}),
+      parallel: opts.parallel,
       versions: String(opts.etcd)
         .split(',')
         .map((v: string) => v.trim()),
@@ -490,6 +507,28 @@ report
     const d = diffRuns(await readRun(base), await readRun(next), threshold);
     process.stdout.write(await writeDiffFiles(d, { md: opts.out, json: opts.json }));
     process.exitCode = diffExitCode(d);
+  });
+
+report
+  .command('merge')
+  .description('join the results of matrix --shard i/n runs into one run, and render its reports')
+  .argument('<shards...>', "each shard's results.json, or the --out folder it was written under")
+  .option('--out <dir>', 'write the merged results.json and reports here (default reports/out/<run-id>)')
+  .option('--allow-partial', 'merge even when a shard or cells are missing (the exit code is then 2)', false)
+  .addOption(reporterOption())
+  .action(async (paths: string[], opts: { out?: string; allowPartial: boolean; reporter: string[] }) => {
+    const { mergeShards, readShards } = await import('../reports/merge.ts');
+    if (opts.out) checkWritableDir(opts.out, '--out');
+    const run = mergeShards(await readShards(paths), { allowPartial: opts.allowPartial });
+    const missing = run.merged?.missing ?? [];
+    if (missing.length)
+      process.stderr.write(
+        `etcd-drill: partial merge, ${missing.length} cell(s) missing: ${missing.join(', ')}\n`,
+      );
+    const dir = opts.out ?? join('reports', 'out', run.runId);
+    await emitReports(run, dir, opts.reporter, { rewriteJson: true });
+    process.stdout.write(`\n${reportLine(dir, opts.reporter)}\n`);
+    process.exitCode = Math.max(Number(process.exitCode ?? 0), run.exitCode);
   });
 
 program

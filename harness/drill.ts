@@ -20,14 +20,17 @@ import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createProgress, type DrillProgress, wantsLiveLine } from './progress.ts';
 import {
-  exitCodeFor,
   RESULTS_SCHEMA_VERSION,
   type Require,
   type RunResult,
+  runExitCode,
   type ScenarioResult,
+  type ShardInfo,
 } from './result.ts';
 import { type Catalogue, loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
+import { assignShards, cellId, durationsOf, matrixIdentity, type ShardSpec } from './shard.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { Strategy } from './strategies/types.ts';
 import { createRunDir, markKept, removeRunDir, sweepLeftovers, workRoot } from './workdir.ts';
@@ -76,6 +79,14 @@ export interface DrillOptions {
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
   /** Test hook, see RunScenarioOptions.beforeDisaster. */
   readonly beforeDisaster?: (cluster: Cluster, backupFiles: readonly string[]) => Promise<void>;
+  /** Run only this slice of the cells (matrix --shard i/n). */
+  readonly shard?: ShardSpec;
+  /** A results.json whose drill durations balance the shards and seed the ETA (--durations). */
+  readonly durations?: string;
+  /** Shared by every shard of one run (--run-label): merge refuses shards with another. */
+  readonly runLabel?: string;
+  /** Drills at once. @default 1 */
+  readonly parallel?: number;
 }
 
 export interface DrillOutcome {
@@ -132,6 +143,60 @@ export async function chooseProvider(
   };
 }
 
+interface Planned {
+  readonly scenario: Scenario;
+  /** undefined with --etcd-bin-dir and no --etcd: the binaries say. */
+  readonly version: string | undefined;
+  readonly cell: string;
+}
+
+/** Every cell the options name, in the order an unsharded run runs them (scenario, then version). */
+function planCells(o: DrillOptions, scenarios: readonly Scenario[]): Planned[] {
+  return scenarios.flatMap((s) =>
+    (o.versions ?? [undefined]).map((want) => {
+      const version = o.etcdBinDir ? o.etcd : (want ?? o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION);
+      return { scenario: s, version, cell: cellId(s.id, version ?? 'bin-dir') };
+    }),
+  );
+}
+
+/** --durations: a results.json's drill durations by cell (bad input when it is not one). */
+async function recordedDurations(file: string | undefined): Promise<Map<string, number> | undefined> {
+  if (file === undefined) return undefined;
+  const { readRun } = await import('../reports/regrade.ts');
+  return durationsOf((await readRun(file)).results);
+}
+
+function checkParallel(o: DrillOptions): number {
+  const n = o.parallel ?? 1;
+  if (!Number.isInteger(n) || n < 1)
+    throw new HarnessError('BAD_INPUT', `--parallel must be a whole number >= 1, got ${n}`);
+  if (n > 1 && (o.basePort !== undefined || o.keep))
+    throw new HarnessError(
+      'BAD_INPUT',
+      `--parallel ${n} cannot share ${o.keep ? '--keep' : '--base-port'} between drills: drop one of them`,
+    );
+  return n;
+}
+
+/** Runs `count` tasks, at most `n` at a time, in index order; waits for all before throwing the first error. */
+async function pool(count: number, n: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, count) }, worker));
+  if (errors.length) throw errors[0];
+}
+
 /**
  * A whole drill as the CLI runs it: validate input (nothing is created before that passes), sweep
  * leftovers of crashed runs, run each scenario, remove what the run made, write the report.
@@ -140,6 +205,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const signal = o.signal ?? new AbortController().signal;
   checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
+  const parallel = checkParallel(o);
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
   const scenarios = selectScenarios(all, o.scenarios, o.catalogue);
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
@@ -157,27 +223,29 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     const size = Math.max(...scenarios.map((s) => s.cluster.size));
     await assertPortsFree(o.basePort, size * 2);
   }
+  const require = o.require ?? 'expected';
+  const recorded = await recordedDurations(o.durations);
+  const planned = planCells(o, scenarios);
+  const shard = o.shard ? shardInfo(o, planned, recorded, provider.name, require) : undefined;
+  const mine = shard ? planned.filter((p) => shard.cells.includes(p.cell)) : planned;
   // Resolve every version (and check a given image) before anything is created: bad input fails at once.
   const early = createLogger({ quiet: o.quiet ?? false });
   const cache = new Map<string, EtcdDist>();
-  const jobs: { scenario: Scenario; dist: EtcdDist }[] = [];
-  for (const s of scenarios) {
-    for (const want of o.versions ?? [undefined]) {
-      const version = o.etcdBinDir ? o.etcd : (want ?? o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION);
-      const key = `${o.etcdBinDir ?? ''}|${version ?? ''}`;
-      let d = cache.get(key);
-      if (!d) {
-        d = await resolveEtcd({
-          ...(version ? { version } : {}),
-          ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
-          ...(o.etcdSource ? { source: o.etcdSource } : {}),
-          log: early,
-          signal,
-        });
-        cache.set(key, d);
-      }
-      jobs.push({ scenario: s, dist: d });
+  const jobs: { scenario: Scenario; dist: EtcdDist; cell: string }[] = [];
+  for (const { scenario: s, version, cell } of mine) {
+    const key = `${o.etcdBinDir ?? ''}|${version ?? ''}`;
+    let d = cache.get(key);
+    if (!d) {
+      d = await resolveEtcd({
+        ...(version ? { version } : {}),
+        ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
+        ...(o.etcdSource ? { source: o.etcdSource } : {}),
+        log: early,
+        signal,
+      });
+      cache.set(key, d);
     }
+    jobs.push({ scenario: s, dist: d, cell });
   }
   if (o.image) for (const d of cache.values()) await checkImage(o.image, d.version);
   if (o.k8sBinDir && !o.k8s) {
@@ -194,12 +262,25 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
   const startedAt = new Date();
+  const progress = createProgress({
+    cells: jobs.map((j) => j.cell),
+    parallel,
+    stream: process.stderr,
+    live: wantsLiveLine(process.stderr, process.env, o.quiet),
+    ...(recorded ? { recorded } : {}),
+  });
   const log = createLogger({
     file: join(reportDir, 'harness.log'),
     quiet: o.quiet ?? false,
     startedAt: startedAt.getTime(),
+    out: progress.out,
   });
   log.progress(`run ${runId}: ${jobs.length} drill(s) on provider ${provider.name}; report in ${reportDir}`);
+  if (shard)
+    log.progress(
+      `shard ${shard.index}/${shard.total} (${shard.assignment}): ${shard.cells.length} of ${shard.of.length} cell(s)`,
+    );
+  if (parallel > 1) log.progress(`${parallel} drills at once; lines are prefixed by cell`);
   log.progress(`provider ${provider.name} (${why})`);
   for (const d of cache.values())
     log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
@@ -212,40 +293,20 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   await sweepNetns(log);
   const workDir = await createRunDir(runId);
   const ctx: RunContext = { runId, workDir, log, signal };
-  const results: ScenarioResult[] = [];
+  const slots: (ScenarioResult | undefined)[] = new Array(jobs.length);
   try {
-    for (const { scenario: s, dist } of jobs) {
-      if (signal.aborted) break;
-      // Fresh per drill: an extension holds the state of the drill it runs alongside.
-      const extensions: Extension[] = [
-        ...(o.probes === false
-          ? []
-          : [probesExtension(o.probeBoundMs !== undefined ? { boundMs: o.probeBoundMs } : {})]),
-        ...(k8s ? [k8sExtension(k8s)] : []),
-      ];
-      results.push(
-        await runScenario({
-          scenario: s,
-          dist,
-          provider,
-          ctx,
-          extensions,
-          logsDir: join(reportDir, s.id, ...(o.versions ? [dist.version] : []), 'logs'),
-          ...(o.strategies ? { strategies: o.strategies } : {}),
-          ...(o.objects !== undefined ? { objects: o.objects } : {}),
-          ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
-          ...(o.keep ? { keep: true } : {}),
-          ...(o.tls ? { tls: true } : {}),
-          ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
-          ...(o.beforeDisaster ? { beforeDisaster: o.beforeDisaster } : {}),
-        }),
-      );
-    }
+    await pool(jobs.length, parallel, async (i) => {
+      const job = jobs[i];
+      if (!job || signal.aborted) return;
+      slots[i] = await runJob(o, job, { ctx, provider, k8s, reportDir, progress, parallel });
+    });
   } finally {
-    if (results.some((r) => r.kept)) await markKept(workDir);
+    progress.close();
+    if (slots.some((r) => r?.kept)) await markKept(workDir);
     else await removeRunDir(workDir);
   }
-  const require = o.require ?? 'expected';
+  // In job order whatever order they finished in, as a serial run lists them.
+  const results = slots.filter((r): r is ScenarioResult => r !== undefined);
   const run: RunResult = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     runId,
@@ -253,13 +314,87 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     require,
-    // 130 as a shell reports SIGINT: the run did not finish, whatever its verdicts so far.
-    exitCode: signal.aborted ? 130 : exitCodeFor(results, require),
+    exitCode: runExitCode(results, require, { interrupted: signal.aborted }),
     results,
+    ...(shard ? { shard } : {}),
   };
   const { summary, failures } = await writeReport(run, reportDir, o.reporters ?? DEFAULT_REPORTERS);
   for (const f of failures) log.warn(`reporter ${f.reporter} failed (results.json is intact): ${f.error}`);
   return { run, reportDir, workDir, summary, reporterFailures: failures };
+}
+
+/** This shard's slice of the planned cells, and what the shards of this matrix share. */
+function shardInfo(
+  o: DrillOptions,
+  planned: readonly Planned[],
+  recorded: ReadonlyMap<string, number> | undefined,
+  provider: string,
+  require: Require,
+): ShardInfo {
+  const spec = o.shard as ShardSpec;
+  const of = planned.map((p) => p.cell);
+  const { shards, assignment } = assignShards(of, spec.total, recorded);
+  const slice = new Set(shards[spec.index - 1] ?? []);
+  const extensions = [...(o.probes === false ? [] : ['probes']), ...(o.k8s ? ['k8s'] : [])];
+  return {
+    index: spec.index,
+    total: spec.total,
+    of,
+    cells: of.filter((c) => slice.has(c)),
+    assignment,
+    matrix: matrixIdentity({
+      cells: of,
+      provider,
+      tls: o.tls ?? false,
+      extensions,
+      require,
+      ...(o.runLabel ? { label: o.runLabel } : {}),
+    }),
+    ...(o.runLabel ? { label: o.runLabel } : {}),
+  };
+}
+
+/** One drill of the run, with fresh extensions; with --parallel its lines are prefixed by cell. */
+async function runJob(
+  o: DrillOptions,
+  job: { scenario: Scenario; dist: EtcdDist; cell: string },
+  r: {
+    ctx: RunContext;
+    provider: Provider;
+    k8s: Awaited<ReturnType<typeof resolveK8s>> | undefined;
+    reportDir: string;
+    progress: DrillProgress;
+    parallel: number;
+  },
+): Promise<ScenarioResult> {
+  const { scenario: s, dist, cell } = job;
+  // Fresh per drill: an extension holds the state of the drill it runs alongside.
+  const extensions: Extension[] = [
+    ...(o.probes === false
+      ? []
+      : [probesExtension(o.probeBoundMs !== undefined ? { boundMs: o.probeBoundMs } : {})]),
+    ...(r.k8s ? [k8sExtension(r.k8s)] : []),
+  ];
+  r.progress.started(cell);
+  const result = await runScenario({
+    scenario: s,
+    dist,
+    provider: r.provider,
+    ctx: r.ctx,
+    extensions,
+    logsDir: join(r.reportDir, s.id, ...(o.versions ? [dist.version] : []), 'logs'),
+    onPhase: (phase) => r.progress.phase(cell, phase),
+    ...(r.parallel > 1 ? { label: cell } : {}),
+    ...(o.strategies ? { strategies: o.strategies } : {}),
+    ...(o.objects !== undefined ? { objects: o.objects } : {}),
+    ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
+    ...(o.keep ? { keep: true } : {}),
+    ...(o.tls ? { tls: true } : {}),
+    ...(o.afterRestore ? { afterRestore: o.afterRestore } : {}),
+    ...(o.beforeDisaster ? { beforeDisaster: o.beforeDisaster } : {}),
+  });
+  r.progress.finished(cell, result.durationMs);
+  return result;
 }
 
 export type { Logger };

@@ -404,6 +404,36 @@ export type ScenarioResult = z.infer<typeof ScenarioResultSchema>;
 export const REQUIRE = ['expected', 'safe'] as const;
 export type Require = (typeof REQUIRE)[number];
 
+/** A slice of a matrix run with `matrix --shard i/n`; `report merge` joins the slices. */
+export const ShardInfoSchema = z.object({
+  /** 1-based. */
+  index: z.number().int().positive(),
+  total: z.number().int().positive(),
+  /** Every cell (`<scenario>@<version>`) of the whole matrix, in the order an unsharded run runs them. */
+  of: z.array(z.string()),
+  /** The cells this shard ran (its slice of `of`). */
+  cells: z.array(z.string()),
+  /** How cells were dealt: by recorded durations (--durations) or round robin. */
+  assignment: z.enum(['durations', 'round-robin']),
+  /** What every shard of one matrix shares: a hash of its cells, provider, TLS, extensions, require and label. */
+  matrix: z.string(),
+  /** --run-label, when given (e.g. CI's pipeline id): shards of another pipeline are refused. */
+  label: z.string().optional(),
+});
+export type ShardInfo = z.infer<typeof ShardInfoSchema>;
+
+/** A run joined from shards by `report merge`. */
+export const MergedInfoSchema = z.object({
+  matrix: z.string(),
+  label: z.string().optional(),
+  /** The shard runs it was joined from. */
+  from: z.array(z.object({ runId: z.string(), index: z.number().int().positive(), file: z.string() })),
+  total: z.number().int().positive(),
+  /** Cells of the matrix no shard brought (only with --allow-partial); they make the exit code 2. */
+  missing: z.array(z.string()),
+});
+export type MergedInfo = z.infer<typeof MergedInfoSchema>;
+
 export const RunResultSchema = z.object({
   schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
   runId: z.string(),
@@ -414,6 +444,10 @@ export const RunResultSchema = z.object({
   /** 0, 1 or 2 (exitCodeFor), or 130 when interrupted. */
   exitCode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(130)]),
   results: z.array(ScenarioResultSchema),
+  /** Present on a shard's results (matrix --shard). */
+  shard: ShardInfoSchema.optional(),
+  /** Present on a run joined from shards (report merge). */
+  merged: MergedInfoSchema.optional(),
 });
 export type RunResult = z.infer<typeof RunResultSchema>;
 
@@ -428,6 +462,21 @@ export function exitCodeFor(results: readonly ScenarioResult[], require: Require
   }
   if (results.some((r) => r.verdict === 'unknown')) return 2;
   return results.some((r) => r.verdict === 'unexpected') ? 1 : 0;
+}
+
+/**
+ * A run's exit code, one rule for a finished run, a regraded one and a merge of shards: 130 when it
+ * was interrupted (whatever its verdicts so far), 2 when cells it should have run are missing,
+ * otherwise exitCodeFor.
+ */
+export function runExitCode(
+  results: readonly ScenarioResult[],
+  require: Require,
+  o: { interrupted?: boolean; missingCells?: number } = {},
+): RunResult['exitCode'] {
+  if (o.interrupted) return 130;
+  if ((o.missingCells ?? 0) > 0) return 2;
+  return exitCodeFor(results, require);
 }
 
 /** unknown > unexpected > as-expected: a scenario whose checks could not all run is not a finding yet. */

@@ -4,10 +4,10 @@ import { gradeChecks } from '../harness/engine/check.ts';
 import { procedureGrade } from '../harness/engine/grade.ts';
 import { HarnessError } from '../harness/errors.ts';
 import {
-  exitCodeFor,
   mergeVerdicts,
   type RunResult,
   RunResultSchema,
+  runExitCode,
   type ScenarioResult,
 } from '../harness/result.ts';
 import { loadScenarios, type Scenario } from '../harness/scenario.ts';
@@ -87,6 +87,9 @@ export async function regradeRun(run: RunResult, scenarioDir?: string): Promise<
     }
     return again;
   });
-  const exitCode = run.exitCode === 130 ? 130 : exitCodeFor(results, run.require);
+  const exitCode = runExitCode(results, run.require, {
+    interrupted: run.exitCode === 130,
+    missingCells: run.merged?.missing.length ?? 0,
+  });
   return { run: { ...run, results, exitCode }, changes };
 }

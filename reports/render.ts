@@ -320,7 +320,26 @@ export function renderSummary(run: RunResult): string {
   }
   lines.push(
     '',
-    `Exit code ${run.exitCode}: ${(run.require === 'safe' ? EXIT_SAFE : EXIT_EXPECTED)[run.exitCode] ?? 'interrupted'}${run.require === 'safe' ? ' (--require safe: the exit code follows the procedure grades)' : ''}.`,
+    ...shardLines(run),
+    `Exit code ${run.exitCode}: ${exitText(run)}${run.require === 'safe' ? ' (--require safe: the exit code follows the procedure grades)' : ''}.`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function exitText(run: RunResult): string {
+  if (run.exitCode === 2 && run.merged?.missing.length) return 'cells of the matrix are missing';
+  return (run.require === 'safe' ? EXIT_SAFE : EXIT_EXPECTED)[run.exitCode] ?? 'interrupted';
+}
+
+/** A shard says it is one; a partial merge names what it lacks. */
+function shardLines(run: RunResult): string[] {
+  const missing = run.merged?.missing ?? [];
+  if (missing.length)
+    return [`Partial merge: ${missing.length} cell(s) of the matrix missing: ${missing.join(', ')}.`, ''];
+  if (run.shard)
+    return [
+      `Shard ${run.shard.index}/${run.shard.total}: ${run.shard.cells.length} of ${run.shard.of.length} cells of the matrix.`,
+      '',
+    ];
+  return [];
 }

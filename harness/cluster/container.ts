@@ -145,7 +145,10 @@ class ContainerMember extends BaseMember {
     const launch = ++this.#launches;
     this.#ended = false;
     this.#c = await new EtcdContainer(this.env.image)
-      .withName(`etcd-drill-${this.ctx.runId}-${this.name}-${Date.now().toString(36)}`)
+      // The cluster's folder name too: parallel drills (--parallel) each have an etcd1 of their own.
+      .withName(
+        `etcd-drill-${this.ctx.runId}-${basename(this.env.dir)}-${this.name}-${Date.now().toString(36)}`,
+      )
       .withLabels(runLabels(this.ctx.runId))
       .withNetworkMode(this.env.networkName)
       .withNetworkAliases(this.name)

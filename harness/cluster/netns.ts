@@ -111,6 +111,17 @@ function bridgeFiltered(): boolean {
   }
 }
 
+/**
+ * Drills running at once (--parallel) would otherwise both find a subnet unused and both take it:
+ * picking one and putting it on the bridge happen one cluster at a time.
+ */
+let subnetQueue: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const next = subnetQueue.then(fn, fn);
+  subnetQueue = next.catch(() => {});
+  return next;
+}
+
 function forwardRule(bridge: string, label: string): string[] {
   return ['-i', bridge, '-o', bridge, '-m', 'comment', '--comment', label, '-j', 'ACCEPT'];
 }
@@ -137,11 +148,14 @@ export async function createMemberNetns(
       await run('iptables', ['-w', '-D', 'FORWARD', ...forwardRule(bridge, label)]).catch(() => {});
   };
   try {
-    const prefix = await pickSubnet(hash);
+    const prefix = await oneAtATime(async () => {
+      const picked = await pickSubnet(hash);
+      await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+      await run('ip', ['link', 'set', bridge, 'alias', label]);
+      await run('ip', ['addr', 'add', `${picked}.1/24`, 'dev', bridge]);
+      return picked;
+    });
     const hostAddress = `${prefix}.1`;
-    await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
-    await run('ip', ['link', 'set', bridge, 'alias', label]);
-    await run('ip', ['addr', 'add', `${hostAddress}/24`, 'dev', bridge]);
     await run('ip', ['link', 'set', bridge, 'up']);
     if (bridgeFiltered()) {
       // Docker's FORWARD policy is DROP and br_netfilter sends bridged frames through it.

@@ -22,6 +22,8 @@ export interface DrillOptions {
   readonly keep?: boolean;
   /** Where member and component logs are copied at the end. */
   readonly logsDir?: string;
+  /** Told each phase as it begins (the live progress line). */
+  readonly onPhase?: (phase: Phase) => void;
   /** Test seam: runs on the restored cluster before it is observed (tampering proves the checks can fail). */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
   /** Test seam: runs after the post-backup writes, before the disaster (e.g. swap the backup for a later one). */

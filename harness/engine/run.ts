@@ -30,6 +30,8 @@ export interface RunScenarioOptions extends DrillOptions {
   readonly extensions?: readonly Extension[];
   /** Test seam: the strategy registry. @default STRATEGIES */
   readonly strategies?: ReadonlyMap<string, Strategy>;
+  /** What the drill's progress lines start with. @default the scenario id */
+  readonly label?: string;
 }
 
 /** One drill: the phases in order, each with its faults and extension hooks; then the checks grade it. */
@@ -78,7 +80,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
 
 function newDrill(o: RunScenarioOptions, strategy: Strategy | undefined): DrillContext {
   const extensions = o.extensions ?? [];
-  const log = o.ctx.log.child({ scope: o.scenario.id });
+  const log = o.ctx.log.child({ scope: o.label ?? o.scenario.id });
   const steps: DrillContext['steps'] = [];
   const obs: DrillContext['obs'] = {};
   const t0 = Date.now();
@@ -113,6 +115,7 @@ async function runPhase(
   heal: FaultLife[],
 ): Promise<void> {
   d.phase = phase;
+  d.options.onPhase?.(phase);
   const during = faults
     .filter((x) => 'during' in x.at && x.at.during === phase)
     .map((f) => new FaultLife(d, f));
