@@ -1,25 +1,24 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { DEFAULT_REPORTERS, writeReport } from '../reports/write.ts';
-import { containerProvider } from './cluster/container.ts';
 import { DOCKER_FIX, dockerClient, requireDocker, sweepContainers } from './cluster/docker.ts';
 import { checkImage } from './cluster/image.ts';
 import { sweepNetns } from './cluster/netns.ts';
 import { assertPortsFree } from './cluster/ports.ts';
 import { processProvider } from './cluster/process.ts';
-import type { Cluster, Provider } from './cluster/types.ts';
+import { type Cluster, PROVIDER_NAMES, type Provider } from './cluster/types.ts';
 import { newRunId, type RunContext } from './context.ts';
 import type { Extension } from './engine/extension.ts';
 import { runScenario } from './engine/run.ts';
 import { HarnessError } from './errors.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
-import { k8sExtension } from './extensions/k8s.ts';
 import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
+import { toolVersion } from './paths.ts';
 import {
   exitCodeFor,
   RESULTS_SCHEMA_VERSION,
@@ -88,13 +87,6 @@ export interface DrillOutcome {
   readonly reporterFailures: readonly { reporter: string; error: string }[];
 }
 
-export const PROVIDER_NAMES = ['auto', 'process', 'container'] as const;
-
-export function toolVersion(): string {
-  const pkg = new URL('../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
-
 /**
  * auto: containers when a Docker engine answers, processes otherwise, saying which and why.
  * Returns the Docker client too when there is one, for sweeping container leftovers.
@@ -125,6 +117,7 @@ async function chooseProvider(
       why: 'auto: no Docker engine answers, so members run as local processes',
     };
   }
+  const { containerProvider } = await import('./cluster/container.ts');
   return {
     provider: containerProvider(image ? { image } : {}),
     why: name === 'auto' ? 'auto: a Docker engine answers' : 'asked for',
@@ -190,6 +183,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const k8s = o.k8s
     ? await resolveK8s({ ...(o.k8sBinDir ? { binDir: o.k8sBinDir } : {}), log: early, signal })
     : undefined;
+  // The Kubernetes client takes ~0.4 s to load: only --k8s runs load it.
+  const k8sExtension = k8s && (await import('./extensions/k8s.ts')).k8sExtension.bind(null, k8s);
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
@@ -221,7 +216,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
         ...(o.probes === false
           ? []
           : [probesExtension(o.probeBoundMs !== undefined ? { boundMs: o.probeBoundMs } : {})]),
-        ...(k8s ? [k8sExtension(k8s)] : []),
+        ...(k8sExtension ? [k8sExtension()] : []),
       ];
       results.push(
         await runScenario({
