@@ -3,17 +3,17 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { renderSummary } from '../reports/render.ts';
 import { REPORTERS, writeReport } from '../reports/write.ts';
-import { dockerClient, sweepContainers } from './cluster/docker.ts';
+import { dockerAnswers, dockerClient, sweepContainers } from './cluster/docker.ts';
 import { sweepNetns } from './cluster/netns.ts';
-import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
+import { PROVIDER_NAMES } from './cluster/types.ts';
 import { placementText } from './engine/fault.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
 import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
 import { FAULT_KINDS, faultsFor } from './faults/index.ts';
 import { CLUSTER_PROVIDERS } from './faults/kind.ts';
-import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
+import { toolVersion } from './paths.ts';
 import type { RunResult } from './result.ts';
 import { CATALOGUES, loadScenarios, type Scenario } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
@@ -138,6 +138,7 @@ program
   .addOption(quietOption())
   .action(async (opts) => {
     const ac = interruptible();
+    const { runDrill } = await import('./drill.ts');
     const { run, reportDir, summary } = await runDrill({
       scenarios: opts.scenario,
       catalogue: opts.catalogue,
@@ -190,6 +191,7 @@ program
   .addOption(quietOption())
   .action(async (opts) => {
     const ac = interruptible();
+    const { runDrill } = await import('./drill.ts');
     const { run, reportDir, summary } = await runDrill({
       versions: String(opts.etcd)
         .split(',')
@@ -263,7 +265,7 @@ program
       );
     }
     out.push('  (any other: --etcd-bin-dir <dir>, or --etcd-source github on a machine with internet)');
-    const docker = await dockerClient(3000);
+    const docker = await dockerAnswers(3000);
     out.push(
       '',
       `Providers: process, container (${docker ? 'Docker answers' : 'no Docker engine answers'}); auto picks container when Docker answers`,
@@ -302,6 +304,7 @@ program
     }
     if (k8s) {
       const started = Date.now();
+      const { resolveK8s } = await import('./k8s/dist.ts');
       const d = await resolveK8s({ binDir: opts.k8sBinDir, log, signal: ac.signal });
       const s = (Date.now() - started) / 1000;
       const t = Math.round(s);
