@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRun } from '../reports/regrade.ts';
+import { REPORTERS } from '../reports/write.ts';
 import { defaultCacheDir } from './etcd/dist.ts';
 import { fromRoot, toolVersion } from './paths.ts';
 import { loadScenarios } from './scenario.ts';
@@ -67,16 +68,21 @@ describe('the packed package, installed into an empty folder', () => {
     for (const s of scenarios) expect(res.stdout).toContain(s.id);
   });
 
-  it('runs a drill on the cached etcd and writes a results.json that reads back', async () => {
+  it('runs a drill on the cached etcd and writes every report (the reporters find their assets)', async () => {
     const out = join(tmp, 'out');
+    const reporters = [...REPORTERS.values()];
     const res = await execa(
       bin,
-      ['run', '-s', 's5-v3-snapshot-all-members', '--provider', 'process', '--no-probes', '--out', out],
+      [
+        ...['run', '-s', 's5-v3-snapshot-all-members', '--provider', 'process', '--no-probes', '--out', out],
+        ...reporters.flatMap((r) => ['--reporter', r.name]),
+      ],
       { cwd: app, reject: false, all: true, env: { ETCD_DRILL_CACHE: defaultCacheDir() } },
     );
     expect(res.exitCode, res.all).toBe(0);
-    const [runId] = await readdir(out);
-    const run = await readRun(join(out, runId ?? '', 'results.json'));
+    const dir = join(out, (await readdir(out))[0] ?? '');
+    for (const r of reporters) expect(existsSync(join(dir, r.file)), r.file).toBe(true);
+    const run = await readRun(join(dir, 'results.json'));
     expect(run.tool).toEqual({ name: 'etcd-drill', version: toolVersion() });
     expect(run.results.map((r) => r.scenarioId)).toEqual(['s5-v3-snapshot-all-members']);
   });
