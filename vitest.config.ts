@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{harness,fixtures,reports,scenarios}/**/*.test.ts'],
+          include: ['{harness,fixtures,reports,scenarios,ci}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
         },
       },

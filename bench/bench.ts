@@ -110,9 +110,23 @@ if (ONLY === 'parallel') {
 }
 
 const dist = await resolveEtcd({ version: VERSION, log: silentLogger });
+const bin = fileURLToPath(new URL('../bin/etcd-drill.js', import.meta.url));
 console.log(
   `etcd-drill bench: etcd ${VERSION}, ${RUNS} runs each, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
 );
+
+// Start-up: the compiled CLI (what an installed package runs) against the sources through tsx (a checkout).
+await execa('npm', ['run', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+for (const from of ['dist', 'source'])
+  await measure(
+    `etcd-drill list, ${from === 'dist' ? 'compiled dist/ (installed)' : 'sources via tsx (checkout)'}`,
+    's',
+    async () => {
+      const t = performance.now();
+      await execa('node', [bin, 'list'], { env: { ETCD_DRILL_FROM: from } });
+      return (performance.now() - t) / 1000;
+    },
+  );
 
 await measure('3-member process cluster: start to healthy', 's', () =>
   withCluster(async (c) => {

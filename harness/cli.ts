@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { renderSummary } from '../reports/render.ts';
 import { defaultReporters, parseReporters, REPORTERS, writeReport } from '../reports/write.ts';
-import { dockerClient, sweepContainers } from './cluster/docker.ts';
+import { dockerAnswers, dockerClient, sweepContainers } from './cluster/docker.ts';
 import { sweepNetns } from './cluster/netns.ts';
-import { PROVIDER_NAMES, runDrill, toolVersion } from './drill.ts';
+import { PROVIDER_NAMES } from './cluster/types.ts';
 import { placementText } from './engine/fault.ts';
 import { HarnessError, isAbort, oneLine } from './errors.ts';
 import { defaultCacheDir, resolveEtcd } from './etcd/dist.ts';
@@ -13,8 +13,8 @@ import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
 import { FAULT_KINDS, faultsFor } from './faults/index.ts';
 import { CLUSTER_PROVIDERS } from './faults/kind.ts';
 import { checkWritableDir } from './input.ts';
-import { resolveK8s } from './k8s/dist.ts';
 import { createLogger } from './log.ts';
+import { toolVersion } from './paths.ts';
 import type { RunResult } from './result.ts';
 import { CATALOGUES, loadScenarios, type Scenario } from './scenario.ts';
 import { parseShard } from './shard.ts';
@@ -200,6 +200,7 @@ program
   .action(async (opts) => {
     const baseline = await readBaseline(opts);
     const ac = interruptible();
+    const { runDrill } = await import('./drill.ts');
     const { run, reportDir, summary } = await runDrill({
       scenarios: opts.scenario,
       catalogue: opts.catalogue,
@@ -260,6 +261,7 @@ program
   .action(async (opts) => {
     const baseline = await readBaseline(opts);
     const ac = interruptible();
+    const { runDrill } = await import('./drill.ts');
     const { run, reportDir, summary } = await runDrill({
       ...(opts.shard ? { shard: opts.shard } : {}),
       ...(opts.durations ? { durations: opts.durations } : {}),
@@ -337,7 +339,7 @@ program
       );
     }
     out.push('  (any other: --etcd-bin-dir <dir>, or --etcd-source github on a machine with internet)');
-    const docker = await dockerClient(3000);
+    const docker = await dockerAnswers(3000);
     out.push(
       '',
       `Providers: process, container (${docker ? 'Docker answers' : 'no Docker engine answers'}); auto picks container when Docker answers`,
@@ -376,6 +378,7 @@ program
     }
     if (k8s) {
       const started = Date.now();
+      const { resolveK8s } = await import('./k8s/dist.ts');
       const d = await resolveK8s({ binDir: opts.k8sBinDir, log, signal: ac.signal });
       const s = (Date.now() - started) / 1000;
       const t = Math.round(s);

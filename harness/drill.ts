@@ -1,25 +1,24 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { DEFAULT_REPORTERS, writeReport } from '../reports/write.ts';
-import { containerProvider } from './cluster/container.ts';
 import { DOCKER_FIX, dockerClient, requireDocker, sweepContainers } from './cluster/docker.ts';
 import { checkImage } from './cluster/image.ts';
 import { sweepNetns } from './cluster/netns.ts';
 import { assertPortsFree } from './cluster/ports.ts';
 import { processProvider } from './cluster/process.ts';
-import type { Cluster, Provider } from './cluster/types.ts';
+import { type Cluster, PROVIDER_NAMES, type Provider } from './cluster/types.ts';
 import { newRunId, type RunContext } from './context.ts';
 import type { Extension } from './engine/extension.ts';
 import { runScenario } from './engine/run.ts';
 import { HarnessError } from './errors.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
-import { k8sExtension } from './extensions/k8s.ts';
 import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
+import { toolVersion } from './paths.ts';
 import { createProgress, type DrillProgress, wantsLiveLine } from './progress.ts';
 import {
   RESULTS_SCHEMA_VERSION,
@@ -99,13 +98,6 @@ export interface DrillOutcome {
   readonly reporterFailures: readonly { reporter: string; error: string }[];
 }
 
-export const PROVIDER_NAMES = ['auto', 'process', 'container'] as const;
-
-export function toolVersion(): string {
-  const pkg = new URL('../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
-
 /**
  * auto: containers when a Docker engine answers, processes otherwise, saying which and why.
  * Returns the Docker client too when there is one, for sweeping container leftovers.
@@ -136,6 +128,7 @@ export async function chooseProvider(
       why: 'auto: no Docker engine answers, so members run as local processes',
     };
   }
+  const { containerProvider } = await import('./cluster/container.ts');
   return {
     provider: containerProvider(image ? { image } : {}),
     why: name === 'auto' ? 'auto: a Docker engine answers' : 'asked for',
@@ -258,6 +251,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const k8s = o.k8s
     ? await resolveK8s({ ...(o.k8sBinDir ? { binDir: o.k8sBinDir } : {}), log: early, signal })
     : undefined;
+  // The Kubernetes client takes ~0.4 s to load: only --k8s runs load it.
+  const k8sExtension = k8s && (await import('./extensions/k8s.ts')).k8sExtension.bind(null, k8s);
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
@@ -298,7 +293,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     await pool(jobs.length, parallel, async (i) => {
       const job = jobs[i];
       if (!job || signal.aborted) return;
-      slots[i] = await runJob(o, job, { ctx, provider, k8s, reportDir, progress, parallel });
+      slots[i] = await runJob(o, job, { ctx, provider, k8sExtension, reportDir, progress, parallel });
     });
   } finally {
     progress.close();
@@ -361,7 +356,7 @@ async function runJob(
   r: {
     ctx: RunContext;
     provider: Provider;
-    k8s: Awaited<ReturnType<typeof resolveK8s>> | undefined;
+    k8sExtension: (() => Extension) | undefined;
     reportDir: string;
     progress: DrillProgress;
     parallel: number;
@@ -373,7 +368,7 @@ async function runJob(
     ...(o.probes === false
       ? []
       : [probesExtension(o.probeBoundMs !== undefined ? { boundMs: o.probeBoundMs } : {})]),
-    ...(r.k8s ? [k8sExtension(r.k8s)] : []),
+    ...(r.k8sExtension ? [r.k8sExtension()] : []),
   ];
   r.progress.started(cell);
   const result = await runScenario({

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MEMBER_CORRUPTION_OUTCOMES, RESTORED_QUOTA_OUTCOMES } from './checks/fault-outcomes.ts';
 import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
@@ -9,6 +8,7 @@ import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema } from './expectations.ts';
 import { FaultSchema } from './faults/index.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
+import { fromRoot } from './paths.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
 import { DATA_OUTCOMES } from './result.ts';
 
@@ -215,7 +215,7 @@ export const DEFAULT_EXPECTATIONS = {
 } as const satisfies Record<string, Expectation & { outcome: string }>;
 export type { Expectation } from './expectations.ts';
 
-export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
+export const SCENARIO_DIR = fromRoot('scenarios');
 
 /** Parses one scenario file; any problem becomes a BAD_INPUT error naming the file and the field. */
 export function parseScenario(

@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { HarnessError } from './errors.ts';
 import type { ClientTls } from './etcd/http.ts';
+import { execa } from './util/exec.ts';
 
 /** Paths of one certificate and its key. */
 export interface CertFiles {

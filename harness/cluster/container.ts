@@ -3,7 +3,6 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { execa } from 'execa';
 import {
   type ContainerRuntimeClient,
   GenericContainer,
@@ -15,6 +14,7 @@ import { HarnessError } from '../errors.ts';
 import { type CtlOptions, type CtlResult, describeCommand, firstLines, toolFailure } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { type ClusterPki, createPki } from '../tls.ts';
+import { execa } from '../util/exec.ts';
 import { BaseCluster, BaseMember, type MemberUrls, START_TIMEOUT_MS } from './base.ts';
 import { requireDocker, runLabels } from './docker.ts';
 import { ensureImage } from './image.ts';

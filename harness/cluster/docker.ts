@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ContainerRuntimeClient, getContainerRuntimeClient } from 'testcontainers';
+import type { ContainerRuntimeClient } from 'testcontainers';
 import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { isAbandoned } from '../workdir.ts';
@@ -22,6 +24,8 @@ export const DOCKER_FIX =
 /** The Docker client, or undefined when no engine answers within the timeout. */
 export async function dockerClient(timeoutMs = 8000): Promise<ContainerRuntimeClient | undefined> {
   try {
+    // Loaded here, not at the top: testcontainers takes ~0.3 s to load, and most commands never need it.
+    const { getContainerRuntimeClient } = await import('testcontainers');
     return await Promise.race([
       getContainerRuntimeClient(),
       sleep(timeoutMs, undefined, { ref: false }).then(() => {
@@ -31,6 +35,30 @@ export async function dockerClient(timeoutMs = 8000): Promise<ContainerRuntimeCl
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a Docker engine answers, for `list`, which only reports it: a ping of the local socket first
+ * (DOCKER_HOST's unix socket, else /var/run/docker.sock), so the common case does not load
+ * testcontainers; anything else (no socket, no answer, tcp://) is asked of testcontainers as a run would.
+ */
+export async function dockerAnswers(timeoutMs = 3000): Promise<boolean> {
+  const host = process.env.DOCKER_HOST;
+  const socketPath = !host ? '/var/run/docker.sock' : host.startsWith('unix://') ? host.slice(7) : undefined;
+  if (socketPath && existsSync(socketPath) && (await pings(socketPath, timeoutMs))) return true;
+  return (await dockerClient(timeoutMs)) !== undefined;
+}
+
+function pings(socketPath: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 export async function requireDocker(): Promise<ContainerRuntimeClient> {

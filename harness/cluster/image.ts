@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
 import { HarnessError } from '../errors.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { defaultCacheDir } from '../etcd/dist.ts';
 import { parseEtcdVersionOutput } from '../etcd/versions.ts';
 import type { Logger } from '../log.ts';
+import { execa } from '../util/exec.ts';
 import { withFileLock } from '../util/lock.ts';
 import { runLabels } from './docker.ts';
 

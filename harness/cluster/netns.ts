@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
 import type { RunContext } from '../context.ts';
 import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Support } from '../strategies/types.ts';
+import { execa } from '../util/exec.ts';
 import { isAbandoned } from '../workdir.ts';
 
 const PREFIX = 'etcd-drill.';

@@ -4,6 +4,9 @@ import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import type { ClusterPki } from '../tls.ts';
 
+/** Where members run; auto: containers when a Docker engine answers, else processes. */
+export const PROVIDER_NAMES = ['auto', 'process', 'container'] as const;
+
 export interface ClusterSpec {
   /** @default 3 */
   readonly size: number;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
-import { Etcd3 } from 'etcd3';
-import Etcd2 from 'node-etcd';
+import { createRequire } from 'node:module';
+import type { IPolicy } from 'cockatiel';
+import type { Etcd3 } from 'etcd3';
+import type Etcd2 from 'node-etcd';
 import { HarnessError } from '../errors.ts';
 import { type ClientTls, httpCall } from './http.ts';
 import { compareVersions } from './versions.ts';
@@ -26,11 +27,18 @@ export interface V3Dump {
   readonly revision: number;
 }
 
+// The clients (gRPC and all) take a good part of a second to load: loaded on first use, so commands that
+// talk to no cluster (`etcd-drill list`, `report …`) start fast.
+const load = createRequire(import.meta.url);
+const cockatiel = () => load('cockatiel') as typeof import('cockatiel');
+
 export function digest(value: Buffer | string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 16);
 }
 
 export function v3Client(a: Access): Etcd3 {
+  const { Etcd3 } = load('etcd3') as typeof import('etcd3');
+  const { noop } = cockatiel();
   return new Etcd3({
     hosts: [...a.endpoints],
     ...(a.tls
@@ -69,10 +77,16 @@ const TRANSIENT = /leader changed|request timed out|no leader|UNAVAILABLE|too ma
  * The harness's reads of the truth ride out an election (a fault may cause one): a few tries, then
  * the error stands and the observation is lost (unknown), never guessed.
  */
-const truthRetry = retry(
-  handleWhen((err) => TRANSIENT.test(String((err as Error)?.message ?? err))),
-  { maxAttempts: 4, backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 2000 }) },
-);
+let truthPolicy: IPolicy | undefined;
+function truthRetry(): IPolicy {
+  if (truthPolicy) return truthPolicy;
+  const { ExponentialBackoff, handleWhen, retry } = cockatiel();
+  truthPolicy = retry(
+    handleWhen((err) => TRANSIENT.test(String((err as Error)?.message ?? err))),
+    { maxAttempts: 4, backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 2000 }) },
+  );
+  return truthPolicy;
+}
 
 /** Where a v3 read looks: one key prefix (default every key), at one revision (default the latest). */
 export interface V3Read {
@@ -89,7 +103,7 @@ function prefixEnd(prefix: Buffer): Buffer {
 
 /** Every v3 key (under a prefix), read in pages pinned to one revision so the dump is a consistent cut. */
 export async function dumpV3(a: Access, at: V3Read = {}): Promise<V3Dump> {
-  return truthRetry.execute(() => dumpV3Once(a, at));
+  return truthRetry().execute(() => dumpV3Once(a, at));
 }
 
 async function dumpV3Once(a: Access, at: V3Read): Promise<V3Dump> {
@@ -155,7 +169,8 @@ function call<T>(fn: (cb: (err: unknown, res: T) => void) => void): Promise<T> {
 }
 
 function v2Client(a: Access): Etcd2 {
-  return new Etcd2([...a.endpoints], a.tls ? { ca: [a.tls.ca], cert: a.tls.cert, key: a.tls.key } : {});
+  const Client = load('node-etcd') as typeof Etcd2;
+  return new Client([...a.endpoints], a.tls ? { ca: [a.tls.ca], cert: a.tls.cert, key: a.tls.key } : {});
 }
 
 export async function putAllV2(a: Access, entries: readonly V2Entry[]): Promise<void> {
@@ -183,7 +198,7 @@ export async function dumpV2(a: Access): Promise<Keyset> {
   const keys: Keyset = new Map();
   let res: { node?: V2Node };
   try {
-    res = await truthRetry.execute(() => call((cb) => c.get('/', { recursive: true }, cb)));
+    res = await truthRetry().execute(() => call((cb) => c.get('/', { recursive: true }, cb)));
   } catch (err) {
     throw new HarnessError('CLUSTER_UNHEALTHY', `v2 read of / failed (is --enable-v2 on?)`, { cause: err });
   }

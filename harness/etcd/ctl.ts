@@ -1,6 +1,6 @@
-import { execa } from 'execa';
 import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { execa } from '../util/exec.ts';
 
 export interface CtlResult {
   readonly stdout: string;

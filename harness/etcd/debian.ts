@@ -1,9 +1,9 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { machineMirror, privateApt } from '../util/apt.ts';
+import { execa } from '../util/exec.ts';
 import { collectBinaries } from './extract.ts';
 import { KNOWN_VERSIONS, type KnownVersion, pickDebianVersion } from './versions.ts';
 

@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import { HarnessError } from '../errors.ts';
+import { execa } from '../util/exec.ts';
 import { collectBinaries } from './extract.ts';
 
 /**

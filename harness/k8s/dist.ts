@@ -14,11 +14,11 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
 import { HarnessError, type HarnessErrorCode } from '../errors.ts';
 import { defaultCacheDir } from '../etcd/dist.ts';
 import type { Logger } from '../log.ts';
 import { machineMirror, privateApt } from '../util/apt.ts';
+import { execa } from '../util/exec.ts';
 import { withFileLock } from '../util/lock.ts';
 
 /** A Kubernetes control plane's binaries, each checked by running it. */

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { HarnessError } from '../errors.ts';
 import { parseAptSourceUris } from '../etcd/versions.ts';
+import { execa } from './exec.ts';
 
 export interface SourcesEntry {
   /** 'deb', 'deb-src' or 'deb deb-src'. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fromRoot } from '../../harness/paths.ts';
 
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',
@@ -37,7 +38,8 @@ function chartJsPath(): string {
   return join(dirname(main), 'chart.umd.js');
 }
 
-const own = (file: string) => readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
+// From the package root: the compiled package runs from dist/, and these files ship beside it.
+const own = (file: string) => readFileSync(fromRoot('reports', 'html', file), 'utf8');
 
 export interface Assets {
   readonly chartJs: string;
