@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PHASES } from '../harness/engine/phases.ts';
 import { HarnessError } from '../harness/errors.ts';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
 import { type Change, diffExitCode, diffRuns, parseRtoThreshold } from './diff.ts';
@@ -151,16 +152,7 @@ describe('restore time', () => {
     const wrapper = restore.find((s) => s.title === 'restore');
     expect(restoreTime(r)).toBeGreaterThanOrEqual(wrapper?.durationMs ?? Number.POSITIVE_INFINITY);
     expect(restoreTime(r)).toBeLessThan(restore.reduce((n, s) => n + s.durationMs, 0));
-    expect([...phaseTimes(r).keys()]).toEqual([
-      'start',
-      'seed',
-      'backup',
-      'after-backup',
-      'disaster',
-      'restore',
-      'restored',
-      'assess',
-    ]);
+    expect([...phaseTimes(r).keys()]).toEqual([...PHASES]);
   });
   it('a slowdown beyond +50% and +2 s is a regression with the phases in its details', () => {
     const next = copy();
