@@ -379,6 +379,8 @@ export const ScenarioResultSchema = z.object({
   verdict: z.enum([...CHECK_VERDICTS, 'not-applicable']),
   /** "Is this procedure safe?" */
   grade: ProcedureGradeSchema,
+  /** What the procedure claims to restore, when it narrows it (a runbook's `restores`): the grade holds only these. */
+  restores: z.array(z.enum(['v2', 'v3'])).optional(),
   startedAt: z.string().datetime(),
   durationMs: ms,
   steps: z.array(StepResultSchema),

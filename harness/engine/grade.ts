@@ -69,19 +69,25 @@ function componentReasons(checks: readonly CheckResult[]): string[] {
  */
 export function procedureGrade(
   checks: readonly CheckResult[],
-  o: { harnessError?: string | undefined; componentsChecked?: boolean } = {},
+  o: {
+    harnessError?: string | undefined;
+    componentsChecked?: boolean;
+    /** The APIs the procedure claims to restore (a runbook's `restores`); the others' data is not held against it. */
+    claims?: readonly string[] | undefined;
+  } = {},
 ): ProcedureGrade {
   const harnessError = o.harnessError;
+  const claimed = (c: CheckResult) => !o.claims || !/^v[23]-data$/.test(c.id) || o.claims.includes(c.id.slice(0, 2));
   const reasons = [
     ...new Set([
       ...checks.flatMap((c) =>
-        c.verdict === 'unknown' ? [] : [FINDINGS[c.id]?.(c)].filter((r): r is string => !!r),
+        c.verdict === 'unknown' || !claimed(c) ? [] : [FINDINGS[c.id]?.(c)].filter((r): r is string => !!r),
       ),
       ...componentReasons(checks),
     ]),
   ];
   if (reasons.length > 0) return { grade: 'unsafe', reasons };
-  const unknown = checks.filter((c) => c.verdict === 'unknown').map((c) => c.id);
+  const unknown = checks.filter((c) => c.verdict === 'unknown' && claimed(c)).map((c) => c.id);
   if (harnessError || unknown.length > 0 || checks.length === 0) {
     return {
       grade: 'unknown',
