@@ -20,6 +20,7 @@ import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
+import { withRunbook } from './runbook/drill.ts';
 import {
   exitCodeFor,
   RESULTS_SCHEMA_VERSION,
@@ -72,6 +73,10 @@ export interface DrillOptions {
   readonly scenarioDir?: string;
   /** Test seam: the strategy registry. */
   readonly strategies?: ReadonlyMap<string, Strategy>;
+  /** Drill this runbook folder (backup.sh, restore.sh, runbook.yaml) in place of the scenarios' strategies. */
+  readonly runbook?: string;
+  /** How long a runbook script may run before it is killed as hung. @default RUNBOOK_TIMEOUT_MS */
+  readonly runbookTimeoutMs?: number;
   /** Test hook, see RunScenarioOptions.afterRestore. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
   /** Test hook, see RunScenarioOptions.beforeDisaster. */
@@ -140,9 +145,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const signal = o.signal ?? new AbortController().signal;
   checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
+  const rb = o.runbook ? withRunbook(o) : undefined;
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
-  const scenarios = selectScenarios(all, o.scenarios, o.catalogue);
+  const scenarios = rb ? rb.scenarios(all) : selectScenarios(all, o.scenarios, o.catalogue);
+  const strategies = rb?.strategies(o.strategies ?? STRATEGIES) ?? o.strategies;
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
+  rb?.checkProvider(provider.name);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
   }
@@ -163,7 +171,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const jobs: { scenario: Scenario; dist: EtcdDist }[] = [];
   for (const s of scenarios) {
     for (const want of o.versions ?? [undefined]) {
-      const version = o.etcdBinDir ? o.etcd : (want ?? o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION);
+      const version = o.etcdBinDir
+        ? o.etcd
+        : (want ?? o.etcd ?? rb?.version ?? s.etcd ?? DEFAULT_ETCD_VERSION);
       const key = `${o.etcdBinDir ?? ''}|${version ?? ''}`;
       let d = cache.get(key);
       if (!d) {
@@ -231,7 +241,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
           ctx,
           extensions,
           logsDir: join(reportDir, s.id, ...(o.versions ? [dist.version] : []), 'logs'),
-          ...(o.strategies ? { strategies: o.strategies } : {}),
+          ...(strategies ? { strategies } : {}),
           ...(o.objects !== undefined ? { objects: o.objects } : {}),
           ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
           ...(o.keep ? { keep: true } : {}),
@@ -245,7 +255,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     if (results.some((r) => r.kept)) await markKept(workDir);
     else await removeRunDir(workDir);
   }
-  const require = o.require ?? 'expected';
+  // A runbook's default bar: safe against its claim.
+  const require = o.require ?? (rb ? 'safe' : 'expected');
   const run: RunResult = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     runId,

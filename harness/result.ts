@@ -302,6 +302,15 @@ export const RestoredQuotaSchema = z.object({
 });
 export type RestoredQuota = z.infer<typeof RestoredQuotaSchema>;
 
+/** One runbook script's run (--runbook): its exit, and the last lines of its output (all of it in logs/). */
+const RunbookScriptSchema = z.object({
+  /** null: killed at --runbook-timeout. */
+  exitCode: z.number().int().nullable(),
+  hung: z.boolean(),
+  durationMs: ms,
+  tail: z.array(z.string()),
+});
+
 /** What the strategy saw on the way, for the membership checks and the report. */
 export const StrategyNotesSchema = z
   .object({
@@ -320,6 +329,9 @@ export const StrategyNotesSchema = z
     /** Per added member: tries of `member add` and etcd's refusals before it took. */
     /** With a control plane: how long its workload took to settle before the backup. */
     k8sSettleMs: ms,
+    /** A runbook's backup.sh and restore.sh. */
+    runbookBackup: RunbookScriptSchema,
+    runbookRestore: RunbookScriptSchema,
     memberAdds: z.record(
       z.string(),
       z.object({ attempts: z.number().int().positive(), waitMs: ms, refusals: z.array(z.string()) }),
