@@ -20,7 +20,6 @@ import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
-import { withRunbook } from './runbook/drill.ts';
 import {
   exitCodeFor,
   RESULTS_SCHEMA_VERSION,
@@ -28,6 +27,7 @@ import {
   type RunResult,
   type ScenarioResult,
 } from './result.ts';
+import { withRunbook } from './runbook/drill.ts';
 import { type Catalogue, loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { Strategy } from './strategies/types.ts';

@@ -65,7 +65,8 @@ export function loadRunbook(dirArg: string): Runbook {
     throw bad(`--runbook ${dirArg} is not a folder: give the folder holding backup.sh and restore.sh`);
   for (const script of SCRIPTS) {
     const file = join(dir, script);
-    if (!existsSync(file)) throw bad(`--runbook ${dirArg} has no ${script}: add it (see README, "Your own runbook")`);
+    if (!existsSync(file))
+      throw bad(`--runbook ${dirArg} has no ${script}: add it (see README, "Your own runbook")`);
     try {
       accessSync(file, constants.X_OK);
     } catch {

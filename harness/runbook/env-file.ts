@@ -69,7 +69,10 @@ export async function readEnvFile(file: string): Promise<Record<string, string>>
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new HarnessError('PROVIDER_START', `cannot read the unit's env file ${file}: ${(err as Error).message}`);
+    throw new HarnessError(
+      'PROVIDER_START',
+      `cannot read the unit's env file ${file}: ${(err as Error).message}`,
+    );
   }
   return parseEnvFile(text, file);
 }

@@ -48,7 +48,12 @@ export async function runScript(file: string, o: ScriptOptions): Promise<ScriptR
     log.write(chunk);
     text = (text + chunk.toString()).slice(-64 * 1024);
   };
-  const child = spawn(file, [], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, [], {
+    cwd: o.cwd,
+    env: o.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const closed = new Promise((resolve) => child.once('close', resolve));
@@ -75,7 +80,10 @@ export async function runScript(file: string, o: ScriptOptions): Promise<ScriptR
       exitCode: hung ? undefined : exitCode,
       hung,
       durationMs: Date.now() - t0,
-      tail: text.split('\n').filter((l) => l.trim()).slice(-TAIL_LINES),
+      tail: text
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(-TAIL_LINES),
     };
   } finally {
     clearTimeout(timer);

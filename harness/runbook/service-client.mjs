@@ -30,7 +30,9 @@ function call(unit) {
 }
 
 if (!VERBS.includes(verb ?? '') || units.length === 0) {
-  process.stderr.write(`usage: ${process.env.ETCD_DRILL_SERVICE ?? 'etcd-drill-service'} ${VERBS.join('|')} <member>...\n`);
+  process.stderr.write(
+    `usage: ${process.env.ETCD_DRILL_SERVICE ?? 'etcd-drill-service'} ${VERBS.join('|')} <member>...\n`,
+  );
   process.exit(2);
 }
 let code = 0;
@@ -41,7 +43,9 @@ for (const unit of units) {
     if (r.stderr) process.stderr.write(r.stderr);
     code = Math.max(code, r.code);
   } catch (err) {
-    process.stderr.write(`etcd-drill service: cannot reach the harness (${err.message}): it only answers while it runs a runbook script\n`);
+    process.stderr.write(
+      `etcd-drill service: cannot reach the harness (${err.message}): it only answers while it runs a runbook script\n`,
+    );
     code = Math.max(code, 1);
   }
 }

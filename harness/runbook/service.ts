@@ -45,7 +45,11 @@ export async function statusText(m: Member): Promise<string> {
 /** One verb on one unit, answered as systemctl would (exit code and text). */
 export async function serviceCall(cluster: Cluster, verb: string, unit: string): Promise<Answer> {
   const m = unitMember(cluster, unit);
-  if (!m) return { code: NO_SUCH_UNIT, stderr: `Unit ${unit} not found (members: ${cluster.members.map((x) => x.name).join(' ')}).\n` };
+  if (!m)
+    return {
+      code: NO_SUCH_UNIT,
+      stderr: `Unit ${unit} not found (members: ${cluster.members.map((x) => x.name).join(' ')}).\n`,
+    };
   try {
     switch (verb) {
       case 'status':

@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, readdir, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { basename, delimiter, dirname, join, relative } from 'node:path';
 import { linkTools } from '../cluster/process.ts';
 import type { Cluster } from '../cluster/types.ts';
@@ -33,7 +33,9 @@ export function scriptEnv(cluster: Cluster, service: string, bin: string): Recor
     ETCD_DRILL_ETCD_VERSION: cluster.dist.version,
     ETCDCTL_API: '3',
     ETCDCTL_ENDPOINTS: cluster.members.map((m) => m.clientUrl).join(','),
-    ...(pki ? { ETCDCTL_CACERT: pki.caFile, ETCDCTL_CERT: pki.client.cert, ETCDCTL_KEY: pki.client.key } : {}),
+    ...(pki
+      ? { ETCDCTL_CACERT: pki.caFile, ETCDCTL_CERT: pki.client.cert, ETCDCTL_KEY: pki.client.key }
+      : {}),
   });
 }
 
@@ -108,16 +110,20 @@ async function settle(cluster: Cluster, rec: Recorder): Promise<void> {
   const running = cluster.members.filter((m) => m.running);
   if (running.length === 0)
     throw new Refusal('failed', 'restore.sh', 'exited 0 with no member running', 'restore');
-  await rec.step(`the members restore.sh started healthy (${running.map((m) => m.name).join(', ')})`, async () => {
-    try {
-      await cluster.waitHealthy(running);
-    } catch (err) {
-      const died = await Promise.all(cluster.members.map((m) => m.lastWords()));
-      // etcd's own refusal (a panic on start) is the engine's to quote; anything else is the runbook's.
-      if (died.some(Boolean) || !(err instanceof HarnessError) || err.code !== 'CLUSTER_UNHEALTHY') throw err;
-      throw new Refusal('failed', 'restore.sh', `exited 0, but ${err.message}`, 'restore');
-    }
-  });
+  await rec.step(
+    `the members restore.sh started healthy (${running.map((m) => m.name).join(', ')})`,
+    async () => {
+      try {
+        await cluster.waitHealthy(running);
+      } catch (err) {
+        const died = await Promise.all(cluster.members.map((m) => m.lastWords()));
+        // etcd's own refusal (a panic on start) is the engine's to quote; anything else is the runbook's.
+        if (died.some(Boolean) || !(err instanceof HarnessError) || err.code !== 'CLUSTER_UNHEALTHY')
+          throw err;
+        throw new Refusal('failed', 'restore.sh', `exited 0, but ${err.message}`, 'restore');
+      }
+    },
+  );
 }
 
 /** A team's runbook folder as a strategy: its scripts do the work, the harness serves the units and judges. */
@@ -129,7 +135,10 @@ export function runbookStrategy(rb: Runbook, opts: { timeoutMs?: number } = {}):
     async supports(dist) {
       return targets(rb, dist.version)
         ? { ok: true }
-        : { ok: false, reason: `the runbook targets etcd ${rb.etcd?.join(', ')} (runbook.yaml), not ${dist.version}` };
+        : {
+            ok: false,
+            reason: `the runbook targets etcd ${rb.etcd?.join(', ')} (runbook.yaml), not ${dist.version}`,
+          };
     },
     rebuild: 'opaque',
     memberUnits: true,
