@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DrillOptions, runDrill } from '../drill.ts';
 import type { ScenarioResult } from '../result.ts';
-import { drillProcesses, runFolders } from '../test-support/helpers.ts';
+import { drillProcesses, labelled, needDocker, runFolders } from '../test-support/helpers.ts';
 import { processesMatching } from '../util/proc.ts';
 
 const RUNBOOKS = fileURLToPath(new URL('../../runbooks/', import.meta.url));
@@ -91,6 +91,25 @@ describe('etcd-drill run --runbook', () => {
       'v3-data': 'restored',
       membership: 'healthy',
     });
+  });
+
+  it('runs the S1 runbook on containers under --tls: the env file is the container environment, data dirs share one path', async (ctx) => {
+    needDocker(ctx.skip);
+    const { r } = await drill({
+      runbook: join(RUNBOOKS, 's1-v3-snapshot'),
+      etcd: '3.5.30',
+      tls: true,
+      provider: 'container',
+    });
+    expect(r.error).toBeUndefined();
+    expect(outcomes(r)).toMatchObject({
+      backup: 'completed',
+      restore: 'completed',
+      'v3-data': 'restored',
+      membership: 'healthy',
+      integrity: 'consistent',
+    });
+    expect((await labelled()).containers).toEqual([]);
   });
 
   it('a runbook that restores one member only exits 1, naming the divergence', async () => {
