@@ -59,10 +59,6 @@ export function flagsToEnv(args: readonly string[]): Record<string, string> {
   return vars;
 }
 
-/** Only the ETCD_* variables of a parsed file: anything else in it is the script's business. */
-export function etcdVars(vars: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('ETCD_')));
-}
 
 export async function readEnvFile(file: string): Promise<Record<string, string>> {
   let text: string;
