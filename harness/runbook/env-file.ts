@@ -59,7 +59,6 @@ export function flagsToEnv(args: readonly string[]): Record<string, string> {
   return vars;
 }
 
-
 export async function readEnvFile(file: string): Promise<Record<string, string>> {
   let text: string;
   try {
