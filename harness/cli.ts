@@ -23,6 +23,15 @@ import { sweepLeftovers } from './workdir.ts';
 
 // The only module that may exit the process: everything below returns results or throws.
 
+/** `90s`, `10m`, `500ms` or plain seconds, in milliseconds. */
+function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('a duration like 90s, 10m or 500ms');
+  const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm'];
+  if (ms <= 0) throw new InvalidArgumentError('a duration above 0');
+  return ms;
+}
+
 const int = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
@@ -197,11 +206,21 @@ program
   .addOption(quietOption())
   .addOption(baselineOption())
   .addOption(rtoThresholdOption())
-  .action(async (opts) => {
+  // Your own runbook (harness/runbook/): its scripts replace the scenario's strategy.
+  .option('--runbook <dir>', 'drill your own backup.sh/restore.sh (and runbook.yaml) from this folder')
+  .option(
+    '--runbook-timeout <time>',
+    'a runbook script running longer is killed and reported hung (e.g. 90s, 10m)',
+    parseDuration,
+  )
+  .action(async (opts, cmd: Command) => {
     const baseline = await readBaseline(opts);
     const ac = interruptible();
     const { runDrill } = await import('./drill.ts');
     const { run, reportDir, summary } = await runDrill({
+      runbook: opts.runbook,
+      runbookTimeoutMs: opts.runbookTimeout,
+      // A runbook's default bar is "safe"; an explicit --require still wins.
       scenarios: opts.scenario,
       catalogue: opts.catalogue,
       etcd: opts.etcd,
@@ -218,7 +237,7 @@ program
       k8sBinDir: opts.k8sBinDir,
       out: opts.out,
       quiet: opts.quiet,
-      require: opts.require,
+      require: cmd.getOptionValueSource('require') === 'default' && opts.runbook ? undefined : opts.require,
       reporters: opts.reporter,
       signal: ac.signal,
     });

@@ -28,6 +28,7 @@ import {
   type ScenarioResult,
   type ShardInfo,
 } from './result.ts';
+import { withRunbook } from './runbook/drill.ts';
 import { type Catalogue, loadScenarios, type Scenario, selectScenarios } from './scenario.ts';
 import { assignShards, cellId, durationsOf, matrixIdentity, type ShardSpec } from './shard.ts';
 import { STRATEGIES } from './strategies/index.ts';
@@ -74,6 +75,10 @@ export interface DrillOptions {
   readonly scenarioDir?: string;
   /** Test seam: the strategy registry. */
   readonly strategies?: ReadonlyMap<string, Strategy>;
+  /** Drill this runbook folder (backup.sh, restore.sh, runbook.yaml) in place of the scenarios' strategies. */
+  readonly runbook?: string;
+  /** How long a runbook script may run before it is killed as hung. @default RUNBOOK_TIMEOUT_MS */
+  readonly runbookTimeoutMs?: number;
   /** Test hook, see RunScenarioOptions.afterRestore. */
   readonly afterRestore?: (cluster: Cluster) => Promise<void>;
   /** Test hook, see RunScenarioOptions.beforeDisaster. */
@@ -144,10 +149,12 @@ interface Planned {
 }
 
 /** Every cell the options name, in the order an unsharded run runs them (scenario, then version). */
-function planCells(o: DrillOptions, scenarios: readonly Scenario[]): Planned[] {
+function planCells(o: DrillOptions, scenarios: readonly Scenario[], runbookVersion?: string): Planned[] {
   return scenarios.flatMap((s) =>
     (o.versions ?? [undefined]).map((want) => {
-      const version = o.etcdBinDir ? o.etcd : (want ?? o.etcd ?? s.etcd ?? DEFAULT_ETCD_VERSION);
+      const version = o.etcdBinDir
+        ? o.etcd
+        : (want ?? o.etcd ?? runbookVersion ?? s.etcd ?? DEFAULT_ETCD_VERSION);
       return { scenario: s, version, cell: cellId(s.id, version ?? 'bin-dir') };
     }),
   );
@@ -199,9 +206,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
   const parallel = checkParallel(o);
+  const rb = o.runbook ? withRunbook(o) : undefined;
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
-  const scenarios = selectScenarios(all, o.scenarios, o.catalogue);
+  const scenarios = rb ? rb.scenarios(all) : selectScenarios(all, o.scenarios, o.catalogue);
+  const strategies = rb?.strategies(o.strategies ?? STRATEGIES) ?? o.strategies;
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
+  rb?.checkProvider(provider.name);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
   }
@@ -216,9 +226,10 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     const size = Math.max(...scenarios.map((s) => s.cluster.size));
     await assertPortsFree(o.basePort, size * 2);
   }
-  const require = o.require ?? 'expected';
+  // A runbook's default bar: safe against its claim.
+  const require = o.require ?? (rb ? 'safe' : 'expected');
   const recorded = await recordedDurations(o.durations);
-  const planned = planCells(o, scenarios);
+  const planned = planCells(o, scenarios, rb?.version);
   const shard = o.shard ? shardInfo(o, planned, recorded, provider.name, require) : undefined;
   const mine = shard ? planned.filter((p) => shard.cells.includes(p.cell)) : planned;
   // Resolve every version (and check a given image) before anything is created: bad input fails at once.
@@ -293,7 +304,15 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     await pool(jobs.length, parallel, async (i) => {
       const job = jobs[i];
       if (!job || signal.aborted) return;
-      slots[i] = await runJob(o, job, { ctx, provider, k8sExtension, reportDir, progress, parallel });
+      slots[i] = await runJob(o, job, {
+        ctx,
+        provider,
+        k8sExtension,
+        reportDir,
+        progress,
+        parallel,
+        strategies,
+      });
     });
   } finally {
     progress.close();
@@ -357,6 +376,7 @@ async function runJob(
     ctx: RunContext;
     provider: Provider;
     k8sExtension: (() => Extension) | undefined;
+    strategies: ReadonlyMap<string, Strategy> | undefined;
     reportDir: string;
     progress: DrillProgress;
     parallel: number;
@@ -380,7 +400,7 @@ async function runJob(
     logsDir: join(r.reportDir, s.id, ...(o.versions ? [dist.version] : []), 'logs'),
     onPhase: (phase) => r.progress.phase(cell, phase),
     ...(r.parallel > 1 ? { label: cell } : {}),
-    ...(o.strategies ? { strategies: o.strategies } : {}),
+    ...(r.strategies ? { strategies: r.strategies } : {}),
     ...(o.objects !== undefined ? { objects: o.objects } : {}),
     ...(o.basePort !== undefined ? { basePort: o.basePort } : {}),
     ...(o.keep ? { keep: true } : {}),

@@ -302,6 +302,15 @@ export const RestoredQuotaSchema = z.object({
 });
 export type RestoredQuota = z.infer<typeof RestoredQuotaSchema>;
 
+/** One runbook script's run (--runbook): its exit, and the last lines of its output (all of it in logs/). */
+const RunbookScriptSchema = z.object({
+  /** null: killed at --runbook-timeout. */
+  exitCode: z.number().int().nullable(),
+  hung: z.boolean(),
+  durationMs: ms,
+  tail: z.array(z.string()),
+});
+
 /** What the strategy saw on the way, for the membership checks and the report. */
 export const StrategyNotesSchema = z
   .object({
@@ -320,6 +329,9 @@ export const StrategyNotesSchema = z
     /** Per added member: tries of `member add` and etcd's refusals before it took. */
     /** With a control plane: how long its workload took to settle before the backup. */
     k8sSettleMs: ms,
+    /** A runbook's backup.sh and restore.sh. */
+    runbookBackup: RunbookScriptSchema,
+    runbookRestore: RunbookScriptSchema,
     memberAdds: z.record(
       z.string(),
       z.object({ attempts: z.number().int().positive(), waitMs: ms, refusals: z.array(z.string()) }),
@@ -379,6 +391,8 @@ export const ScenarioResultSchema = z.object({
   verdict: z.enum([...CHECK_VERDICTS, 'not-applicable']),
   /** "Is this procedure safe?" */
   grade: ProcedureGradeSchema,
+  /** What the procedure claims to restore, when it narrows it (a runbook's `restores`): the grade holds only these. */
+  restores: z.array(z.enum(['v2', 'v3'])).optional(),
   startedAt: z.string().datetime(),
   durationMs: ms,
   steps: z.array(StepResultSchema),

@@ -31,6 +31,10 @@ export const RESTORE_OUTCOMES = [
   'failed: etcd exits on start',
   /** The restored members never turn healthy because an alarm is raised (e.g. NOSPACE, from the snapshot). */
   'failed: alarm raised',
+  /** A runbook's restore.sh exited non-zero (its last lines quoted). */
+  'failed',
+  /** A runbook's restore.sh ran past --runbook-timeout and was killed. */
+  'hung',
 ] as const;
 /** Did the revision clients see go below one they had already seen? */
 export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;

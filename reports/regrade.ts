@@ -56,6 +56,7 @@ export function regradeResult(r: ScenarioResult, scenario: Scenario): ScenarioRe
     grade: procedureGrade(checks, {
       harnessError: r.error?.message,
       componentsChecked: r.extensions.includes('probes'),
+      claims: r.restores,
     }),
   };
 }

@@ -1,4 +1,4 @@
-import { appendFile, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { RunContext } from '../context.ts';
@@ -7,6 +7,7 @@ import { type Access, memberHealthy, memberList, memberStatus } from '../etcd/ap
 import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { zapEntry } from '../etcd/log-lines.ts';
+import { flagsToEnv, formatEnvFile, readEnvFile, writeEnvFile } from '../runbook/env-file.ts';
 import { type ClusterPki, ctlTlsFlags, memberTlsFlags } from '../tls.ts';
 import { poll } from '../util/poll.ts';
 import type {
@@ -94,6 +95,11 @@ export abstract class BaseMember implements Member {
   initialCluster: () => string = () => '';
   /** Set by the cluster once it exists: the per-cluster flags, read at each start. */
   clusterFlags: () => readonly string[] = () => [];
+  /**
+   * Set by a cluster of units (spec.envFiles): every start runs etcd with this file's variables as
+   * its environment and no flags, whatever the start's options say (a service manager's restart).
+   */
+  envFile: string | undefined;
   protected last: StartOptions = { state: 'new' };
 
   constructor(
@@ -113,8 +119,8 @@ export abstract class BaseMember implements Member {
   }
 
   abstract get running(): boolean;
-  /** Starts etcd with these arguments, its output appended to logFile. */
-  protected abstract launch(args: string[]): Promise<void>;
+  /** Starts etcd with these arguments and environment (added to the harness's), its output appended to logFile. */
+  protected abstract launch(args: string[], env: Record<string, string>): Promise<void>;
   /** Why the member is no longer running (e.g. 'code 2'), or undefined while it runs. */
   protected abstract exited(): Promise<string | undefined>;
   abstract stop(): Promise<void>;
@@ -146,23 +152,13 @@ export abstract class BaseMember implements Member {
 
   async #start(opts: StartOptions): Promise<void> {
     this.last = opts;
-    // The start's own flags after the cluster's: etcd takes the last value of a flag given twice.
-    const extraArgs = [...this.clusterFlags(), ...(opts.extraArgs ?? [])];
-    const args = etcdArgs(
-      this.name,
-      this.dataDir,
-      this.urls,
-      this.spec,
-      this.pki,
-      { ...opts, extraArgs },
-      this.initialCluster(),
-    );
+    const { args, env, shown } = this.envFile ? await this.#fromFile(this.envFile) : this.#fromFlags(opts);
     await appendFile(
       this.logFile,
-      `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: etcd ${args.join(' ')}\n`,
+      `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: ${shown}\n`,
     );
-    await this.launch(args);
-    this.ctx.log.debug('member started', { member: this.name, args });
+    await this.launch(args, env);
+    this.ctx.log.debug('member started', { member: this.name, args, env });
     const listening = await poll(
       async () => {
         const gone = await this.exited();
@@ -190,6 +186,34 @@ export abstract class BaseMember implements Member {
         `${this.name} did not listen on ${this.clientUrl} within ${START_TIMEOUT_MS} ms; see ${this.logFile}`,
       );
     }
+  }
+
+  #fromFlags(opts: StartOptions) {
+    // The start's own flags after the cluster's: etcd takes the last value of a flag given twice.
+    const extraArgs = [...this.clusterFlags(), ...(opts.extraArgs ?? [])];
+    const args = etcdArgs(
+      this.name,
+      this.dataDir,
+      this.urls,
+      this.spec,
+      this.pki,
+      { ...opts, extraArgs },
+      this.initialCluster(),
+    );
+    return { args, env: {}, shown: `etcd ${args.join(' ')}` };
+  }
+
+  async #fromFile(file: string) {
+    const env = await readEnvFile(file);
+    const shown = `etcd with the environment of ${file}:\n${formatEnvFile(env).trimEnd()}`;
+    return { args: [], env, shown };
+  }
+
+  /** The unit's env file for a new cluster: exactly the flags the harness would start it with, as variables. */
+  async writeEnvFile(): Promise<void> {
+    if (!this.envFile) return;
+    const args = this.#fromFlags({ state: 'new' }).args;
+    await writeEnvFile(this.envFile, flagsToEnv(args), `etcd member ${this.name}, written by etcd-drill`);
   }
 
   async restart(opts?: StartOptions): Promise<void> {
@@ -250,6 +274,7 @@ export function alarmedOnly(h: HealthReport): boolean {
 export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   abstract readonly provider: string;
   protected detached = false;
+  readonly envDir: string | undefined;
   #flags: readonly string[];
 
   constructor(
@@ -262,6 +287,8 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   ) {
     this.#flags = [...(spec.extraArgs ?? [])];
     for (const m of members) m.clusterFlags = () => this.#flags;
+    this.envDir = spec.envFiles ? join(dirname(backupDir), 'env') : undefined;
+    for (const m of members) m.envFile = this.envDir && join(this.envDir, `${m.name}.env`);
   }
 
   flags(): readonly string[] {
@@ -278,9 +305,12 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
     args: readonly string[],
     opts: CtlOptions,
   ): Promise<CtlResult>;
+  /** Every log in the cluster folder: the members' and whatever else ran there (a runbook's scripts). */
   async collectLogs(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    for (const m of this.members) await copyFile(m.logFile, join(dir, `${m.name}.log`)).catch(() => {});
+    const from = dirname(this.backupDir);
+    const logs = (await readdir(from).catch(() => [])).filter((f) => f.endsWith('.log'));
+    for (const f of logs) await copyFile(join(from, f), join(dir, f)).catch(() => {});
   }
   protected abstract teardown(): Promise<void>;
 
@@ -297,6 +327,10 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   }
 
   async start(): Promise<void> {
+    if (this.envDir) {
+      await mkdir(this.envDir, { recursive: true });
+      for (const m of this.members) await m.writeEnvFile();
+    }
     // All members of a new cluster must be up before any can elect a leader: start them together.
     await Promise.all(this.members.map((m) => m.start({ state: 'new' })));
     await this.waitHealthy(this.members);

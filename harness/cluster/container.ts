@@ -140,7 +140,7 @@ class ContainerMember extends BaseMember {
   }
 
   // A member slot is re-created on each start: a container's command cannot change, a restore's flags do.
-  protected async launch(args: string[]): Promise<void> {
+  protected async launch(args: string[], env: Record<string, string>): Promise<void> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const launch = ++this.#launches;
     this.#ended = false;
@@ -154,6 +154,8 @@ class ContainerMember extends BaseMember {
       .withNetworkAliases(this.name)
       .withHostname(this.name)
       .withBindMounts([{ source: this.env.dir, target: this.env.dir }])
+      // A unit's env file is the container's environment (etcd reads it natively); else none.
+      .withEnvironment(env)
       .withCommand(['etcd', ...args])
       .withLoopbackPort(2379, this.hostPort)
       // Any first log line: the port check in start() decides, as for processes.

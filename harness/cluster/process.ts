@@ -1,4 +1,4 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunContext } from '../context.ts';
 import { type CtlOptions, cleanEnv, runTool } from '../etcd/ctl.ts';
@@ -23,6 +23,7 @@ export const processProvider: Provider = {
   async create(spec, dist, ctx, name) {
     const dir = join(ctx.workDir, name);
     await mkdir(join(dir, 'backup'), { recursive: true });
+    if (spec.envFiles) await linkTools(dist, join(dir, 'bin'));
     const names = Array.from({ length: spec.size }, (_, i) => `etcd${i + 1}`);
     const netns = spec.network === 'netns' ? await createMemberNetns(ctx, name, names) : undefined;
     try {
@@ -45,6 +46,17 @@ export const processProvider: Provider = {
     }
   },
 };
+
+/**
+ * The version's tools linked into the cluster folder. A unit's etcd runs with no flags, so its path
+ * is what carries the run folder into its command line (the crash sweep finds it by that); a
+ * runbook's PATH starts here too.
+ */
+export async function linkTools(dist: EtcdDist, bin: string): Promise<void> {
+  await mkdir(bin, { recursive: true });
+  const tools = { etcd: dist.etcd, etcdctl: dist.etcdctl, etcdutl: dist.etcdutl };
+  for (const [name, target] of Object.entries(tools)) if (target) await symlink(target, join(bin, name));
+}
 
 /** Each member's address and ports: its own namespace's address, or 127.0.0.1 with free ports. */
 async function memberHosts(
@@ -102,8 +114,9 @@ class ProcessMember extends BaseMember {
     this.#paused = false;
   }
 
-  protected async launch(args: string[]): Promise<void> {
-    await this.#proc.start([...this.inNetns, this.dist.etcd, ...args], cleanEnv(), this.logFile);
+  protected async launch(args: string[], env: Record<string, string>): Promise<void> {
+    const etcd = this.envFile ? join(this.dir, 'bin', 'etcd') : this.dist.etcd;
+    await this.#proc.start([...this.inNetns, etcd, ...args], cleanEnv(env), this.logFile);
     await writeFile(join(this.dir, `${this.name}.pid`), String(this.#proc.pid ?? ''));
   }
 

@@ -26,6 +26,11 @@ export interface ClusterSpec {
   readonly network?: 'loopback' | 'netns';
   /** etcd flags every member start gets, before the start's own (the deployment's config, e.g. a quota). */
   readonly extraArgs?: readonly string[];
+  /**
+   * Members are units, as a runbook knows them: the cluster's start writes <envDir>/<member>.env of
+   * ETCD_* variables, and every start runs etcd with that file as its environment and no flags.
+   */
+  readonly envFiles?: boolean;
 }
 
 export interface StartOptions {
@@ -46,6 +51,8 @@ export interface Member {
   readonly ctlUrl: string;
   readonly peerUrl: string;
   readonly dataDir: string;
+  /** With spec.envFiles: the file every start of this member reads its configuration from. */
+  readonly envFile: string | undefined;
   readonly running: boolean;
   /** start() is under way: the process may run, its client port is not bound yet. */
   readonly starting: boolean;
@@ -117,6 +124,8 @@ export interface Cluster extends AsyncDisposable {
   readonly peerNetwork?: PeerNetwork;
   /** The cluster's throwaway PKI when it runs with TLS. */
   readonly pki: ClusterPki | undefined;
+  /** With spec.envFiles: the folder of the members' env files. */
+  readonly envDir: string | undefined;
   /** name=peerUrl,… for the given members (all by default). */
   initialCluster(members?: readonly Member[]): string;
   /** Client URLs of running members (or the given ones). */
@@ -144,7 +153,7 @@ export interface Cluster extends AsyncDisposable {
   etcdutl(args: readonly string[], opts?: CtlOptions): Promise<CtlResult>;
   /** A path where backup files can be written by etcdctl and read by the harness. */
   readonly backupDir: string;
-  /** Copies each member's log into `dir` as <member>.log. */
+  /** Copies each member's log into `dir` as <member>.log (and any other log of the cluster's folder). */
   collectLogs(dir: string): Promise<void>;
   /** Leave the members running after the run (--keep). */
   detach(): void;

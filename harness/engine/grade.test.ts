@@ -54,6 +54,33 @@ describe('procedure grade', () => {
       'needs Kubernetes component restart (watch-cache)',
     ]);
   });
+  it('names which member serves what when the members diverge', () => {
+    const members = {
+      etcd1: { outcome: 'restored', keys: 270 },
+      etcd2: { outcome: 'lost', keys: 0 },
+      etcd3: { outcome: 'lost', keys: 0 },
+    };
+    expect(procedureGrade([c('v3-data', 'divergent', { members })]).reasons).toEqual([
+      'divergent members (v3: etcd1 restored, 270 keys; etcd2, etcd3 lost, 0 keys)',
+    ]);
+  });
+  it("judges data against a procedure's claim: an API it does not claim is not held against it", () => {
+    const v2Lost = [
+      ...clean.filter((x) => x.id !== 'v2-data'),
+      c('v2-data', 'lost', { expected: 7, missing: 7 }),
+    ];
+    expect(procedureGrade(v2Lost).reasons).toEqual(['data loss (v2: 7 of 7 entries)']);
+    expect(procedureGrade(v2Lost, { claims: ['v3'] })).toEqual({ grade: 'safe', reasons: [] });
+    expect(procedureGrade(v2Lost, { claims: ['v2'] }).grade).toBe('unsafe');
+    const v3Lost = [
+      ...clean.filter((x) => x.id !== 'v3-data'),
+      c('v3-data', 'lost', { expected: 270, missing: 270 }),
+    ];
+    expect(procedureGrade(v3Lost, { claims: ['v3'] }).reasons).toEqual(['data loss (v3: 270 of 270 keys)']);
+    // An unclaimed API that could not be read leaves nothing unknown about the claim.
+    const v2Unknown = [...clean.filter((x) => x.id !== 'v2-data'), c('v2-data', 'unknown', {}, 'unknown')];
+    expect(procedureGrade(v2Unknown, { claims: ['v3'] }).grade).toBe('safe');
+  });
   it('a failed backup and a refused restore are findings', () => {
     expect(procedureGrade([c('backup', 'failed')]).reasons).toEqual(['backup failed (failed)']);
     expect(

@@ -4,6 +4,18 @@ type Finding = (c: CheckResult) => string | undefined;
 
 const num = (c: CheckResult, k: string) => Number(c.evidence?.[k] ?? 0);
 
+/** " (v3: etcd1 restored; etcd2, etcd3 lost)": which member serves what, from the check's evidence. */
+function whoDiverged(api: string, c: CheckResult): string {
+  const members = c.evidence?.members as Record<string, { outcome?: string; keys?: number }> | undefined;
+  if (!members) return '';
+  const by = new Map<string, string[]>();
+  for (const [name, m] of Object.entries(members)) {
+    const what = `${m.outcome ?? '?'}${m.keys !== undefined ? `, ${m.keys} keys` : ''}`;
+    by.set(what, [...(by.get(what) ?? []), name]);
+  }
+  return ` (${api}: ${[...by].map(([what, names]) => `${names.join(', ')} ${what}`).join('; ')})`;
+}
+
 /** What a data outcome says about safety, in the words a platform team reads. */
 function dataFinding(api: 'v2' | 'v3'): Finding {
   const unit = api === 'v3' ? 'keys' : 'entries';
@@ -19,7 +31,7 @@ function dataFinding(api: 'v2' | 'v3'): Finding {
       case 'mismatch':
         return `data mismatch (${api}: ${num(c, 'missing')} missing, ${num(c, 'extra')} extra, ${num(c, 'changed')} changed)`;
       case 'divergent':
-        return 'divergent members';
+        return `divergent members${whoDiverged(api, c)}`;
       default:
         return `${api} data: ${c.observed}`;
     }
@@ -69,19 +81,26 @@ function componentReasons(checks: readonly CheckResult[]): string[] {
  */
 export function procedureGrade(
   checks: readonly CheckResult[],
-  o: { harnessError?: string | undefined; componentsChecked?: boolean } = {},
+  o: {
+    harnessError?: string | undefined;
+    componentsChecked?: boolean;
+    /** The APIs the procedure claims to restore (a runbook's `restores`); the others' data is not held against it. */
+    claims?: readonly string[] | undefined;
+  } = {},
 ): ProcedureGrade {
   const harnessError = o.harnessError;
+  const claimed = (c: CheckResult) =>
+    !o.claims || !/^v[23]-data$/.test(c.id) || o.claims.includes(c.id.slice(0, 2));
   const reasons = [
     ...new Set([
       ...checks.flatMap((c) =>
-        c.verdict === 'unknown' ? [] : [FINDINGS[c.id]?.(c)].filter((r): r is string => !!r),
+        c.verdict === 'unknown' || !claimed(c) ? [] : [FINDINGS[c.id]?.(c)].filter((r): r is string => !!r),
       ),
       ...componentReasons(checks),
     ]),
   ];
   if (reasons.length > 0) return { grade: 'unsafe', reasons };
-  const unknown = checks.filter((c) => c.verdict === 'unknown').map((c) => c.id);
+  const unknown = checks.filter((c) => c.verdict === 'unknown' && claimed(c)).map((c) => c.id);
   if (harnessError || unknown.length > 0 || checks.length === 0) {
     return {
       grade: 'unknown',

@@ -107,6 +107,7 @@ async function start(d: DrillContext): Promise<void> {
     enableV2: true,
     tls: d.options.tls ?? s.cluster.tls,
     ...(d.options.basePort !== undefined ? { basePort: d.options.basePort } : {}),
+    ...(d.strategy.memberUnits ? { envFiles: true } : {}),
     // Loopback members share one network stack: peer-link faults need a namespace per member.
     ...(faultsFor(s).some((f) => f.needs?.peerNetwork) ? { network: 'netns' as const } : {}),
   };

@@ -181,6 +181,7 @@ function base(d: DrillContext, startedAt: Date) {
     etcd: { version: d.dist.version, origin: d.dist.origin },
     clusterSize: d.scenario.cluster.size,
     tls: d.options.tls ?? d.scenario.cluster.tls,
+    ...(d.strategy?.restores ? { restores: [...d.strategy.restores] } : {}),
     extensions: d.extensions.map((e) => e.name),
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - d.t0,
@@ -219,6 +220,7 @@ function finish(
     grade: procedureGrade(checks, {
       harnessError: error?.message,
       componentsChecked: d.extensions.some((e) => e.name === 'probes'),
+      claims: d.strategy?.restores,
     }),
     checks,
     ...(error ? { error } : {}),

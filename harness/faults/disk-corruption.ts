@@ -10,7 +10,7 @@ import { withV3 } from '../etcd/api.ts';
 import { zapEntry } from '../etcd/log-lines.ts';
 import type { MemberCorruption } from '../result.ts';
 import { poll } from '../util/poll.ts';
-import { defineFault } from './kind.ts';
+import { defineFault, flagsReachMembers } from './kind.ts';
 import { resolveTarget, TargetSchema } from './target.ts';
 
 const HOW = z.enum(['flip-db', 'truncate-wal']);
@@ -158,6 +158,10 @@ export const diskCorruption = defineFault({
   defaultAt: { after: 'restore' },
   providers: { process: true, container: true },
   build: (spec) => ({
+    supports: (d) =>
+      spec.corruptCheck
+        ? flagsReachMembers(d, 'corruptCheck starts the member with --experimental-initial-corrupt-check')
+        : { ok: true },
     async inject(d) {
       const m = await resolveTarget(d, spec.target);
       if (!m.running) throw new HarnessError('FAULT_INJECT', `${m.name} is not running: no data to damage`);

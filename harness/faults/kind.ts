@@ -56,3 +56,16 @@ export function specSchema(k: FaultKind) {
 
 /** A spec as the registry sees it: the common fields and the kind's own. */
 export type AnyFaultSpec = { readonly kind: string } & CommonSpec & Readonly<Record<string, unknown>>;
+
+/**
+ * A fault that starts members with flags of its own cannot reach members that are units (a runbook's):
+ * they run with exactly what their env files say.
+ */
+export function flagsReachMembers(d: { strategy: { memberUnits?: boolean } }, what: string) {
+  return d.strategy.memberUnits
+    ? ({
+        ok: false,
+        reason: `${what}, and a runbook's members run with exactly what their env files say`,
+      } as const)
+    : ({ ok: true } as const);
+}

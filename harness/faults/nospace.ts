@@ -6,7 +6,7 @@ import { withV3 } from '../etcd/api.ts';
 import { PROBE_PREFIX } from '../probes/types.ts';
 import type { RestoredQuota } from '../result.ts';
 import { poll } from '../util/poll.ts';
-import { defineFault } from './kind.ts';
+import { defineFault, flagsReachMembers } from './kind.ts';
 
 const QUOTA = '--quota-backend-bytes';
 const FILL_PREFIX = '/etcd-drill/fill/';
@@ -93,6 +93,7 @@ export const nospace = defineFault({
   defaultAt: { after: 'seed' },
   providers: { process: true, container: true },
   build: (spec) => ({
+    supports: (d) => flagsReachMembers(d, 'nospace restarts members with --quota-backend-bytes'),
     async inject(d) {
       const cluster = clusterOf(d);
       const before = cluster.flags();
@@ -154,6 +155,7 @@ export const restoreQuota = defineFault({
   defaultAt: { after: 'disaster' },
   providers: { process: true, container: true },
   build: (spec) => ({
+    supports: (d) => flagsReachMembers(d, 'restore-quota sets --quota-backend-bytes'),
     async inject(d: DrillContext) {
       const cluster = clusterOf(d);
       cluster.setFlags(quotaFlags(cluster.flags(), spec.quotaBytes));

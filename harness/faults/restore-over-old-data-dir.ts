@@ -63,6 +63,11 @@ export const restoreOverOld = defineFault({
         };
       if (d.strategy.rebuild === 'replace-member' || d.strategy.rebuild === 'in-place')
         return { ok: false, reason: `${d.strategy.name} restores no backup` };
+      if (d.strategy.rebuild === 'opaque')
+        return {
+          ok: false,
+          reason: `${d.strategy.name} decides itself what to do with a surviving data dir`,
+        };
       return { ok: true };
     },
     async inject(d) {

@@ -34,14 +34,22 @@ export interface Strategy {
    * How the restore rebuilds membership: 'member-add' (one member restored, the others added one by one:
    * the peer URL, member update and member add checks apply), 'all-members' (etcd's guide),
    * 'replace-member' (dead members removed and added back, the survivors untouched: member add applies)
-   * or 'in-place' (every member restarted on its own data dir).
+   * 'in-place' (every member restarted on its own data dir) or 'opaque' (a runbook's script: the
+   * harness sees only its result, so the checks of how it rebuilt do not apply).
    */
-  readonly rebuild: 'member-add' | 'all-members' | 'replace-member' | 'in-place';
+  readonly rebuild: 'member-add' | 'all-members' | 'replace-member' | 'in-place' | 'opaque';
   /**
    * What the restored data should equal: the backup point (a restore from the backup; the default) or
    * the cluster just before the disaster (a procedure that keeps surviving data and needs no backup).
    */
   readonly restoresTo?: RestoreTarget;
+  /**
+   * The APIs the procedure claims to restore: data lost from another is reported, not held against
+   * it in the procedure grade. @default every API the drill seeds
+   */
+  readonly restores?: readonly ('v2' | 'v3')[];
+  /** Members are units configured by env files (a runbook drives them): see ClusterSpec.envFiles. */
+  readonly memberUnits?: boolean;
   backup(cluster: Cluster, rec: Recorder): Promise<BackupArtifact>;
   /**
    * Brings `cluster` back. Restore strategies find every member stopped, some data dirs perhaps
