@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INTEGRITY_OUTCOMES, type IntegrityView, integrityOutcome } from './integrity.ts';
+import { historiesDiffer, INTEGRITY_OUTCOMES, type IntegrityView, integrityOutcome } from './integrity.ts';
 
 const look = (...hashes: number[]) => ({
   revision: 10,
@@ -17,6 +17,7 @@ describe('integrity outcome', () => {
       'consistent',
       'transient mismatch',
       'hash mismatch',
+      'revision mismatch',
       'incomplete',
       'alarm',
     ]);
@@ -45,5 +46,34 @@ describe('integrity outcome', () => {
     expect(integrityOutcome(view(look(3, 3, 3), { looks }))).toBe('transient mismatch');
     // With a member missing, agreement still cannot be claimed.
     expect(integrityOutcome(view(look(3, 3), { looks, missing: ['etcd3'] }))).toBe('incomplete');
+  });
+  it('hashes that agree at the lowest revision are a revision mismatch when the members cannot share a history', () => {
+    // The broken runbook, as seen: etcd1 restored (seeded in 3 txns), etcd2 and etcd3 started empty.
+    const positions = [
+      { member: 'etcd1', revision: 4, raftIndex: 9, applied: true },
+      { member: 'etcd2', revision: 1, raftIndex: 9, applied: true },
+      { member: 'etcd3', revision: 1, raftIndex: 8, applied: true },
+    ];
+    expect(integrityOutcome(view(look(7, 7, 7), { positions }))).toBe('revision mismatch');
+  });
+});
+
+describe('members of one history', () => {
+  const at = (revision: number, raftIndex: number, applied = true) => ({
+    member: `m${revision}`,
+    revision,
+    raftIndex,
+    applied,
+  });
+  it('a member ahead by n entries may be ahead by up to n revisions (10 more where 3.3 gives its committed index)', () => {
+    expect(historiesDiffer([at(100, 50), at(103, 53)])).toBe(false);
+    expect(historiesDiffer([at(100, 50), at(113, 53, false)])).toBe(false);
+    expect(historiesDiffer([at(100, 50), at(104, 53)])).toBe(true);
+    expect(historiesDiffer([at(100, 50), at(100, 60)])).toBe(false); // entries that write nothing
+    expect(historiesDiffer([at(100, 50), at(100, 50)])).toBe(false);
+  });
+  it('further ahead in revisions than in entries, or ahead in revisions while behind in entries, is not', () => {
+    expect(historiesDiffer([at(100, 50), at(114, 53, false)])).toBe(true);
+    expect(historiesDiffer([at(101, 50), at(100, 51)])).toBe(true);
   });
 });

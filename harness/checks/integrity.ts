@@ -1,17 +1,20 @@
 import type { Cluster, Member } from '../cluster/types.ts';
 import { HarnessError } from '../errors.ts';
-import { withV3 } from '../etcd/api.ts';
+import { memberStatus, withV3 } from '../etcd/api.ts';
 import { answer, poll } from '../util/poll.ts';
 
 /**
  * consistent: every member running, all hash alike, no alarm. transient mismatch: hashes differed and
- * agreed again within three looks. hash mismatch: they differed on all three. incomplete: a member is
- * not running (or none could be hashed), so agreement cannot be claimed. alarm: an alarm is raised.
+ * agreed again within three looks. hash mismatch: they differed on all three. revision mismatch: the
+ * hashes agree, but the members' revisions cannot come from one history (below), on all three looks.
+ * incomplete: a member is not running (or none could be hashed), so agreement cannot be claimed.
+ * alarm: an alarm is raised.
  */
 export const INTEGRITY_OUTCOMES = [
   'consistent',
   'transient mismatch',
   'hash mismatch',
+  'revision mismatch',
   'incomplete',
   'alarm',
 ] as const;
@@ -26,6 +29,16 @@ export interface IntegrityLook {
     readonly hash: number;
     readonly compactRevision?: number;
   }[];
+  /** Each member's own revision and raft index when it was asked for them. */
+  readonly positions?: readonly MemberPosition[];
+}
+
+export interface MemberPosition {
+  readonly member: string;
+  readonly revision: number;
+  readonly raftIndex: number;
+  /** false on 3.3: raftIndex is the committed index, which may run ahead of what it applied. */
+  readonly applied: boolean;
 }
 
 /** What `endpoint hashkv` and `alarm list` say about a cluster at one revision (the last look). */
@@ -64,11 +77,39 @@ export async function readIntegrity(cluster: Cluster): Promise<IntegrityView> {
     },
   );
   if (looks.length === 1) return r.last;
-  return { ...r.last, looks: looks.map(({ revision, hashes }) => ({ revision, hashes })) };
+  return {
+    ...r.last,
+    looks: looks.map(({ revision, hashes, positions }) => ({
+      revision,
+      hashes,
+      ...(positions ? { positions } : {}),
+    })),
+  };
 }
 
 function differ(v: IntegrityLook): boolean {
-  return new Set(v.hashes.map((h) => h.hash)).size > 1;
+  return hashesDiffer(v) || historiesDiffer(v.positions ?? []);
+}
+
+const hashesDiffer = (v: IntegrityLook) => new Set(v.hashes.map((h) => h.hash)).size > 1;
+
+/**
+ * Members of one cluster apply one raft log, and an entry raises the revision by one at most: a member
+ * ahead by n entries is ahead by at most n revisions. Further apart, their stores began from different
+ * states (one restored, one left empty), and hashes at the lowest common revision can agree on nothing
+ * at all (a restored member's keys all lie above an empty member's revision). SLACK where a member
+ * gives only its committed index (3.3), which may run ahead of what it applied.
+ */
+const SLACK = 10;
+
+export function historiesDiffer(ps: readonly MemberPosition[]): boolean {
+  return ps.some((a) =>
+    ps.some(
+      (b) =>
+        a.revision - b.revision >
+        Math.max(0, a.raftIndex - b.raftIndex) + (a.applied && b.applied ? 0 : SLACK),
+    ),
+  );
 }
 
 async function hashOnce(cluster: Cluster): Promise<IntegrityView> {
@@ -76,20 +117,19 @@ async function hashOnce(cluster: Cluster): Promise<IntegrityView> {
   const missing = cluster.members.filter((m) => !m.running).map((m) => m.name);
   const gone = missing.length > 0 ? { missing } : {};
   if (members.length === 0) return { revision: 0, hashes: [], alarms: [], ...gone };
-  const revs = await Promise.all(
-    members.map((m) =>
-      withV3(cluster.access([m]), async (c) =>
-        Number((await c.kv.range({ key: Buffer.from([0]), serializable: true, limit: 1 })).header.revision),
-      ),
-    ),
+  const positions = await Promise.all(
+    members.map(async (m) => {
+      const s = await memberStatus(m.clientUrl, cluster.dist.version, cluster.access().tls);
+      return { member: m.name, revision: s.revision, raftIndex: s.raftIndex, applied: s.raftIndexApplied };
+    }),
   );
-  const revision = Math.min(...revs);
+  const revision = Math.min(...positions.map((p) => p.revision));
   const hashes = await Promise.all(members.map((m) => hashMember(cluster, m, revision)));
   const alarms = await withV3(cluster.access(), async (c) => {
     const res = await c.maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' });
     return res.alarms.map((a) => `${a.alarm} on ${a.memberID}`);
   });
-  return { revision, hashes, alarms, ...gone };
+  return { revision, hashes, positions, alarms, ...gone };
 }
 
 /** `endpoint hashkv` on one member, tried five times: a member that cannot hash leaves the check ungraded. */
@@ -146,7 +186,8 @@ export async function historyReadable(cluster: Cluster, revision: number): Promi
  */
 export function integrityOutcome(v: IntegrityView): IntegrityOutcome {
   if (v.alarms.length > 0) return 'alarm';
-  if (differ(v)) return 'hash mismatch';
+  if (hashesDiffer(v)) return 'hash mismatch';
+  if (historiesDiffer(v.positions ?? [])) return 'revision mismatch';
   if ((v.missing?.length ?? 0) > 0 || v.hashes.length === 0) return 'incomplete';
   return v.looks?.some(differ) ? 'transient mismatch' : 'consistent';
 }

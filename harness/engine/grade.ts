@@ -50,6 +50,7 @@ const FINDINGS: Record<string, Finding> = {
   integrity: (c) =>
     ({
       'hash mismatch': 'divergent members',
+      'revision mismatch': 'divergent members (revisions from different histories)',
       'transient mismatch': 'members hashed differently for a while (transient mismatch)',
       alarm: 'alarm raised',
       incomplete: 'members missing',

@@ -221,6 +221,10 @@ export interface MemberStatus {
   readonly leaderId: string;
   readonly revision: number;
   readonly version: string;
+  /** The raft index this member has applied (3.4+), else the one it has committed (3.3 says no more). */
+  readonly raftIndex: number;
+  /** raftIndex is the applied index. */
+  readonly raftIndexApplied: boolean;
 }
 
 export interface MemberInfo {
@@ -264,6 +268,8 @@ export async function memberStatus(
     header: { cluster_id: string; member_id: string; revision?: string };
     leader?: string;
     version: string;
+    raftIndex?: string;
+    raftAppliedIndex?: string;
   }>(clientUrl, version, '/maintenance/status', tls, timeoutMs);
   return {
     memberId: r.header.member_id,
@@ -271,6 +277,8 @@ export async function memberStatus(
     leaderId: r.leader ?? '0',
     revision: Number(r.header.revision ?? 0),
     version: r.version,
+    raftIndex: Number(r.raftAppliedIndex ?? r.raftIndex ?? 0),
+    raftIndexApplied: r.raftAppliedIndex !== undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,17 @@ describe('etcd-drill run --runbook', () => {
     expect(res.stdout).toMatch(
       /divergent members \(v3: etcd1 restored, \d+ keys; etcd2, etcd3 lost, 0 keys\)/,
     );
+    // Hashes at the lowest common revision agree (nothing lies below an empty member's revision):
+    // the revisions, far apart at one raft index, are what give the divergence away.
+    const runs = await Promise.all(
+      (await readdir(out)).map(async (d) =>
+        JSON.parse(await readFile(join(out, d, 'results.json'), 'utf8').catch(() => '{"results":[]}')),
+      ),
+    );
+    const broken = runs
+      .flatMap((r) => r.results as ScenarioResult[])
+      .find((r) => r.strategy.includes('broken-one-member'));
+    expect(broken?.checks.find((c) => c.id === 'integrity')?.observed).toBe('revision mismatch');
     expect(drillProcesses()).toEqual([]);
   });
 
