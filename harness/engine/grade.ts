@@ -49,7 +49,7 @@ const FINDINGS: Record<string, Finding> = {
       : `degraded membership (${num(c, 'healthy')} of ${num(c, 'members')} healthy)`,
   integrity: (c) =>
     ({
-      'hash mismatch': 'divergent members',
+      'hash mismatch': 'divergent members (hashkv differs)',
       'revision mismatch': 'divergent members (revisions from different histories)',
       'transient mismatch': 'members hashed differently for a while (transient mismatch)',
       alarm: 'alarm raised',
