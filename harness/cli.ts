@@ -87,7 +87,7 @@ const reporterOption = () => {
     '--reporter <names...>',
     'report formats (json, the results.json, is always written first)',
   )
-    .default(byDefault, `${byDefault.join(',')}; json,md,junit when CI=true`)
+    .default(byDefault, `${byDefault.join(',')}; json,md,junit,html when CI=true`)
     .argParser((value: string, previous: string[]) => {
       let names: string[];
       try {

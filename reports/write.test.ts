@@ -52,7 +52,7 @@ describe('reporter names', () => {
   });
   it('defaults to json,md, and adds junit in CI', () => {
     expect(defaultReporters({})).toEqual(['json', 'md']);
-    expect(defaultReporters({ CI: 'true' })).toEqual(['json', 'md', 'junit']);
+    expect(defaultReporters({ CI: 'true' })).toEqual(['json', 'md', 'junit', 'html']);
   });
   it('json renders nothing of its own: results.json is written once, first', async () => {
     dir = await mkdtemp(join(tmpdir(), 'write-'));

@@ -26,7 +26,7 @@ export const DEFAULT_REPORTERS = [JSON_REPORTER, 'md'] as const;
 
 /** json,md; in CI (CI=true, as GitHub Actions and GitLab set it) junit too, which CI systems read. */
 export function defaultReporters(env: NodeJS.ProcessEnv = process.env): string[] {
-  return env.CI === 'true' ? [...DEFAULT_REPORTERS, 'junit'] : [...DEFAULT_REPORTERS];
+  return env.CI === 'true' ? [...DEFAULT_REPORTERS, 'junit', 'html'] : [...DEFAULT_REPORTERS];
 }
 
 export const reporterNames = (): string[] => [JSON_REPORTER, ...REPORTERS.keys()];
