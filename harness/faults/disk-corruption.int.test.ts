@@ -57,7 +57,8 @@ describe.each(['3.3.25', '3.5.30'])('disk corruption of a restored member on etc
     const r = await drill(version, { how: 'truncate-wal' });
     const o = r?.observations.memberCorruption;
     expect(r?.error).toBeUndefined();
-    expect(o?.etcdSaid.join('\n')).toMatch(/repaired WAL/i);
+    // A cut that lands on a record boundary needs no repair: 3.3.25 then went straight to the panic (1 clean-clone run, 2026-12-01).
+    if (o?.running) expect(o?.etcdSaid.join('\n')).toMatch(/repaired WAL/i);
     expect(want.wal).toContain(check(r)?.observed);
     if (!o?.running) expect(o?.quote).toMatch(/tocommit\(\d+\) is out of range \[lastIndex\(\d+\)\]/);
   });
