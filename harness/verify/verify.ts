@@ -1,13 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { diffKeysets, summarizeDiff } from '../checks/diff.ts';
+import { summarizeDiff } from '../checks/diff.ts';
+import { type Entry, mergeStreams } from '../checks/merge.ts';
 import { sweepContainers } from '../cluster/docker.ts';
 import type { Cluster, Provider } from '../cluster/types.ts';
 import { newRunId, type RunContext } from '../context.ts';
 import { chooseProvider } from '../drill.ts';
 import { createRecorder } from '../engine/recorder.ts';
 import { HarnessError, Refusal } from '../errors.ts';
-import { dumpV2, dumpV3, type Keyset } from '../etcd/api.ts';
+import { dumpV2, type Keyset } from '../etcd/api.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from '../etcd/dist.ts';
 import { checkWritableDir } from '../input.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -19,7 +20,7 @@ import { backupAgeSeconds } from './contents.ts';
 import { backupKind, parseEndpoints } from './input.ts';
 import { checkIntegrity, type IntegrityOutcome, scanBackup } from './integrity-check.ts';
 import { renderJunit } from './junit.ts';
-import { compactRevision, leaseCount, readKeyspace } from './read.ts';
+import { compactRevision, keyspaceEntries, leaseCount, readKeyspace } from './read.ts';
 import { renderVerify } from './render.ts';
 import { HOW, restoreInto } from './restore.ts';
 import type { BackupKind, RestoreReport, V2Contents, VerifyResult } from './types.ts';
@@ -198,7 +199,16 @@ async function restoreAndRead(j: RestoreJob): Promise<Body> {
 
 async function readRestored(cluster: Cluster, j: RestoreJob, r: RestoreReport): Promise<Partial<Body>> {
   const a = cluster.access();
-  const read = await readKeyspace(a);
+  let against: Body['against'];
+  // With --against, the backup's keys are diffed with the live cluster's as both are read.
+  const read = await readKeyspace(
+    a,
+    j.against
+      ? async (es) => {
+          against = await diffAgainst(es, j.against ?? []);
+        }
+      : undefined,
+  );
   const [compact, leases, v2] = await Promise.all([
     compactRevision(a, read.revision),
     leaseCount(a),
@@ -208,14 +218,14 @@ async function readRestored(cluster: Cluster, j: RestoreJob, r: RestoreReport): 
     restore: { ...r, revision: read.revision, compactRevision: compact, leases },
     contents: read.contents,
     ...(v2 ? { v2 } : {}),
-    ...(j.against ? { against: await diffAgainst(read.keys, j.against) } : {}),
+    ...(against ? { against } : {}),
   };
 }
 
 /** The backup's keys (expected) against the live cluster's (observed): missing = only in the backup. */
-async function diffAgainst(backup: Keyset, endpoints: string[]) {
-  const live = await dumpV3({ endpoints });
-  return { endpoints, ...summarizeDiff(diffKeysets(backup, live.keys)) };
+async function diffAgainst(backup: AsyncIterable<Entry>, endpoints: string[]) {
+  const live = keyspaceEntries({ endpoints });
+  return { endpoints, ...summarizeDiff(await mergeStreams(backup, live)) };
 }
 
 export function v2Contents(keys: Keyset): V2Contents {
