@@ -6,7 +6,7 @@ import type Etcd2 from 'node-etcd';
 import { HarnessError } from '../errors.ts';
 import { type ClientTls, httpCall } from './http.ts';
 import { compareVersions } from './versions.ts';
-import { openKv } from './wire.ts';
+import { openKv, type RangePage } from './wire.ts';
 
 /** How the harness reaches a cluster: client URLs it can dial, and TLS material when the cluster wants it. */
 export interface Access {
@@ -100,8 +100,19 @@ function prefixEnd(prefix: Buffer): Buffer {
   return end;
 }
 
-/** Keys per range request: about 1 MiB of Kubernetes objects. */
-const PAGE = 1000;
+/**
+ * Keys per range request. etcd counts every key from a page's start to the range's end for each page
+ * (RangeResponse.count), so small pages make a whole read quadratic: a million keys in pages of 1000
+ * took minutes. Pages grow to about PAGE_BYTES of values as the values seen so far say, within bounds.
+ */
+const PAGE = { first: 1000, min: 100, max: 50_000, bytes: 16 * 2 ** 20 };
+
+/** The next page's size: PAGE.bytes of values at the mean value size read so far. */
+export function nextPageSize(keys: number, valueBytes: number): number {
+  if (keys === 0) return PAGE.first;
+  const mean = Math.max(1, valueBytes / keys);
+  return Math.min(PAGE.max, Math.max(PAGE.min, Math.floor(PAGE.bytes / mean)));
+}
 
 export interface V3Page {
   /** The revision every page is pinned to. */
@@ -111,24 +122,33 @@ export interface V3Page {
 
 /**
  * Every v3 key (under a prefix) in etcd's key order, page by page, all pinned to one revision so the
- * pages are a consistent cut. Each page rides out an election on its own (a page read is idempotent).
+ * pages are a consistent cut. The next page is asked for while the caller works on this one; each
+ * page rides out an election on its own (a page read is idempotent).
  */
 export async function* scanV3(a: Access, at: V3Read = {}): AsyncGenerator<V3Page> {
   const kv = openKv(a);
+  const first = at.prefix ? Buffer.from(at.prefix) : Buffer.from([0]);
+  const rangeEnd = at.prefix ? prefixEnd(first) : Buffer.from([0]);
+  const fetch = (key: Buffer, limit: number, revision: number) =>
+    truthRetry().execute(() => kv.range({ key, rangeEnd, limit, revision }));
+  let pending: Promise<RangePage> | undefined = fetch(first, nextPageSize(0, 0), at.revision ?? 0);
   try {
-    let key = at.prefix ? Buffer.from(at.prefix) : Buffer.from([0]);
-    const rangeEnd = at.prefix ? prefixEnd(key) : Buffer.from([0]);
-    let revision = at.revision ?? 0;
-    for (;;) {
-      const req = { key, rangeEnd, limit: PAGE, revision };
-      const res = await truthRetry().execute(() => kv.range(req));
+    let [revision, keys, bytes] = [at.revision ?? 0, 0, 0];
+    while (pending) {
+      const res: RangePage = await pending;
       if (revision === 0) revision = res.revision;
-      yield { revision, kvs: res.kvs };
+      keys += res.kvs.length;
+      for (const x of res.kvs) bytes += x.value.length;
       const last = res.kvs.at(-1);
-      if (!res.more || !last) return;
-      key = Buffer.concat([last.key, Buffer.from([0])]);
+      pending =
+        res.more && last
+          ? fetch(Buffer.concat([last.key, Buffer.from([0])]), nextPageSize(keys, bytes), revision)
+          : undefined;
+      yield { revision, kvs: res.kvs };
     }
   } finally {
+    // A caller that stops early leaves a page in flight: its answer (or error) goes nowhere.
+    await pending?.catch(() => undefined);
     kv.close();
   }
 }

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { toolVersion } from '../paths.ts';
 import type { Observations, StepResult } from '../result.ts';
 import { Scope } from '../scope.ts';
+import type { Recorder } from '../strategies/types.ts';
 import { createRunDir, removeRunDir, sweepLeftovers, workRoot } from '../workdir.ts';
 import { backupAgeSeconds } from './contents.ts';
 import { backupKind, parseEndpoints } from './input.ts';
@@ -193,27 +194,34 @@ async function restoreAndRead(j: RestoreJob): Promise<Body> {
   return {
     verdict: 'restorable',
     restore: restore(true),
-    ...(await readRestored(cluster, j, restore(true))),
+    ...(await readRestored(cluster, j, rec, restore(true))),
   };
 }
 
-async function readRestored(cluster: Cluster, j: RestoreJob, r: RestoreReport): Promise<Partial<Body>> {
+async function readRestored(
+  cluster: Cluster,
+  j: RestoreJob,
+  rec: Recorder,
+  r: RestoreReport,
+): Promise<Partial<Body>> {
   const a = cluster.access();
   let against: Body['against'];
   // With --against, the backup's keys are diffed with the live cluster's as both are read.
-  const read = await readKeyspace(
-    a,
-    j.against
-      ? async (es) => {
-          against = await diffAgainst(es, j.against ?? []);
-        }
-      : undefined,
+  const diff = j.against
+    ? async (es: AsyncIterable<Entry>) => {
+        against = await diffAgainst(es, j.against ?? []);
+      }
+    : undefined;
+  const read = await rec.step(`read every key and value${j.against ? ', and the live cluster’s' : ''}`, () =>
+    readKeyspace(a, diff),
   );
-  const [compact, leases, v2] = await Promise.all([
-    compactRevision(a, read.revision),
-    leaseCount(a),
-    j.kind === 'v2-backup-dir' ? dumpV2(a).then(v2Contents) : Promise.resolve(undefined),
-  ]);
+  const [compact, leases, v2] = await rec.step('compact revision, leases', () =>
+    Promise.all([
+      compactRevision(a, read.revision),
+      leaseCount(a),
+      j.kind === 'v2-backup-dir' ? dumpV2(a).then(v2Contents) : Promise.resolve(undefined),
+    ]),
+  );
   return {
     restore: { ...r, revision: read.revision, compactRevision: compact, leases },
     contents: read.contents,
