@@ -139,7 +139,9 @@ async function verifyRun(
   );
   const ms = performance.now() - t;
   if (r.exitCode !== 0)
-    console.log(`verify exited ${r.exitCode}: ${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-5).join(' | ')}`);
+    console.log(
+      `verify exited ${r.exitCode}: ${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-5).join(' | ')}`,
+    );
   return { ms, rss: Number(await readFile(rssFile, 'utf8')), exit: r.exitCode ?? -1 };
 }
 
