@@ -16,6 +16,9 @@ const load = createRequire(import.meta.url);
 const grpc = () => load('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
 const pb = () => load('protobufjs/minimal') as { Reader: typeof PbReader; Writer: typeof PbWriter };
 
+/** Per connection and stream: a page of values (PAGE.bytes in api.ts) in flight without a pause. */
+const WINDOW = 32 * 2 ** 20;
+
 /** A call that gets no answer in this long is an error (a frozen member must not hang a drill). */
 const DEADLINE_MS = 120_000;
 
@@ -118,6 +121,8 @@ export function openKv(a: Access): Kv {
     // Real Kubernetes objects reach 1.5 MiB each: a page of them can pass gRPC's 4 MiB default.
     'grpc.max_receive_message_length': -1,
     'grpc.max_send_message_length': -1,
+    // HTTP/2's 64 KiB default window stalls a whole-keyspace read on a window update every 64 KiB.
+    'grpc-node.flow_control_window': WINDOW,
   };
   const clients = a.endpoints.map((e) => new g.Client(hostOf(e), creds, options));
   let turn = 0;

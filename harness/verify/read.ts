@@ -19,23 +19,28 @@ export async function* keyspaceEntries(
 }
 
 /**
- * What the keyspace holds, tallied as it is read (nothing held): `read` drains the entries, or
- * hands them on (to a diff with a live cluster) and tallies as they pass.
+ * What the keyspace holds, tallied as it is read (nothing held). With `diff`, the entries (keys and
+ * value digests) go on to it (a diff with a live cluster) and are tallied as they pass; without, no
+ * value is hashed at all.
  */
 export async function readKeyspace(
   a: Access,
-  read: (entries: AsyncIterable<Entry>) => Promise<void> = async (es) => {
-    for await (const _ of es);
-  },
+  diff?: (entries: AsyncIterable<Entry>) => Promise<void>,
 ): Promise<{ contents: Contents; revision: number }> {
   const tally = new ContentsTally();
   let revision = 0;
-  await read(
-    keyspaceEntries(a, (k, v, rev) => {
-      tally.add(k, v);
-      revision = rev;
-    }),
-  );
+  if (diff)
+    await diff(
+      keyspaceEntries(a, (k, v, rev) => {
+        tally.add(k, v);
+        revision = rev;
+      }),
+    );
+  else
+    for await (const page of scanV3(a)) {
+      revision = page.revision;
+      for (const kv of page.kvs) tally.add(kv.key.toString('utf8'), kv.value);
+    }
   // An empty keyspace has no key to carry the revision.
   return { contents: tally.result(), revision: revision || (await currentRevision(a)) };
 }
