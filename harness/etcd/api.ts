@@ -33,7 +33,10 @@ export interface V3Dump {
 const load = createRequire(import.meta.url);
 const cockatiel = () => load('cockatiel') as typeof import('cockatiel');
 
-/** The first 8 bytes of the value's sha256, as 16 hex digits (a flat string: a slice of the full hex would keep all 64 alive, a million times over). */
+/**
+ * The first 8 bytes of the value's sha256 as 16 hex digits, made flat: a slice of the full hex
+ * string keeps all 64 digits alive, a million times over in a held keyset.
+ */
 export function digest(value: Buffer | string): string {
   return createHash('sha256').update(value).digest().toString('hex', 0, 8);
 }
