@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: measures and prints figures (median of N runs). Not a test: nothing here passes or
  * fails on a number. Options: --runs N (default 5), --etcd VERSION (default 3.4.23), --only parallel
- * (just the --parallel figure).
+ * (just the --parallel figure), --only seed|verify|s1-100k|size (issue 12's production-size figures, on
+ * etcd 3.5.30 unless --etcd says otherwise; --objects N for a smaller try; size = all three).
  * Record what you see in the README's performance section, with the machine it ran on.
  */
 import { cpus, totalmem } from 'node:os';
@@ -22,6 +23,7 @@ import type { ScenarioResult } from '../harness/result.ts';
 import { resultCell } from '../harness/shard.ts';
 import { testContext } from '../harness/test-support/helpers.ts';
 import { removeRunDir } from '../harness/workdir.ts';
+import { s1Figure, seedFigure, verifyFigure } from './production.ts';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -106,6 +108,22 @@ async function parallelFigure(): Promise<void> {
 
 if (ONLY === 'parallel') {
   await parallelFigure();
+  process.exit(0);
+}
+
+/** Issue 12: a million keys seeded, a ~1 GiB snapshot verified, S1 at 100,000 keys (once each: minutes). */
+async function productionFigures(only: string): Promise<void> {
+  const version = process.argv.includes('--etcd') ? VERSION : '3.5.30';
+  const objects = Number(arg('--objects', '1000000'));
+  const sized = await resolveEtcd({ version, log: silentLogger });
+  console.log(`production size: etcd ${version}, process provider, ${objects.toLocaleString('en')} keys`);
+  if (only === 'seed') await seedFigure(sized, objects);
+  if (only === 'verify' || only === 'size') await verifyFigure(sized, objects); // seeds too
+  if (only === 's1-100k' || only === 'size') await s1Figure(version, Math.min(objects, 100_000));
+}
+
+if (['seed', 'verify', 's1-100k', 'size'].includes(ONLY)) {
+  await productionFigures(ONLY);
   process.exit(0);
 }
 
@@ -213,3 +231,6 @@ if (await dockerClient(5000)) {
 } else {
   console.log('\n(no Docker engine answers: container figures skipped; start one with bash ci/docker.sh)');
 }
+
+console.log('');
+await productionFigures('size');

@@ -89,6 +89,21 @@ describe('summary.md', () => {
     expect(md).toContain('| data loss (v3: 1 of 270 keys) | as expected |');
     expect(md).toContain('Procedure: data loss (v3: 1 of 270 keys). Regression: as expected.');
   });
+  it('says how long each phase took, before the step table', () => {
+    const steps = [
+      { title: 'seed v3 fixture', phase: 'seed', startMs: 100, durationMs: 2000, ok: true },
+      { title: 'restore', phase: 'restore', startMs: 2500, durationMs: 8600, ok: true },
+      {
+        title: 'etcdutl snapshot restore (etcd1)',
+        phase: 'restore',
+        startMs: 2600,
+        durationMs: 900,
+        ok: true,
+      },
+    ];
+    const md = renderSummary(run([result({ steps })]));
+    expect(md).toContain('Time per phase: seed 2.0s, restore 8.6s.\n\n| phase | step | took |');
+  });
   it('under --require safe the exit line speaks of procedures', () => {
     const md = renderSummary({ ...run([result()], 1), require: 'safe' });
     expect(md).toContain('Exit code 1: a procedure is not safe (--require safe');

@@ -1,5 +1,6 @@
 import { gradeText } from '../harness/engine/grade.ts';
 import type { CheckResult, FaultRecord, Observations, RunResult, ScenarioResult } from '../harness/result.ts';
+import { phaseTimes } from './rto.ts';
 
 type ProbeReport = NonNullable<Observations['components']>[number];
 
@@ -313,6 +314,9 @@ export function renderSummary(run: RunResult): string {
       );
     }
     if (peer) lines.push(`Peer URLs of the first restored member after its first start: ${peer.join(', ')}.`);
+    // Per phase first: at a million keys, which phase took the time is the question.
+    const phases = [...phaseTimes(r)].map(([p, ms]) => `${p} ${secs(ms)}`);
+    if (phases.length) lines.push('', `Time per phase: ${phases.join(', ')}.`);
     lines.push('', '| phase | step | took |', '| --- | --- | --- |');
     for (const st of r.steps)
       lines.push(`| ${st.phase} | ${st.ok ? '' : '✗ '}${cell(st.title)} | ${secs(st.durationMs)} |`);

@@ -1,28 +1,15 @@
 import type { Keyset } from '../etcd/api.ts';
+import { DiffTally, KEEP, mergeSorted, type SortedDiff, sortedEntries } from './merge.ts';
 
-export interface KeysetDiff {
-  readonly expected: number;
-  readonly observed: number;
-  /** Keys present with the same value. */
-  readonly same: number;
-  readonly missing: readonly string[];
-  readonly extra: readonly string[];
-  readonly changed: readonly string[];
-}
+/**
+ * Key-level comparison: counts, and the first keys (up to KEEP, in key order) missing, extra or
+ * changed; `counts` has how many there are of each.
+ */
+export type KeysetDiff = SortedDiff;
 
 /** Key-level comparison of what was there at backup time with what a restore brought back. */
-export function diffKeysets(expected: Keyset, observed: Keyset): KeysetDiff {
-  const missing: string[] = [];
-  const changed: string[] = [];
-  let same = 0;
-  for (const [k, v] of expected) {
-    const o = observed.get(k);
-    if (o === undefined) missing.push(k);
-    else if (o !== v) changed.push(k);
-    else same++;
-  }
-  const extra = [...observed.keys()].filter((k) => !expected.has(k));
-  return { expected: expected.size, observed: observed.size, same, missing, extra, changed };
+export function diffKeysets(expected: Keyset, observed: Keyset, keep = KEEP): KeysetDiff {
+  return mergeSorted(sortedEntries(expected), sortedEntries(observed), new DiffTally(keep));
 }
 
 /** The diff for a report: counts and the first `n` keys of each kind. */
@@ -31,9 +18,9 @@ export function summarizeDiff(d: KeysetDiff, n = 10) {
     expected: d.expected,
     observed: d.observed,
     same: d.same,
-    missing: d.missing.length,
-    extra: d.extra.length,
-    changed: d.changed.length,
+    missing: d.counts.missing,
+    extra: d.counts.extra,
+    changed: d.counts.changed,
     firstMissing: d.missing.slice(0, n),
     firstExtra: d.extra.slice(0, n),
     firstChanged: d.changed.slice(0, n),

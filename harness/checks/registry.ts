@@ -6,11 +6,15 @@
 export function countByType(keys: Iterable<string>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of keys) {
-    const m = /^\/registry\/([^/]+)\//.exec(k);
-    if (!m?.[1]) continue;
-    out[m[1]] = (out[m[1]] ?? 0) + 1;
+    const t = typeOfKey(k);
+    if (t) out[t] = (out[t] ?? 0) + 1;
   }
   return out;
+}
+
+/** The resource type a Kubernetes key names (/registry/<type>/…); undefined for other keys. */
+export function typeOfKey(key: string): string | undefined {
+  return /^\/registry\/([^/]+)\//.exec(key)?.[1] || undefined;
 }
 
 /** Both sides' counts per type, types sorted, zero where a side has none. */

@@ -134,8 +134,8 @@ async function seed(d: DrillContext): Promise<void> {
     return;
   }
   const v3 = v3Fixture(d.scenario.fixtures.v3, opts);
-  await d.rec.step('seed v3 fixture', () => putAllV3(cluster.access(), v3));
-  d.obs.seeded = { v2: v2.length, v3: v3.length };
+  const put = await d.rec.step('seed v3 fixture', () => putAllV3(cluster.access(), v3));
+  d.obs.seeded = { v2: v2.length, v3: put };
 }
 
 async function backup(d: DrillContext): Promise<void> {

@@ -1,8 +1,19 @@
 import { createHash } from 'node:crypto';
-import { provenance, type RestoreTarget } from '../checks/provenance.ts';
+import { compareKeys, sortedEntries } from '../checks/merge.ts';
+import { type Provenance, ProvenanceStream, provenance, type RestoreTarget } from '../checks/provenance.ts';
 import { countByType } from '../checks/registry.ts';
 import type { Cluster, HealthReport } from '../cluster/types.ts';
-import { dumpV2, dumpV3, type Keyset, type MemberInfo, memberStatus } from '../etcd/api.ts';
+import {
+  type Access,
+  currentRevision,
+  digest,
+  dumpV2,
+  dumpV3,
+  type Keyset,
+  type MemberInfo,
+  memberStatus,
+  scanV3,
+} from '../etcd/api.ts';
 import { PROBE_PREFIX } from '../probes/types.ts';
 import type { KeysetSummary, MemberData, MembershipView, Observations } from '../result.ts';
 import { poll } from '../util/poll.ts';
@@ -21,23 +32,38 @@ export interface DataPoint {
 }
 
 /** Never what the probes write, nor a write load after the disaster: both write to the restored cluster. */
-function compared(keys: Keyset, keep: KeyFilter): Keyset {
-  return new Map(
-    [...keys].filter(([k]) => !k.startsWith(PROBE_PREFIX) && !isAfterDisasterLoadKey(k) && keep(k)),
-  );
+function comparedBy(keep: KeyFilter): KeyFilter {
+  return (k) => !k.startsWith(PROBE_PREFIX) && !isAfterDisasterLoadKey(k) && keep(k);
+}
+
+/** A keyset's count and one sha256 over its keys and digests in key order, fed key by key. */
+export class KeysetHasher {
+  readonly #h = createHash('sha256');
+  #count = 0;
+  #prev: string | undefined;
+  add(key: string, digest: string): void {
+    if (this.#prev !== undefined && compareKeys(this.#prev, key) >= 0)
+      throw new Error(`keys out of order: "${key}" after "${this.#prev}"`);
+    this.#prev = key;
+    this.#count++;
+    this.#h.update(`${key}=${digest}\n`);
+  }
+  result(): KeysetSummary {
+    return { count: this.#count, sha256: this.#h.digest('hex') };
+  }
 }
 
 export function summarize(keys: Keyset): KeysetSummary {
-  const h = createHash('sha256');
-  for (const [k, v] of [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(`${k}=${v}\n`);
-  return { count: keys.size, sha256: h.digest('hex') };
+  const h = new KeysetHasher();
+  for (const [k, v] of sortedEntries(keys)) h.add(k, v);
+  return h.result();
 }
 
 /** Both APIs through the cluster's endpoints (a read of the cluster, not of each member). */
 export async function readData(cluster: Cluster, keep: KeyFilter): Promise<DataPoint> {
   const a = cluster.access();
-  const [v2, v3] = await Promise.all([dumpV2(a), dumpV3(a)]);
-  return { v2, v3: compared(v3.keys, keep), revision: v3.revision };
+  const [v2, v3] = await Promise.all([dumpV2(a), dumpV3(a, {}, comparedBy(keep))]);
+  return { v2, v3: v3.keys, revision: v3.revision };
 }
 
 /**
@@ -45,7 +71,7 @@ export async function readData(cluster: Cluster, keep: KeyFilter): Promise<DataP
  * moment the harness read the cluster.
  */
 export async function readV3At(cluster: Cluster, revision: number, keep: KeyFilter): Promise<Keyset> {
-  return compared((await dumpV3(cluster.access(), { revision })).keys, keep);
+  return (await dumpV3(cluster.access(), { revision }, comparedBy(keep))).keys;
 }
 
 export async function membershipView(cluster: Cluster): Promise<MembershipView> {
@@ -67,17 +93,16 @@ function view(members: readonly MemberInfo[], clusterId: string | undefined): Me
   };
 }
 
-function memberData(b: Keyset, d: Keyset, r: Keyset, against: RestoreTarget): MemberData {
-  const p = provenance(b, d, r, against);
+function memberData(r: KeysetSummary, p: Provenance, against: RestoreTarget): MemberData {
   return {
     outcome: p.outcome,
     ...(against === 'pre-disaster' ? { against } : {}),
-    keys: summarize(r),
+    keys: r,
     expected: p.diff.expected,
     same: p.diff.same,
-    missing: p.diff.missing.length,
-    extra: p.diff.extra.length,
-    changed: p.diff.changed.length,
+    missing: p.diff.counts.missing,
+    extra: p.diff.counts.extra,
+    changed: p.diff.counts.changed,
     firstMissing: p.diff.missing.slice(0, 10),
     firstExtra: p.diff.extra.slice(0, 10),
     firstChanged: p.diff.changed.slice(0, 10),
@@ -87,10 +112,38 @@ function memberData(b: Keyset, d: Keyset, r: Keyset, against: RestoreTarget): Me
   };
 }
 
+/** One member's v3 data compared as it is read (page by page, nothing held); `hold` keeps it as well. */
+async function readMemberV3(
+  a: Access,
+  b: DataPoint,
+  d: DataPoint,
+  keep: KeyFilter,
+  against: RestoreTarget,
+  hold: boolean,
+): Promise<{ summary: KeysetSummary; provenance: Provenance; keys?: Keyset }> {
+  const p = new ProvenanceStream(b.v3, d.v3, against);
+  const h = new KeysetHasher();
+  const held: Keyset | undefined = hold ? new Map() : undefined;
+  const wanted = comparedBy(keep);
+  for await (const page of scanV3(a)) {
+    for (const kv of page.kvs) {
+      const k = kv.key.toString('utf8');
+      if (!wanted(k)) continue;
+      const v = digest(kv.value);
+      p.add(k, v);
+      h.add(k, v);
+      held?.set(k, v);
+    }
+  }
+  return { summary: h.result(), provenance: p.finish(), ...(held ? { keys: held } : {}) };
+}
+
 /**
  * The restored cluster, every running member read on its own against the backup point `b` and the
  * cluster just before the disaster `d` (`against`: which one it should equal): members that disagree are a finding a cluster-wide read would
  * hide (seen: members added after an S4 restore got the WAL's data, not the first member's db).
+ * Each member is compared as it is read; only the first member's keys are kept (`first`, for what
+ * comes after: the probes' writes after the restore).
  */
 export async function readRestored(
   cluster: Cluster,
@@ -99,28 +152,28 @@ export async function readRestored(
   keep: KeyFilter,
   against: RestoreTarget = 'backup-point',
 ): Promise<{ observed: NonNullable<Observations['restored']>; first: DataPoint }> {
-  const [v3, membership, health] = await Promise.all([
-    dumpV3(cluster.access()),
+  const [revision, membership, health] = await Promise.all([
+    currentRevision(cluster.access()),
     membershipView(cluster),
     answeredHealth(cluster),
   ]);
+  const running = cluster.members.filter((m) => m.running);
   const replicas = await Promise.all(
-    cluster.members
-      .filter((m) => m.running)
-      .map(async (m) => {
-        const one = cluster.access([m]);
-        const [r2, r3] = await Promise.all([dumpV2(one), dumpV3(one)]);
-        return { name: m.name, v2: r2, v3: compared(r3.keys, keep) };
-      }),
+    running.map(async (m, i) => {
+      const one = cluster.access([m]);
+      const [r2, r3] = await Promise.all([dumpV2(one), readMemberV3(one, b, d, keep, against, i === 0)]);
+      return { name: m.name, v2: r2, v3: r3 };
+    }),
   );
-  const first = replicas[0] ?? { v2: new Map(), v3: compared(v3.keys, keep) };
+  const firstV3 = replicas[0]?.v3.keys ?? (await dumpV3(cluster.access(), {}, comparedBy(keep))).keys;
+  const first = { v2: replicas[0]?.v2 ?? new Map(), v3: firstV3 };
   return {
-    first: { v2: first.v2, v3: first.v3, revision: v3.revision },
+    first: { v2: first.v2, v3: first.v3, revision },
     observed: {
       members: replicas.map((r) => ({
         name: r.name,
-        v2: memberData(b.v2, d.v2, r.v2, against),
-        v3: memberData(b.v3, d.v3, r.v3, against),
+        v2: memberData(summarize(r.v2), provenance(b.v2, d.v2, r.v2, against), against),
+        v3: memberData(r.v3.summary, r.v3.provenance, against),
       })),
       membership,
       health: {
@@ -134,7 +187,7 @@ export async function readRestored(
           ...(m.reason ? { reason: m.reason } : {}),
         })),
       },
-      revision: v3.revision,
+      revision,
       byType: countByType(first.v3.keys()),
     },
   };

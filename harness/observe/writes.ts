@@ -20,7 +20,9 @@ export async function writeAfterBackup(
       // The markers touch the seeded keys, never a write load's (the load's log judges those).
       rawV3 ? [...b.v3.keys()].filter((k) => !k.startsWith(LOAD_PREFIX)) : [],
       stamp,
-      (key, value) => putAllV3(a, [{ key, value }]),
+      async (key, value) => {
+        await putAllV3(a, [{ key, value }]);
+      },
       (k) => deleteV3(a, k),
     ),
     v2: await writeAfter(
@@ -39,8 +41,13 @@ async function writeAfter(
   put: (key: string, value: string) => Promise<void>,
   del: (key: string) => Promise<void>,
 ): Promise<string[]> {
-  const [change, ...rest] = [...keys].sort();
-  const gone = rest.at(-1);
+  // The first and last in sort order, found without sorting a million keys.
+  let [change, gone]: (string | undefined)[] = [keys[0], keys[0]];
+  for (const k of keys) {
+    if (change === undefined || k < change) change = k;
+    if (gone === undefined || k > gone) gone = k;
+  }
+  if (keys.length < 2) gone = undefined;
   await put(MARKER_KEY, stamp);
   if (change) await put(change, `changed after the backup at ${stamp}`);
   if (gone) await del(gone);

@@ -1,4 +1,4 @@
-import { countByType } from '../checks/registry.ts';
+import { typeOfKey } from '../checks/registry.ts';
 
 /** What a restored keyspace holds, as far as its keys and readable values tell. */
 export interface Contents {
@@ -46,14 +46,20 @@ function later(a: string | undefined, b: unknown): string | undefined {
   return a === undefined || Date.parse(b) > Date.parse(a) ? b : a;
 }
 
-/** Counts as it goes: values pass through it without being held. */
+/** Counts as it goes: keys and values pass through it without being held. */
 export class ContentsTally {
   #byNamespace: Record<string, number> = {};
   #enc = { json: 0, protobuf: 0, other: 0 };
   #creation: string | undefined;
   #managed: string | undefined;
 
+  #keys = 0;
+  #byType: Record<string, number> = {};
+
   add(key: string, value: Buffer): void {
+    this.#keys++;
+    const type = typeOfKey(key);
+    if (type) this.#byType[type] = (this.#byType[type] ?? 0) + 1;
     if (!key.startsWith('/registry/')) return;
     const meta = metaOf(value);
     if (meta) this.#read(meta);
@@ -72,15 +78,13 @@ export class ContentsTally {
     for (const f of meta.managedFields) this.#managed = later(this.#managed, (f as { time?: unknown })?.time);
   }
 
-  /** `keys`: every key added (the caller keeps them, for the diff), counted per type here. */
-  result(keys: ReadonlyMap<string, unknown>): Contents {
-    const byType = countByType(keys.keys());
-    const k8s = Object.values(byType).reduce((a, b) => a + b, 0);
+  result(): Contents {
+    const k8s = Object.values(this.#byType).reduce((a, b) => a + b, 0);
     return {
-      keys: keys.size,
-      byType: sortKeys(byType),
+      keys: this.#keys,
+      byType: sortKeys(this.#byType),
       byNamespace: sortKeys(this.#byNamespace),
-      notKubernetes: keys.size - k8s,
+      notKubernetes: this.#keys - k8s,
       encoding: { ...this.#enc },
       newest: {
         ...(this.#creation ? { creationTimestamp: this.#creation } : {}),

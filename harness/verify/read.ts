@@ -1,32 +1,48 @@
-import { type Access, digest, type Keyset, withV3 } from '../etcd/api.ts';
+import type { Entry } from '../checks/merge.ts';
+import { type Access, currentRevision, digest, scanV3, withV3 } from '../etcd/api.ts';
 import { type Contents, ContentsTally } from './contents.ts';
 
-const PAGE = 1000;
 const ALL = Buffer.from([0]);
 
-/** Every v3 key with its value digest, in pages pinned to one revision; values are tallied, not kept. */
+/** Every v3 key with its value's digest in etcd's order, page by page; `onKv` sees each value once. */
+export async function* keyspaceEntries(
+  a: Access,
+  onKv: (key: string, value: Buffer, revision: number) => void = () => {},
+): AsyncGenerator<Entry> {
+  for await (const page of scanV3(a)) {
+    for (const kv of page.kvs) {
+      const k = kv.key.toString('utf8');
+      onKv(k, kv.value, page.revision);
+      yield [k, digest(kv.value)];
+    }
+  }
+}
+
+/**
+ * What the keyspace holds, tallied as it is read (nothing held). With `diff`, the entries (keys and
+ * value digests) go on to it (a diff with a live cluster) and are tallied as they pass; without, no
+ * value is hashed at all.
+ */
 export async function readKeyspace(
   a: Access,
-): Promise<{ keys: Keyset; contents: Contents; revision: number }> {
+  diff?: (entries: AsyncIterable<Entry>) => Promise<void>,
+): Promise<{ contents: Contents; revision: number }> {
   const tally = new ContentsTally();
-  const keys: Keyset = new Map();
-  const revision = await withV3(a, async (c) => {
-    let from = ALL;
-    let rev = 0;
-    for (;;) {
-      const res = await c.kv.range({ key: from, range_end: ALL, limit: PAGE, revision: rev });
-      if (rev === 0) rev = Number(res.header.revision);
-      for (const kv of res.kvs) {
-        const k = kv.key.toString('utf8');
-        keys.set(k, digest(kv.value));
-        tally.add(k, kv.value);
-      }
-      const last = res.kvs.at(-1);
-      if (!res.more || !last) return rev;
-      from = Buffer.concat([last.key, Buffer.from([0])]);
+  let revision = 0;
+  if (diff)
+    await diff(
+      keyspaceEntries(a, (k, v, rev) => {
+        tally.add(k, v);
+        revision = rev;
+      }),
+    );
+  else
+    for await (const page of scanV3(a)) {
+      revision = page.revision;
+      for (const kv of page.kvs) tally.add(kv.key.toString('utf8'), kv.value);
     }
-  });
-  return { keys, contents: tally.result(keys), revision };
+  // An empty keyspace has no key to carry the revision.
+  return { contents: tally.result(), revision: revision || (await currentRevision(a)) };
 }
 
 /**

@@ -1,25 +1,27 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { diffKeysets, summarizeDiff } from '../checks/diff.ts';
+import { summarizeDiff } from '../checks/diff.ts';
+import { type Entry, mergeStreams } from '../checks/merge.ts';
 import { sweepContainers } from '../cluster/docker.ts';
 import type { Cluster, Provider } from '../cluster/types.ts';
 import { newRunId, type RunContext } from '../context.ts';
 import { chooseProvider } from '../drill.ts';
 import { createRecorder } from '../engine/recorder.ts';
 import { HarnessError, Refusal } from '../errors.ts';
-import { dumpV2, dumpV3, type Keyset } from '../etcd/api.ts';
+import { dumpV2, type Keyset } from '../etcd/api.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from '../etcd/dist.ts';
 import { checkWritableDir } from '../input.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { toolVersion } from '../paths.ts';
 import type { Observations, StepResult } from '../result.ts';
 import { Scope } from '../scope.ts';
+import type { Recorder } from '../strategies/types.ts';
 import { createRunDir, removeRunDir, sweepLeftovers, workRoot } from '../workdir.ts';
 import { backupAgeSeconds } from './contents.ts';
 import { backupKind, parseEndpoints } from './input.ts';
 import { checkIntegrity, type IntegrityOutcome, scanBackup } from './integrity-check.ts';
 import { renderJunit } from './junit.ts';
-import { compactRevision, leaseCount, readKeyspace } from './read.ts';
+import { compactRevision, keyspaceEntries, leaseCount, readKeyspace } from './read.ts';
 import { renderVerify } from './render.ts';
 import { HOW, restoreInto } from './restore.ts';
 import type { BackupKind, RestoreReport, V2Contents, VerifyResult } from './types.ts';
@@ -192,30 +194,46 @@ async function restoreAndRead(j: RestoreJob): Promise<Body> {
   return {
     verdict: 'restorable',
     restore: restore(true),
-    ...(await readRestored(cluster, j, restore(true))),
+    ...(await readRestored(cluster, j, rec, restore(true))),
   };
 }
 
-async function readRestored(cluster: Cluster, j: RestoreJob, r: RestoreReport): Promise<Partial<Body>> {
+async function readRestored(
+  cluster: Cluster,
+  j: RestoreJob,
+  rec: Recorder,
+  r: RestoreReport,
+): Promise<Partial<Body>> {
   const a = cluster.access();
-  const read = await readKeyspace(a);
-  const [compact, leases, v2] = await Promise.all([
-    compactRevision(a, read.revision),
-    leaseCount(a),
-    j.kind === 'v2-backup-dir' ? dumpV2(a).then(v2Contents) : Promise.resolve(undefined),
-  ]);
+  let against: Body['against'];
+  // With --against, the backup's keys are diffed with the live cluster's as both are read.
+  const diff = j.against
+    ? async (es: AsyncIterable<Entry>) => {
+        against = await diffAgainst(es, j.against ?? []);
+      }
+    : undefined;
+  const read = await rec.step(`read every key and value${j.against ? ', and the live cluster’s' : ''}`, () =>
+    readKeyspace(a, diff),
+  );
+  const [compact, leases, v2] = await rec.step('compact revision, leases', () =>
+    Promise.all([
+      compactRevision(a, read.revision),
+      leaseCount(a),
+      j.kind === 'v2-backup-dir' ? dumpV2(a).then(v2Contents) : Promise.resolve(undefined),
+    ]),
+  );
   return {
     restore: { ...r, revision: read.revision, compactRevision: compact, leases },
     contents: read.contents,
     ...(v2 ? { v2 } : {}),
-    ...(j.against ? { against: await diffAgainst(read.keys, j.against) } : {}),
+    ...(against ? { against } : {}),
   };
 }
 
 /** The backup's keys (expected) against the live cluster's (observed): missing = only in the backup. */
-async function diffAgainst(backup: Keyset, endpoints: string[]) {
-  const live = await dumpV3({ endpoints });
-  return { endpoints, ...summarizeDiff(diffKeysets(backup, live.keys)) };
+async function diffAgainst(backup: AsyncIterable<Entry>, endpoints: string[]) {
+  const live = keyspaceEntries({ endpoints });
+  return { endpoints, ...summarizeDiff(await mergeStreams(backup, live)) };
 }
 
 export function v2Contents(keys: Keyset): V2Contents {

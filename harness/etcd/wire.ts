@@ -1,0 +1,151 @@
+import { createRequire } from 'node:module';
+import type { Client } from '@grpc/grpc-js';
+import type { Reader as PbReader, Writer as PbWriter } from 'protobufjs';
+import type { Access, PutOp } from './api.ts';
+
+/**
+ * The harness's bulk paths to etcd's KV service (seeding, reading whole keyspaces): plain gRPC calls
+ * whose messages are written and read with protobufjs's wire primitives. The etcd3 client's object
+ * mapping took about twice the CPU per key, which on 2 cores decided the seeding rate of a million
+ * keys (README, Performance). Fields are etcd's rpc.proto: TxnRequest.success=2, RequestOp.request_put=2,
+ * PutRequest.key=1/value=2; RangeRequest key=1 range_end=2 limit=3 revision=4 keys_only=8;
+ * RangeResponse header=1 (ResponseHeader.revision=3) kvs=2 (KeyValue key=1 value=5) more=3.
+ */
+
+const load = createRequire(import.meta.url);
+const grpc = () => load('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+const pb = () => load('protobufjs/minimal') as { Reader: typeof PbReader; Writer: typeof PbWriter };
+
+/** Per connection and stream: a page of values (PAGE.bytes in api.ts) in flight without a pause. */
+const WINDOW = 32 * 2 ** 20;
+
+/** A call that gets no answer in this long is an error (a frozen member must not hang a drill). */
+const DEADLINE_MS = 120_000;
+
+export interface Kv {
+  /** One transaction of puts, all or nothing. */
+  txnPut(ops: readonly PutOp[]): Promise<void>;
+  range(r: RangeReq): Promise<RangePage>;
+  close(): void;
+}
+
+export interface RangeReq {
+  readonly key: Buffer;
+  readonly rangeEnd: Buffer;
+  readonly limit: number;
+  /** 0: the latest. */
+  readonly revision: number;
+}
+
+export interface RangePage {
+  readonly revision: number;
+  readonly kvs: { key: Buffer; value: Buffer }[];
+  readonly more: boolean;
+}
+
+export function encodeTxnPut(ops: readonly PutOp[]): Buffer {
+  const w = pb().Writer.create();
+  for (const o of ops)
+    w.uint32(0x12)
+      .fork()
+      .uint32(0x12)
+      .fork()
+      .uint32(0x0a)
+      .string(o.key)
+      .uint32(0x12)
+      .string(o.value)
+      .ldelim()
+      .ldelim();
+  return Buffer.from(w.finish());
+}
+
+export function encodeRange(r: RangeReq): Buffer {
+  const w = pb().Writer.create().uint32(0x0a).bytes(r.key).uint32(0x12).bytes(r.rangeEnd);
+  if (r.limit) w.uint32(0x18).int64(r.limit);
+  if (r.revision) w.uint32(0x20).int64(r.revision);
+  return Buffer.from(w.finish());
+}
+
+type Long = { toNumber(): number };
+const num = (v: number | Long) => (typeof v === 'number' ? v : v.toNumber());
+
+/** Only the fields the harness reads; the rest (create/mod revisions, version, lease) are skipped. */
+export function decodeRange(buf: Buffer): RangePage {
+  const { Reader } = pb();
+  const r = Reader.create(buf);
+  let revision = 0;
+  let more = false;
+  const kvs: { key: Buffer; value: Buffer }[] = [];
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 0x0a) revision = headerRevision(Reader.create(r.bytes()));
+    else if (tag === 0x12) kvs.push(keyValue(Reader.create(r.bytes())));
+    else if (tag === 0x18) more = r.bool();
+    else r.skipType(tag & 7);
+  }
+  return { revision, kvs, more };
+}
+
+function headerRevision(r: PbReader): number {
+  let revision = 0;
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 0x18) revision = num(r.int64() as unknown as number | Long);
+    else r.skipType(tag & 7);
+  }
+  return revision;
+}
+
+function keyValue(r: PbReader): { key: Buffer; value: Buffer } {
+  let key: Buffer = Buffer.alloc(0);
+  let value: Buffer = Buffer.alloc(0);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 0x0a) key = r.bytes() as Buffer;
+    else if (tag === 0x2a) value = r.bytes() as Buffer;
+    else r.skipType(tag & 7);
+  }
+  return { key, value };
+}
+
+const hostOf = (url: string) => url.replace(/^\w+:\/\//, '').replace(/\/.*$/, '');
+
+/** One channel per endpoint; calls go round the endpoints. */
+export function openKv(a: Access): Kv {
+  const g = grpc();
+  const creds = a.tls
+    ? g.credentials.createSsl(Buffer.from(a.tls.ca), Buffer.from(a.tls.key), Buffer.from(a.tls.cert))
+    : g.credentials.createInsecure();
+  const options = {
+    'grpc.use_local_subchannel_pool': 1,
+    // Real Kubernetes objects reach 1.5 MiB each: a page of them can pass gRPC's 4 MiB default.
+    'grpc.max_receive_message_length': -1,
+    'grpc.max_send_message_length': -1,
+    // HTTP/2's 64 KiB default window stalls a whole-keyspace read on a window update every 64 KiB.
+    'grpc-node.flow_control_window': WINDOW,
+  };
+  const clients = a.endpoints.map((e) => new g.Client(hostOf(e), creds, options));
+  let turn = 0;
+  const call = (method: string, body: Buffer): Promise<Buffer> => {
+    const c = clients[turn++ % clients.length] as Client;
+    return new Promise((resolve, reject) =>
+      c.makeUnaryRequest(
+        `/etcdserverpb.KV/${method}`,
+        (x: Buffer) => x,
+        (x: Buffer) => x,
+        body,
+        { deadline: Date.now() + DEADLINE_MS },
+        (err, res) => (err || !res ? reject(err ?? new Error(`${method}: no answer`)) : resolve(res)),
+      ),
+    );
+  };
+  return {
+    txnPut: async (ops) => {
+      await call('Txn', encodeTxnPut(ops));
+    },
+    range: async (r) => decodeRange(await call('Range', encodeRange(r))),
+    close: () => {
+      for (const c of clients) c.close();
+    },
+  };
+}
