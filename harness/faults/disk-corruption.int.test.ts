@@ -21,7 +21,7 @@ const check = (r: Awaited<ReturnType<typeof drill>>) => r?.checks.find((c) => c.
 
 /** What each version did in these drills (counts in the commit message and the report to the lead). */
 const EXPECTED: Record<string, Record<string, string[]>> = {
-  // 3.3.25's truncated WAL: repaired and caught up once, the raft panic once (2 runs).
+  // 3.3.25's truncated WAL: lived (repaired or not) or the raft panic; both seen (12+ runs, 2026-11/12).
   '3.3.25': {
     flip: ['silently serves the damage'],
     check: ['detected'],
@@ -53,12 +53,14 @@ describe.each(['3.3.25', '3.5.30'])('disk corruption of a restored member on etc
     expect(want.check).toContain(check(r)?.observed);
   });
 
-  it('truncate-wal: the newest WAL cut to half of its records; etcd repairs it, then lives or panics', async () => {
+  it('truncate-wal: the newest WAL cut to half of its records; etcd lives (repairing it or not) or panics', async () => {
     const r = await drill(version, { how: 'truncate-wal' });
     const o = r?.observations.memberCorruption;
     expect(r?.error).toBeUndefined();
-    // A cut that lands on a record boundary needs no repair: 3.3.25 then went straight to the panic (1 clean-clone run, 2026-12-01).
-    if (o?.running) expect(o?.etcdSaid.join('\n')).toMatch(/repaired WAL/i);
+    // The WAL really was cut. Whether etcd says "repaired WAL" varies: a cut on a record boundary needs
+    // no repair (3.3.25 then panicked once in a clean-clone run, and lived silently 1 of 10 runs here, 2026-12-01).
+    const damage = o?.damage as { used: number; to: number } | undefined;
+    expect(damage?.to).toBeLessThan(damage?.used ?? 0);
     expect(want.wal).toContain(check(r)?.observed);
     if (!o?.running) expect(o?.quote).toMatch(/tocommit\(\d+\) is out of range \[lastIndex\(\d+\)\]/);
   });
