@@ -27,7 +27,12 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
     check: ['detected'],
     wal: ['no damage served', 'refuses to start'],
   },
-  '3.5.30': { flip: ['silently serves the damage'], check: ['detected'], wal: ['refuses to start'] },
+  // 3.5.30's truncated WAL: the raft panic 7 of 8 runs, lived with no damage served 1 of 8 (2026-12-01).
+  '3.5.30': {
+    flip: ['silently serves the damage'],
+    check: ['detected'],
+    wal: ['refuses to start', 'no damage served'],
+  },
 };
 
 describe.each(['3.3.25', '3.5.30'])('disk corruption of a restored member on etcd %s', (version) => {
