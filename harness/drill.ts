@@ -13,6 +13,7 @@ import type { Extension } from './engine/extension.ts';
 import { runScenario } from './engine/run.ts';
 import { HarnessError } from './errors.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from './etcd/dist.ts';
+import { preflightFlags } from './etcd/preflight.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
 import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
@@ -252,6 +253,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
     jobs.push({ scenario: s, dist: d, cell });
   }
   if (o.image) for (const d of cache.values()) await checkImage(o.image, d.version);
+  // Every flag a drill always passes, asked of each version's binaries: a missing one is bad input.
+  for (const d of cache.values())
+    await preflightFlags(d, { tls: jobs.some((j) => j.dist === d && (o.tls ?? j.scenario.cluster.tls)) });
   if (o.k8sBinDir && !o.k8s) {
     throw new HarnessError(
       'BAD_INPUT',

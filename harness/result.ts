@@ -347,6 +347,8 @@ export type StrategyNotes = z.infer<typeof StrategyNotesSchema>;
 export const ObservationsSchema = z
   .object({
     seeded: z.object({ v2: z.number(), v3: z.number().optional(), k8sObjects: z.number().optional() }),
+    /** Set when this etcd has no v2 API: why the v2 part (seeding, reads, writes, the v2 data check) did not run. */
+    v2NotApplicable: z.string(),
     backupPoint,
     backup: stepOutcome.extend({
       sha256: z.string().optional(),

@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
 import { memberData } from '../harness/test-support/results.ts';
+import { readRun } from './regrade.ts';
 import { componentsLine, faultTimeline, k8sLine, renderSummary } from './render.ts';
 import { RunResultSchema } from './schema.ts';
 
@@ -304,5 +306,24 @@ describe('the fault timeline', () => {
       '',
     ]);
     expect(faultTimeline([])).toEqual([]);
+  });
+});
+
+describe('an etcd without a v2 API (real run: 3.5.30 behind a stub bin dir whose --help hides the v2 flags)', () => {
+  it('shows the v2 part as not applicable, with the reason, never as a count or an outcome', async () => {
+    const run = await readRun(fileURLToPath(new URL('./fixtures/no-v2-api.results.json', import.meta.url)));
+    const md = renderSummary(run);
+    expect(md).toContain('| s5-v3-snapshot-all-members | 3.5.30 | process | 270 → 270 | n/a (no v2 API) |');
+    expect(md).toContain(
+      'v2 part (seeding, reads, the v2 data check) not applicable: etcd 3.5.30 has no v2 API (its etcd --help defines no --enable-v2)',
+    );
+    expect(md).toContain('Not applicable: etcd 3.5.30 has no v2 API');
+    // The same result with the v2 API present says counts again: the lines come from the observation.
+    const [s5] = run.results;
+    if (!s5) throw new Error('fixture has s5');
+    const { v2NotApplicable: _, ...rest } = s5.observations;
+    const withV2 = renderSummary({ ...run, results: [{ ...s5, observations: rest }] });
+    expect(withV2).not.toContain('n/a (no v2 API)');
+    expect(withV2).not.toContain('v2 part (seeding');
   });
 });

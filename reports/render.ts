@@ -16,6 +16,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function counts(r: ScenarioResult, api: 'v2' | 'v3'): string {
   const o = r.observations;
+  if (api === 'v2' && o.v2NotApplicable) return 'n/a (no v2 API)';
   const b = o.backupPoint?.[api].count;
   const a = o.restored?.members[0]?.[api].keys.count;
   return `${b ?? '?'} → ${a ?? '?'}`;
@@ -121,6 +122,7 @@ function probeEvidence(p: ProbeReport): string {
 }
 
 function observed(r: ScenarioResult, id: string): string {
+  if (id === 'v2-data' && r.observations.v2NotApplicable) return 'n/a (no v2 API)';
   return r.checks.find((c) => c.id === id)?.observed ?? '?';
 }
 
@@ -205,6 +207,8 @@ export function renderSummary(run: RunResult): string {
       '',
     );
     if (r.notApplicable) lines.push(`Not applicable: ${r.notApplicable}`);
+    const v2 = r.observations.v2NotApplicable;
+    if (v2) lines.push(`v2 part (seeding, reads, the v2 data check) not applicable: ${v2}`, '');
     if (r.error) {
       let e = r.error;
       const chain = [e.message];

@@ -14,7 +14,8 @@ function dataCheck(api: 'v2' | 'v3', title: string): CheckDef {
     title,
     expectPath: [api],
     fallback: DEFAULT_EXPECTATIONS.notReached,
-    applies: restoredReached,
+    // An etcd without a v2 API has no v2 data to check: not applicable (observations.v2NotApplicable says why).
+    applies: (i) => restoredReached(i) && !(api === 'v2' && i.observations.v2NotApplicable),
     observe(i) {
       const members = need(i, 'restored').members;
       const [first] = members;

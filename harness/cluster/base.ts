@@ -6,6 +6,7 @@ import { HarnessError } from '../errors.ts';
 import { type Access, memberHealthy, memberList, memberStatus } from '../etcd/api.ts';
 import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { gateEtcd } from '../etcd/help.ts';
 import { zapEntry } from '../etcd/log-lines.ts';
 import { flagsToEnv, formatEnvFile, readEnvFile, writeEnvFile } from '../runbook/env-file.ts';
 import { type ClusterPki, ctlTlsFlags, memberTlsFlags } from '../tls.ts';
@@ -95,6 +96,8 @@ export abstract class BaseMember implements Member {
   initialCluster: () => string = () => '';
   /** Set by the cluster once it exists: the per-cluster flags, read at each start. */
   clusterFlags: () => readonly string[] = () => [];
+  /** Set by the cluster once it exists: etcd's argv as its binary takes it (gateEtcdArgs). */
+  gateArgs: (args: readonly string[]) => Promise<string[]> = async (args) => [...args];
   /**
    * Set by a cluster of units (spec.envFiles): every start runs etcd with this file's variables as
    * its environment and no flags, whatever the start's options say (a service manager's restart).
@@ -152,7 +155,9 @@ export abstract class BaseMember implements Member {
 
   async #start(opts: StartOptions): Promise<void> {
     this.last = opts;
-    const { args, env, shown } = this.envFile ? await this.#fromFile(this.envFile) : this.#fromFlags(opts);
+    const { args, env, shown } = this.envFile
+      ? await this.#fromFile(this.envFile)
+      : await this.#fromFlags(opts);
     await appendFile(
       this.logFile,
       `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: ${shown}\n`,
@@ -188,10 +193,10 @@ export abstract class BaseMember implements Member {
     }
   }
 
-  #fromFlags(opts: StartOptions) {
+  async #fromFlags(opts: StartOptions) {
     // The start's own flags after the cluster's: etcd takes the last value of a flag given twice.
     const extraArgs = [...this.clusterFlags(), ...(opts.extraArgs ?? [])];
-    const args = etcdArgs(
+    const wanted = etcdArgs(
       this.name,
       this.dataDir,
       this.urls,
@@ -200,6 +205,7 @@ export abstract class BaseMember implements Member {
       { ...opts, extraArgs },
       this.initialCluster(),
     );
+    const args = await this.gateArgs(wanted);
     return { args, env: {}, shown: `etcd ${args.join(' ')}` };
   }
 
@@ -212,7 +218,7 @@ export abstract class BaseMember implements Member {
   /** The unit's env file for a new cluster: exactly the flags the harness would start it with, as variables. */
   async writeEnvFile(): Promise<void> {
     if (!this.envFile) return;
-    const args = this.#fromFlags({ state: 'new' }).args;
+    const { args } = await this.#fromFlags({ state: 'new' });
     await writeEnvFile(this.envFile, flagsToEnv(args), `etcd member ${this.name}, written by etcd-drill`);
   }
 
@@ -287,6 +293,7 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
   ) {
     this.#flags = [...(spec.extraArgs ?? [])];
     for (const m of members) m.clusterFlags = () => this.#flags;
+    for (const m of members) m.gateArgs = (args) => gateEtcd(dist, args);
     this.envDir = spec.envFiles ? join(dirname(backupDir), 'env') : undefined;
     for (const m of members) m.envFile = this.envDir && join(this.envDir, `${m.name}.env`);
   }

@@ -7,7 +7,7 @@ import type { RunningLoad } from '../observe/load.ts';
 import type { FaultRecord, Observations, StepResult } from '../result.ts';
 import type { Scenario } from '../scenario.ts';
 import type { Scope } from '../scope.ts';
-import type { BackupArtifact, Recorder, Strategy } from '../strategies/types.ts';
+import type { BackupArtifact, Recorder, Strategy, Support } from '../strategies/types.ts';
 import type { Extension } from './extension.ts';
 import type { Phase } from './phases.ts';
 
@@ -51,6 +51,10 @@ export interface DrillContext {
   readonly faults: FaultRecord[];
   /** Milliseconds since the epoch when the drill started; step times are relative to it. */
   readonly t0: number;
+  /** Whether this etcd serves a v2 API (v2Api, asked once per drill): without one the v2 part is not applicable. */
+  v2: Support;
+  /** The flags this etcd's --help defines (asked once per drill, before the faults say whether they apply). */
+  etcdFlags: ReadonlySet<string>;
   /** Which v3 keys the data checks compare (an extension may narrow it). */
   readonly keep: KeyFilter;
   phase: Phase;

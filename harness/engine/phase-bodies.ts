@@ -104,7 +104,7 @@ async function start(d: DrillContext): Promise<void> {
   const spec: ClusterSpec = {
     size: s.cluster.size,
     token: s.cluster.token,
-    enableV2: true,
+    enableV2: d.v2.ok,
     tls: d.options.tls ?? s.cluster.tls,
     ...(d.options.basePort !== undefined ? { basePort: d.options.basePort } : {}),
     ...(d.strategy.memberUnits ? { envFiles: true } : {}),
@@ -124,8 +124,8 @@ async function start(d: DrillContext): Promise<void> {
 async function seed(d: DrillContext): Promise<void> {
   const cluster = clusterOf(d);
   const opts = { objects: d.options.objects ?? d.scenario.fixtures.objects };
-  const v2 = v2Fixture(d.scenario.fixtures.v2, opts);
-  await d.rec.step('seed v2 fixture', () => putAllV2(cluster.access(), v2));
+  const v2 = d.v2.ok ? v2Fixture(d.scenario.fixtures.v2, opts) : [];
+  if (d.v2.ok) await d.rec.step('seed v2 fixture', () => putAllV2(cluster.access(), v2));
   const seeder = d.extensions.find((e) => e.seedV3);
   if (seeder?.seedV3) {
     // Instead of raw /registry keys: objects the apiserver itself encodes and stores.
@@ -187,7 +187,7 @@ async function afterBackup(d: DrillContext): Promise<void> {
   const raw = d.extensions.every((e) => e.rawV3Writes !== false);
   // Writes the backup cannot hold: seen after the restore, they prove the data came from elsewhere.
   d.obs.postBackupWrites = await d.rec.step('write after the backup (markers, a change, a deletion)', () =>
-    writeAfterBackup(cluster.access(), point, raw),
+    writeAfterBackup(cluster.access(), point, raw, cluster.spec.enableV2),
   );
 }
 

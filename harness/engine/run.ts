@@ -3,6 +3,7 @@ import type { Provider } from '../cluster/types.ts';
 import type { RunContext } from '../context.ts';
 import { serializeError } from '../errors.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { etcdFlags, v2ApiFrom } from '../etcd/help.ts';
 import { faultsFor } from '../faults/index.ts';
 import { everyKey } from '../observe/cluster.ts';
 import { mergeVerdicts, type ScenarioResult, type SerializedError } from '../result.ts';
@@ -47,6 +48,12 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       ? await strategy.supports(o.dist)
       : { ok: false, reason: `unknown strategy ${o.scenario.strategy}` };
     if (!support.ok) return notApplicable(d, startedAt, support.reason);
+    d.etcdFlags = await etcdFlags(o.dist);
+    d.v2 = v2ApiFrom(o.dist.version, d.etcdFlags);
+    if (!d.v2.ok) {
+      d.obs.v2NotApplicable = d.v2.reason;
+      d.log.progress(`v2 part not applicable: ${d.v2.reason}`);
+    }
     const faults = faultsFor(o.scenario);
     const refused = faults.map((f) => f.supports?.(d)).find((s) => s && !s.ok);
     if (refused && !refused.ok) return notApplicable(d, startedAt, refused.reason);
@@ -102,6 +109,8 @@ function newDrill(o: RunScenarioOptions, strategy: Strategy | undefined): DrillC
     t0,
     keep: keeps.length ? (k) => keeps.every((f) => f(k)) : everyKey,
     phase: 'start',
+    v2: { ok: true },
+    etcdFlags: new Set(),
     rec: createRecorder({ log, steps, t0, obs, phase: () => d.phase }),
   };
   return d;

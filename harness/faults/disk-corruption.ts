@@ -7,6 +7,7 @@ import { clusterOf, type DrillContext } from '../engine/context.ts';
 import { observeInto } from '../engine/phase-bodies.ts';
 import { HarnessError } from '../errors.ts';
 import { withV3 } from '../etcd/api.ts';
+import { flagName, flagSupport } from '../etcd/help.ts';
 import { zapEntry } from '../etcd/log-lines.ts';
 import type { MemberCorruption } from '../result.ts';
 import { poll } from '../util/poll.ts';
@@ -158,10 +159,12 @@ export const diskCorruption = defineFault({
   defaultAt: { after: 'restore' },
   providers: { process: true, container: true },
   build: (spec) => ({
-    supports: (d) =>
-      spec.corruptCheck
-        ? flagsReachMembers(d, 'corruptCheck starts the member with --experimental-initial-corrupt-check')
-        : { ok: true },
+    supports: (d) => {
+      if (!spec.corruptCheck) return { ok: true };
+      const defined = flagSupport(d.dist.version, d.etcdFlags, flagName(CORRUPT_CHECK) ?? CORRUPT_CHECK);
+      if (!defined.ok) return defined;
+      return flagsReachMembers(d, 'corruptCheck starts the member with --experimental-initial-corrupt-check');
+    },
     async inject(d) {
       const m = await resolveTarget(d, spec.target);
       if (!m.running) throw new HarnessError('FAULT_INJECT', `${m.name} is not running: no data to damage`);

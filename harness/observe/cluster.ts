@@ -59,10 +59,15 @@ export function summarize(keys: Keyset): KeysetSummary {
   return h.result();
 }
 
+/** The v2 data, or none where the cluster serves no v2 API (an etcd without one: the drill's v2 part is not applicable). */
+function v2Of(cluster: Cluster, a: Access): Promise<Keyset> {
+  return cluster.spec.enableV2 ? dumpV2(a) : Promise.resolve(new Map());
+}
+
 /** Both APIs through the cluster's endpoints (a read of the cluster, not of each member). */
 export async function readData(cluster: Cluster, keep: KeyFilter): Promise<DataPoint> {
   const a = cluster.access();
-  const [v2, v3] = await Promise.all([dumpV2(a), dumpV3(a, {}, comparedBy(keep))]);
+  const [v2, v3] = await Promise.all([v2Of(cluster, a), dumpV3(a, {}, comparedBy(keep))]);
   return { v2, v3: v3.keys, revision: v3.revision };
 }
 
@@ -161,7 +166,10 @@ export async function readRestored(
   const replicas = await Promise.all(
     running.map(async (m, i) => {
       const one = cluster.access([m]);
-      const [r2, r3] = await Promise.all([dumpV2(one), readMemberV3(one, b, d, keep, against, i === 0)]);
+      const [r2, r3] = await Promise.all([
+        v2Of(cluster, one),
+        readMemberV3(one, b, d, keep, against, i === 0),
+      ]);
       return { name: m.name, v2: r2, v3: r3 };
     }),
   );

@@ -12,6 +12,8 @@ export async function writeAfterBackup(
   a: Access,
   b: { v2: Keyset; v3: Keyset },
   rawV3: boolean,
+  /** False where the cluster serves no v2 API: no v2 writes. */
+  v2 = true,
 ): Promise<{ v2: string[]; v3: string[] }> {
   const stamp = new Date().toISOString();
   const v2leaves = [...b.v2].filter(([, v]) => v !== '<dir>').map(([k]) => k);
@@ -25,12 +27,14 @@ export async function writeAfterBackup(
       },
       (k) => deleteV3(a, k),
     ),
-    v2: await writeAfter(
-      v2leaves,
-      stamp,
-      (key, value) => putAllV2(a, [{ key, value }]),
-      (k) => deleteV2(a, k),
-    ),
+    v2: !v2
+      ? []
+      : await writeAfter(
+          v2leaves,
+          stamp,
+          (key, value) => putAllV2(a, [{ key, value }]),
+          (k) => deleteV2(a, k),
+        ),
   };
 }
 

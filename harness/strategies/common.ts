@@ -6,8 +6,8 @@ import type { Cluster, Member } from '../cluster/types.ts';
 import { HarnessError, Refusal } from '../errors.ts';
 import { firstLines } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { toolDefines } from '../etcd/help.ts';
 import { CORRUPT_SNAPSHOT, errorLine } from '../etcd/log-lines.ts';
-import { execa } from '../util/exec.ts';
 import { answer, poll } from '../util/poll.ts';
 import { boundedBackup } from './bound.ts';
 import { dataDirForRestore } from './data-dir.ts';
@@ -222,26 +222,13 @@ export async function forceNewClusterThenAdd(cluster: Cluster, rec: Recorder): P
   await rec.step('full membership healthy', () => cluster.waitHealthy(cluster.members));
 }
 
-/** Whether a tool's --help mentions a flag: version gating by asking the binary, not a table. */
-export async function helpMentions(
+/** Whether a tool's --help defines a flag: version gating by asking the binary, not a table. */
+export function helpMentions(
   dist: EtcdDist,
   tool: 'etcdctl' | 'etcdutl',
   command: string[],
   flag: string,
   api: 2 | 3 = 3,
 ): Promise<boolean> {
-  const binary = tool === 'etcdctl' ? dist.etcdctl : dist.etcdutl;
-  if (!binary) return false;
-  const res = await execa(binary, [...command, '--help'], {
-    reject: false,
-    env: { ETCDCTL_API: String(api) },
-  });
-  // A tool that cannot run (missing, not executable, crashed) says nothing about what it offers.
-  if (res.exitCode === undefined || res.signal) {
-    throw new HarnessError(
-      'ETCD_DIST',
-      `${binary} ${command.join(' ')} --help did not run (${res.signal ?? res.shortMessage}): check the etcd binaries (etcd-drill fetch)`,
-    );
-  }
-  return `${res.stdout}\n${res.stderr}`.includes(flag);
+  return toolDefines(tool === 'etcdctl' ? dist.etcdctl : dist.etcdutl, command, flag, api);
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Cluster } from '../cluster/types.ts';
 import { HarnessError } from '../errors.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { v2Api } from '../etcd/help.ts';
 import { BACKUP_BOUND_MS, boundedBackup } from './bound.ts';
 import { forceNewClusterThenAdd, helpMentions, saveSnapshot } from './common.ts';
 import { dataDirForRestore } from './data-dir.ts';
@@ -155,7 +156,11 @@ function v2BackupStrategy(mode: V2BackupMode): V2BackupStrategy {
     title: `v2 backup (${modeTitle(mode)}) ${LAYOUT_TITLES[layout]} → --force-new-cluster → member add`,
     mode,
     rebuild: 'member-add',
-    supports: async (dist) => gate(await toolOffer(dist), mode.withV3),
+    async supports(dist) {
+      // A backup of the v2 store needs an etcd that has one: asked before its tools are.
+      const v2 = await v2Api(dist);
+      return v2.ok ? gate(await toolOffer(dist), mode.withV3) : v2;
+    },
     backup: (cluster, rec, boundMs = BACKUP_BOUND_MS) => bothBackups(cluster, rec, mode, boundMs),
     async restore(artifact, cluster, rec) {
       const [first] = cluster.members;

@@ -10,6 +10,8 @@ import { createRecorder } from '../engine/recorder.ts';
 import { HarnessError, Refusal } from '../errors.ts';
 import { dumpV2, type Keyset } from '../etcd/api.ts';
 import { type EtcdDist, type EtcdSource, resolveEtcd } from '../etcd/dist.ts';
+import { v2Api } from '../etcd/help.ts';
+import { preflightFlags } from '../etcd/preflight.ts';
 import { checkWritableDir } from '../input.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { toolVersion } from '../paths.ts';
@@ -77,6 +79,14 @@ async function prepare(o: VerifyOptions, log: Logger, signal: AbortSignal) {
     log,
     signal,
   });
+  await preflightFlags(dist, { tls: false });
+  // A v2 backup dir is served through the v2 API: an etcd without one cannot show what it holds.
+  const v2 = kind === 'v2-backup-dir' ? await v2Api(dist) : { ok: true as const };
+  if (!v2.ok)
+    throw new HarnessError(
+      'BAD_INPUT',
+      `${v2.reason}: verify a v2 backup dir with etcd 3.5 or older (--etcd)`,
+    );
   const { provider, docker } = await chooseProvider(o.provider ?? 'process', undefined);
   return { kind, against, size, dist, provider, docker, scanned, versionWhy: choice.why };
 }
