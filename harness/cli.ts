@@ -277,11 +277,20 @@ program
   .option('--durations <results.json>', 'balance the shards by the drill durations of this earlier run')
   .option('--run-label <label>', 'name shared by every shard of one run (e.g. the CI pipeline id)')
   .option('--parallel <n>', 'drills at once on this machine', int('--parallel'), 1)
-  .action(async (opts) => {
+  // Your own runbook across versions, like a strategy (harness/runbook/).
+  .option('--runbook <dir>', 'drill your own backup.sh/restore.sh on every listed version')
+  .option(
+    '--runbook-timeout <time>',
+    'a runbook script running longer is killed and reported hung',
+    parseDuration,
+  )
+  .action(async (opts, cmd: Command) => {
     const baseline = await readBaseline(opts);
     const ac = interruptible();
     const { runDrill } = await import('./drill.ts');
     const { run, reportDir, summary } = await runDrill({
+      runbook: opts.runbook,
+      runbookTimeoutMs: opts.runbookTimeout,
       ...(opts.shard ? { shard: opts.shard } : {}),
       ...(opts.durations ? { durations: opts.durations } : {}),
       ...(opts.runLabel ? { runLabel: opts.runLabel } : {}),
@@ -298,7 +307,8 @@ program
       k8sBinDir: opts.k8sBinDir,
       out: opts.out,
       quiet: opts.quiet,
-      require: opts.require,
+      // A runbook's default bar is "safe", as for run.
+      require: cmd.getOptionValueSource('require') === 'default' && opts.runbook ? undefined : opts.require,
       reporters: opts.reporter,
       signal: ac.signal,
     });

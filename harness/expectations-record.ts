@@ -22,7 +22,7 @@ import { CATALOGUES, DEFAULT_EXPECTATIONS, SCENARIO_DIR, ScenarioSchema } from '
  * expectations, per exact etcd version. All runs agree: a fixed outcome "observed in N of N runs";
  * they disagree: `varies` with counts. A check that has no expectation yet gets the harness default
  * (DEFAULT_EXPECTATIONS) as its base where there is one, else only byVersion (other versions then have
- * no expectation, and grading them fails loudly). Legacy observed entries (no run ids) that every known
+ * no expectation: their verdict is 'unrecorded'). Legacy observed entries (no run ids) that every known
  * version now overrides are removed; nothing is merged across versions.
  */
 
@@ -74,8 +74,8 @@ export function expectPathOf(checkId: string): string[] | undefined {
 /** The harness default a check falls back to when its scenario records nothing. */
 function harnessDefault(path: readonly string[]): Expectation | undefined {
   const [top] = path;
+  // Components have none: what a probe does is observed per version, never assumed for the others.
   if (top === 'restore' || top === 'revision' || top === 'integrity') return DEFAULT_EXPECTATIONS[top];
-  if (top === 'components' || top === 'k8s') return DEFAULT_EXPECTATIONS.component;
   return undefined;
 }
 

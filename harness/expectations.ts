@@ -200,13 +200,26 @@ export function expectedText(exp: Expectation): string {
     .join(', ')}`;
 }
 
-/** Grades one observation: as expected when it is the outcome, or one of the outcomes that varied. */
+/** The outcome of the "nothing recorded" fallback: no check ever observes it. */
+export const NOT_RECORDED = 'not recorded';
+
+/** Nothing is recorded for this check (scenario, version): there is nothing to judge its observation by. */
+export function isUnrecorded(exp: Expectation): boolean {
+  return 'outcome' in exp && exp.outcome === NOT_RECORDED;
+}
+
+/**
+ * Grades one observation: as expected when it is the outcome, or one of the outcomes that varied.
+ * Against nothing recorded it is 'unrecorded': reported as observed, never judged against an
+ * invented outcome, so it fails no run under --require expected (the procedure grade still reads it).
+ */
 export function judge(
   exp: Expectation,
   observed: string,
-): { expected: string; verdict: 'as-expected' | 'unexpected'; source: Source } {
+): { expected: string; verdict: 'as-expected' | 'unexpected' | 'unrecorded'; source: Source } {
   const ok = 'outcome' in exp ? observed === exp.outcome : Object.hasOwn(exp.varies, observed);
-  return { expected: expectedText(exp), verdict: ok ? 'as-expected' : 'unexpected', source: exp.source };
+  const verdict = isUnrecorded(exp) ? 'unrecorded' : ok ? 'as-expected' : 'unexpected';
+  return { expected: expectedText(exp), verdict, source: exp.source };
 }
 
 /** Every expectation (base and per version) in a scenario's `expect`, with its path. */

@@ -26,8 +26,11 @@ export const SerializedErrorSchema: z.ZodType<SerializedError> = z.lazy(() =>
 const evidence = z.record(z.string(), z.unknown());
 const ms = z.number().nonnegative();
 
-/** Per check: did what we observed match what the scenario expected? A harness failure is 'unknown'. */
-export const CHECK_VERDICTS = ['as-expected', 'unexpected', 'unknown'] as const;
+/**
+ * Per check: did what we observed match what the scenario expected? A harness failure is 'unknown';
+ * 'unrecorded': nothing is recorded to judge it by (reported as observed, fails no run).
+ */
+export const CHECK_VERDICTS = ['as-expected', 'unexpected', 'unknown', 'unrecorded'] as const;
 export type CheckVerdict = (typeof CHECK_VERDICTS)[number];
 /** Per scenario: worst of its checks; 'not-applicable' when this etcd cannot run the strategy. */
 export type ScenarioVerdict = CheckVerdict | 'not-applicable';
@@ -309,6 +312,8 @@ const RunbookScriptSchema = z.object({
   hung: z.boolean(),
   durationMs: ms,
   tail: z.array(z.string()),
+  /** Unit calls that failed on the harness's side (`<verb> <unit>: <error>`): the drill is unknown then. */
+  serviceFaults: z.array(z.string()).optional(),
 });
 
 /** What the strategy saw on the way, for the membership checks and the report. */
@@ -495,10 +500,13 @@ export function runExitCode(
   return exitCodeFor(results, require);
 }
 
-/** unknown > unexpected > as-expected: a scenario whose checks could not all run is not a finding yet. */
+/**
+ * unknown > unexpected > as-expected: a scenario whose checks could not all run is not a finding yet.
+ * Unrecorded checks neither pass nor fail it: as expected means every recorded one was; with none recorded, unrecorded.
+ */
 export function mergeVerdicts(checks: readonly Pick<CheckResult, 'verdict'>[]): CheckVerdict {
   if (checks.length === 0) return 'unknown';
   if (checks.some((c) => c.verdict === 'unknown')) return 'unknown';
   if (checks.some((c) => c.verdict === 'unexpected')) return 'unexpected';
-  return 'as-expected';
+  return checks.some((c) => c.verdict === 'as-expected') ? 'as-expected' : 'unrecorded';
 }

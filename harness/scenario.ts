@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { MEMBER_CORRUPTION_OUTCOMES, RESTORED_QUOTA_OUTCOMES } from './checks/fault-outcomes.ts';
 import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
 import { HarnessError } from './errors.ts';
-import { type Expectation, expectationSchema } from './expectations.ts';
+import { type Expectation, expectationSchema, NOT_RECORDED } from './expectations.ts';
 import { FaultSchema } from './faults/index.ts';
 import { K8S_CHECKS } from './k8s/check-names.ts';
 import { fromRoot } from './paths.ts';
@@ -173,9 +173,9 @@ export const DEFAULT_EXPECTATIONS = {
     outcome: 'completed',
     source: { kind: 'default', ref: 'a backup of a healthy cluster completes' },
   },
-  /** For a check whose outcome nobody has recorded for this scenario (and version) yet. */
+  /** For a check whose outcome nobody has recorded for this scenario (and version) yet: judged 'unrecorded'. */
   unrecorded: {
-    outcome: 'not recorded',
+    outcome: NOT_RECORDED,
     source: {
       kind: 'default',
       ref: 'nothing recorded for this check: record it with etcd-drill expectations record',
@@ -209,11 +209,12 @@ export const DEFAULT_EXPECTATIONS = {
       ref: 'the scenario expects the restore to be refused, so it records nothing for the restored data',
     },
   },
+  /** A probe or Kubernetes check nobody recorded here: reported as observed, not judged (whether it needed a restart is the procedure grade's). */
   component: {
-    outcome: 'recovered',
+    outcome: NOT_RECORDED,
     source: {
       kind: 'default',
-      ref: 'a component should survive a restore without a restart (nothing recorded for this probe)',
+      ref: 'nothing recorded for this component on this scenario and version: record it with etcd-drill expectations record',
     },
   },
 } as const satisfies Record<string, Expectation & { outcome: string }>;

@@ -83,6 +83,7 @@ export const VERDICT_WORDS: Record<string, string> = {
   'as-expected': 'as expected',
   unexpected: 'UNEXPECTED',
   unknown: 'UNKNOWN',
+  unrecorded: 'no recorded expectation',
   'not-applicable': 'not applicable',
 };
 

@@ -44,6 +44,14 @@ function checkCase(r: ScenarioResult, c: CheckResult): Case {
     const body = `${c.title}\nexpectation at expect.${c.expectPath.join('.')}\n${evidence}`;
     return { ...base, outcome: { kind: 'failure', type: 'unexpected', message, body } };
   }
+  if (c.verdict === 'unrecorded') {
+    // Not a pass: nothing was expected of it. Skipped, so CI shows it and fails nothing.
+    const message = `observed ${c.observed}; no recorded expectation to judge it by (record one with etcd-drill expectations record)`;
+    return {
+      ...base,
+      outcome: { kind: 'skipped', type: 'unrecorded', message, body: `${c.title}\n${evidence}` },
+    };
+  }
   if (c.verdict === 'unknown') {
     const message = `${c.id} could not be made: ${c.error ? chain(c.error) : `observed ${c.observed}`}`;
     const body = `${c.title}\nexpected ${c.expected} (expectation: ${c.source})\n${errorText(c.error)}${evidence}`;

@@ -8,6 +8,7 @@ const VERDICT: Record<string, string> = {
   'as-expected': 'as expected',
   unexpected: 'UNEXPECTED',
   unknown: 'UNKNOWN (harness error)',
+  unrecorded: 'no recorded expectation (not judged)',
   'not-applicable': 'not applicable',
 };
 
@@ -182,6 +183,17 @@ export function faultTimeline(faults: readonly FaultRecord[]): string[] {
   return [...lines, ''];
 }
 
+/** Checks nothing was recorded for: said plainly, since their verdict neither passes nor fails the run. */
+function unrecordedLine(r: ScenarioResult): string[] {
+  const u = r.checks.filter((c) => c.verdict === 'unrecorded');
+  if (u.length === 0) return [];
+  const what = u.map((c) => `${c.id} observed ${c.observed}`).join('; ');
+  return [
+    `No recorded expectation for ${u.length} check(s), so they were not judged and do not fail --require expected (--require safe still grades what they observed): ${what}.`,
+    '',
+  ];
+}
+
 export function renderSummary(run: RunResult): string {
   const multi = new Set(run.results.map((r) => r.etcd.version)).size > 1;
   const lines = [
@@ -226,7 +238,7 @@ export function renderSummary(run: RunResult): string {
       if (st && st.outcome !== 'completed')
         lines.push(`The ${phase} ${st.outcome} at "${st.step}": ${st.quote}`, '');
     }
-    lines.push(...faultTimeline(r.faults));
+    lines.push(...faultTimeline(r.faults), ...unrecordedLine(r));
     const lost = Object.entries(o.errors ?? {});
     if (lost.length)
       lines.push(

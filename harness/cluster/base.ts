@@ -162,6 +162,9 @@ export abstract class BaseMember implements Member {
       this.logFile,
       `\n=== etcd-drill: starting ${this.name} at ${new Date().toISOString()}: ${shown}\n`,
     );
+    // Another process on the port would pass the bound-port test below while etcd dies on it.
+    if (await portOpen(this.clientUrl))
+      throw startFailure(this.name, 'address already in use', 'port held by another process');
     await this.launch(args, env);
     this.ctx.log.debug('member started', { member: this.name, args, env });
     const listening = await poll(

@@ -59,17 +59,23 @@ export function flagsToEnv(args: readonly string[]): Record<string, string> {
   return vars;
 }
 
+/**
+ * A unit's env file as etcd would get it. Its failures carry `details.envFile`: the file is the
+ * runbook's to keep, so a start it breaks is the procedure's failure, not the harness's.
+ */
 export async function readEnvFile(file: string): Promise<Record<string, string>> {
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    return parseEnvFile(await readFile(file, 'utf8'), file);
   } catch (err) {
-    throw new HarnessError(
-      'PROVIDER_START',
-      `cannot read the unit's env file ${file}: ${(err as Error).message}`,
-    );
+    const why =
+      err instanceof HarnessError
+        ? err.message
+        : `cannot read the unit's env file ${file}: ${(err as Error).message}`;
+    throw new HarnessError('PROVIDER_START', why, {
+      cause: err,
+      details: { envFile: file },
+    });
   }
-  return parseEnvFile(text, file);
 }
 
 export async function writeEnvFile(

@@ -188,6 +188,63 @@ describe('etcd-drill run --runbook', () => {
     expect(drillProcesses()).toEqual([]);
   });
 
+  it("a script that fails after the harness failed to start its unit (the member's port held by another process) is unknown, not 'restore failed'", async () => {
+    const dir = await runbookWith({
+      'restore.sh': [
+        '#!/bin/bash',
+        'port=$(sed -n "s/^ETCD_LISTEN_CLIENT_URLS=.*:\\([0-9]*\\)$/\\1/p" "$ETCD_DRILL_ENV_DIR/etcd1.env")',
+        '$ETCD_DRILL_SERVICE stop etcd1',
+        // Another program on the machine takes the port meanwhile (a child of the script: its group goes with it).
+        "node -e \"require('net').createServer().listen($port, '127.0.0.1')\" &",
+        'until (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null; do sleep 0.1; done',
+        '$ETCD_DRILL_SERVICE start etcd1 || { echo "etcd1 would not start"; exit 1; }',
+      ].join('\n'),
+    });
+    const { r } = await drill({ runbook: dir, etcd: '3.5.30' });
+    expect(r.error?.message).toMatch(
+      /^restore\.sh exited 1 after etcd-drill failed to serve its units \(start etcd1: etcd1 could not bind its port: address already in use/,
+    );
+    expect(r.grade.grade).toBe('unknown');
+    expect(r.grade.reasons.join(' ')).not.toMatch(/restore failed/);
+    expect(r.observations.restore?.outcome).not.toBe('failed');
+    const notes = r.observations.strategy?.runbookRestore;
+    expect(notes?.exitCode).toBe(1);
+    expect(notes?.serviceFaults).toEqual([expect.stringMatching(/^start etcd1: .*address already in use/)]);
+    // The script saw systemctl's failure, and whose it was.
+    expect(notes?.tail.join('\n')).toMatch(/Job for etcd1\.service failed: .*etcd-drill's own failure/);
+    expect(drillProcesses()).toEqual([]);
+  });
+
+  it('a script that fails because etcd refused the env file it wrote stays "restore failed": the unit\'s failure is a finding', async () => {
+    const dir = await runbookWith({
+      'restore.sh': [
+        '#!/bin/bash',
+        '$ETCD_DRILL_SERVICE stop etcd1',
+        'echo ETCD_SNAPSHOT_COUNT=lots >> "$ETCD_DRILL_ENV_DIR/etcd1.env"',
+        '$ETCD_DRILL_SERVICE start etcd1 || { echo "etcd1 would not start"; exit 1; }',
+      ].join('\n'),
+    });
+    const { r } = await drill({ runbook: dir, etcd: '3.5.30' });
+    expect(r.error).toBeUndefined();
+    expect(r.observations.restore).toMatchObject({ outcome: 'failed', step: 'restore.sh' });
+    expect(r.observations.restore?.quote).toMatch(/^exit 1: .*etcd1 would not start$/);
+    expect(r.observations.strategy?.runbookRestore?.serviceFaults).toBeUndefined();
+    expect(r.observations.strategy?.runbookRestore?.tail.join('\n')).toMatch(/ETCD_SNAPSHOT_COUNT/);
+    expect(r.grade.reasons).toContain('restore failed');
+    expect(drillProcesses()).toEqual([]);
+  });
+
+  it("restore.sh that exits 0 leaving a cluster that never turns healthy, with no refusal in etcd's logs, is unknown: the timeout is the harness's", async () => {
+    // One member of three on an empty data dir: it waits for peers that never come, and says nothing fatal.
+    const dir = await runbookWith({ 'restore.sh': '#!/bin/sh\n$ETCD_DRILL_SERVICE start etcd1\n' });
+    const { r } = await drill({ runbook: dir, etcd: '3.5.30' });
+    expect(r.error).toMatchObject({ code: 'TIMEOUT' });
+    expect(r.error?.message).toMatch(/^restore\.sh exited 0, but .*no member's log says why/);
+    expect(r.grade.grade).toBe('unknown');
+    expect(r.observations.restore?.outcome).not.toBe('failed');
+    expect(drillProcesses()).toEqual([]);
+  });
+
   it('a script past --runbook-timeout is killed with its whole group and reported hung', async () => {
     const dir = await runbookWith({
       'backup.sh': '#!/bin/sh\necho "taking the backup"\nsleep 477 &\nsleep 478\n',

@@ -1,5 +1,6 @@
 // $ETCD_DRILL_SERVICE start|stop|restart|status|is-active <member>...: a systemctl-shaped client of
 // the running harness, which owns every member process. Plain JavaScript: node runs it as it is.
+import { appendFileSync } from 'node:fs';
 import { request } from 'node:http';
 
 const [socketPath, verb, ...units] = process.argv.slice(2);
@@ -43,6 +44,15 @@ for (const unit of units) {
     if (r.stderr) process.stderr.write(r.stderr);
     code = Math.max(code, r.code);
   } catch (err) {
+    // The harness's failure, not the unit's: left where the harness reads it after the script.
+    try {
+      appendFileSync(
+        `${socketPath}.faults`,
+        `${JSON.stringify({ verb, unit, error: { message: `cannot reach the harness: ${err.message}` } })}\n`,
+      );
+    } catch {
+      // nowhere to leave it: the message below still says so
+    }
     process.stderr.write(
       `etcd-drill service: cannot reach the harness (${err.message}): it only answers while it runs a runbook script\n`,
     );

@@ -3,15 +3,16 @@ import { existsSync } from 'node:fs';
 import { cp, readdir, stat } from 'node:fs/promises';
 import { basename, delimiter, dirname, join, relative } from 'node:path';
 import { linkTools } from '../cluster/process.ts';
-import type { Cluster } from '../cluster/types.ts';
+import type { Cluster, HealthReport } from '../cluster/types.ts';
 import { HarnessError, Refusal } from '../errors.ts';
 import { cleanEnv } from '../etcd/ctl.ts';
 import { hungQuote } from '../strategies/bound.ts';
 import { sha256File, snapshotStatus } from '../strategies/common.ts';
 import type { BackupArtifact, Recorder, Strategy } from '../strategies/types.ts';
 import { type Runbook, targets } from './config.ts';
-import { runScript } from './script.ts';
-import { serveUnits } from './service.ts';
+import { runScript, type ScriptRun } from './script.ts';
+import { type ServiceFault, serveUnits } from './service.ts';
+import { etcdRefusal } from './unhealthy.ts';
 
 /** How long a runbook script may run before it counts as hung: --runbook-timeout. */
 export const RUNBOOK_TIMEOUT_MS = 10 * 60_000;
@@ -54,27 +55,45 @@ async function runPhaseScript(
   const bin = join(dir, 'bin');
   if (!existsSync(bin)) await linkTools(cluster.dist, bin);
   const phase = script === 'backup.sh' ? 'backup' : 'restore';
-  const run = await rec.step(`${script} (${rb.title})`, async () => {
+  const { run, faults } = await rec.step(`${script} (${rb.title})`, async () => {
     await using service = await serveUnits(cluster, dir);
-    return await runScript(join(copy, script), {
+    const run = await runScript(join(copy, script), {
       cwd: copy,
       env: scriptEnv(cluster, service.command, bin),
       timeoutMs,
       signal: cluster.ctx.signal,
       logFile: join(dir, `runbook-${phase}.log`),
     });
+    return { run, faults: await service.faults() };
   });
+  const serviceFaults = faults.map((f) => `${f.verb} ${f.unit}: ${f.error.message}`);
   rec.note(phase === 'backup' ? 'runbookBackup' : 'runbookRestore', {
     exitCode: run.exitCode ?? null,
     hung: run.hung,
     durationMs: run.durationMs,
     tail: [...run.tail],
+    ...(faults.length ? { serviceFaults } : {}),
   });
+  if (faults.length) throw harnessFault(script, run, faults);
   if (run.hung) throw new Refusal('hung', script, hungQuote(timeoutMs), phase);
   if (run.exitCode !== 0) {
     const last = run.tail.slice(-QUOTE_LINES).join(' | ') || '(no output)';
     throw new Refusal('failed', script, `exit ${run.exitCode}: ${last}`, phase);
   }
+}
+
+/**
+ * The script went on after a unit call failed on our side (whatever its exit): what it did next was
+ * shaped by our failure, so the drill cannot judge the runbook. Unknown, with that failure as evidence.
+ */
+function harnessFault(script: string, run: ScriptRun, faults: readonly ServiceFault[]): HarnessError {
+  const [first] = faults;
+  const ended = run.hung ? 'hung' : `exited ${run.exitCode}`;
+  return new HarnessError(
+    'STRATEGY',
+    `${script} ${ended} after etcd-drill failed to serve its units (${first?.verb} ${first?.unit}: ${first?.error.message}): the harness's failure, not the runbook's`,
+    { details: { serviceFaults: faults.map((f) => ({ ...f })) } },
+  );
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -105,7 +124,11 @@ async function artifactOf(cluster: Cluster, rec: Recorder): Promise<BackupArtifa
   return { files, sha256, bytes, ...(status ? { revision: status.revision } : {}) };
 }
 
-/** After restore.sh: the members it started, healthy with one leader; a cluster it left down is its failure. */
+/**
+ * After restore.sh: the members it started, healthy with one leader. A cluster it left down is its
+ * failure only where etcd says why (a panic, a fatal line, a cluster ID mismatch, an alarm); a wait
+ * of ours that merely timed out is unknown.
+ */
 async function settle(cluster: Cluster, rec: Recorder): Promise<void> {
   const running = cluster.members.filter((m) => m.running);
   if (running.length === 0)
@@ -117,13 +140,28 @@ async function settle(cluster: Cluster, rec: Recorder): Promise<void> {
         await cluster.waitHealthy(running);
       } catch (err) {
         const died = await Promise.all(cluster.members.map((m) => m.lastWords()));
-        // etcd's own refusal (a panic on start) is the engine's to quote; anything else is the runbook's.
+        // A panic on start is the engine's to quote; an error that is no timeout is ours.
         if (died.some(Boolean) || !(err instanceof HarnessError) || err.code !== 'CLUSTER_UNHEALTHY')
           throw err;
-        throw new Refusal('failed', 'restore.sh', `exited 0, but ${err.message}`, 'restore');
+        const says = (await etcdRefusal(cluster.members)) ?? alarmIn(err);
+        if (says)
+          throw new Refusal('failed', 'restore.sh', `exited 0, but ${err.message}; ${says}`, 'restore');
+        // Not CLUSTER_UNHEALTHY: the engine's alarm list call can wait without end on a cluster with no quorum.
+        throw new HarnessError(
+          'TIMEOUT',
+          `restore.sh exited 0, but ${err.message}, and no member's log says why: a timeout of the harness's, not a finding about the runbook`,
+          { cause: err },
+        );
       }
     },
   );
+}
+
+/** An alarm a member named as its reason for being unhealthy (etcd 3.4+): etcd's own answer. */
+function alarmIn(err: HarnessError): string | undefined {
+  const health = err.details?.health as HealthReport | undefined;
+  const m = health?.members.find((x) => /^ALARM /.test(x.reason ?? ''));
+  return m && `${m.name}: ${m.reason}`;
 }
 
 /** A team's runbook folder as a strategy: its scripts do the work, the harness serves the units and judges. */

@@ -10,6 +10,7 @@ export const VERDICT_WORDS: Record<string, string> = {
   'as-expected': '✓ as expected',
   unexpected: '⚠ unexpected',
   unknown: '? unknown',
+  unrecorded: '– no recorded expectation',
   'not-applicable': 'not applicable',
 };
 
