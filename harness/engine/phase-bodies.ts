@@ -12,6 +12,7 @@ import { ackedLoads } from '../observe/load-judge.ts';
 import { writeAfterBackup } from '../observe/writes.ts';
 import type { Observations } from '../result.ts';
 import { snapshotStatus } from '../strategies/common.ts';
+import { abortable } from '../util/poll.ts';
 import { clusterOf, type DrillContext } from './context.ts';
 import type { Phase } from './phases.ts';
 
@@ -67,6 +68,8 @@ async function restoreRefusal(d: DrillContext, err: unknown): Promise<Refusal | 
   return err.code === 'CLUSTER_UNHEALTHY' ? alarmRefusal(d, step) : undefined;
 }
 
+const ALARM_LIST_MS = 10_000;
+
 /**
  * Restored members that never turn healthy because an alarm is raised (a NOSPACE alarm comes back
  * with the snapshot's data): etcd's answer, with the alarms quoted. No answer to the alarm list: not one.
@@ -74,10 +77,16 @@ async function restoreRefusal(d: DrillContext, err: unknown): Promise<Refusal | 
 async function alarmRefusal(d: DrillContext, step: string): Promise<Refusal | undefined> {
   const cluster = d.cluster;
   if (!cluster?.members.some((m) => m.running)) return undefined;
-  const alarms = await withV3(cluster.access(), async (c) => {
-    const res = await c.maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' });
+  // A deadline: without quorum the alarm list never answers (a drill hung here ~10 min, deaf to Ctrl-C).
+  const deadline = Date.now() + ALARM_LIST_MS;
+  const list = withV3(cluster.access(), async (c) => {
+    const res = await c.maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' }, { deadline });
     return res.alarms.map((a) => `${a.alarm} on ${a.memberID}`);
-  }).catch(() => []);
+  });
+  const alarms = await abortable(list, d.run.signal, 'reading the alarm list').catch((err) => {
+    if (d.run.signal?.aborted) throw err;
+    return [] as string[];
+  });
   if (alarms.length === 0) return undefined;
   return new Refusal('failed: alarm raised', step, `alarm list: ${alarms.join(', ')}`, 'restore');
 }
