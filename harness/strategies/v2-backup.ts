@@ -156,6 +156,8 @@ function v2BackupStrategy(mode: V2BackupMode): V2BackupStrategy {
     mode,
     rebuild: 'member-add',
     supports: async (dist) => gate(await toolOffer(dist), mode.withV3),
+    // The restore copies files and starts etcd with --force-new-cluster: no backup tool is needed on B.
+    supportsRestore: async () => ({ ok: true }),
     backup: (cluster, rec, boundMs = BACKUP_BOUND_MS) => bothBackups(cluster, rec, mode, boundMs),
     async restore(artifact, cluster, rec) {
       const [first] = cluster.members;
