@@ -124,7 +124,7 @@ async function emitReports(run: RunResult, dir: string, reporters: string[], o: 
 const catalogueOption = () =>
   new Option(
     '--catalogue <set>',
-    'without --scenario: main (scenarios/), chaos (scenarios/chaos/, the fault catalogue) or all',
+    'without --scenario: main (scenarios/), chaos (scenarios/chaos/, the fault catalogue), cross (scenarios/cross/, version pairs) or all',
   )
     .choices([...CATALOGUES, 'all'])
     .default('main');
@@ -355,6 +355,9 @@ program
       out.push(`  ${s.id.padEnd(w)} ${s.title}`);
     out.push('', 'Chaos catalogue (scenarios/chaos/; --catalogue chaos, or by id):');
     for (const s of scenarios.filter((x) => x.catalogue === 'chaos'))
+      out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
+    out.push('', 'Cross-version (scenarios/cross/; need run --restore-etcd or matrix --pairs):');
+    for (const s of scenarios.filter((x) => x.catalogue === 'cross'))
       out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
     out.push('', 'Strategies:');
     for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(w)} ${s.title}`);

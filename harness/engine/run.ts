@@ -82,7 +82,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
 }
 
 /** One version: the whole procedure on it; a pair: the backup steps on A and the restore steps on B. */
-async function pairSupport(s: Strategy, a: EtcdDist, b: EtcdDist | undefined): Promise<Support> {
+export async function pairSupport(s: Strategy, a: EtcdDist, b: EtcdDist | undefined): Promise<Support> {
   if (!b) return s.supports(a);
   const backup = await (s.supportsBackup ?? s.supports).call(s, a);
   if (!backup.ok) return { ok: false, reason: `backup with etcd ${a.version}: ${backup.reason}` };

@@ -43,7 +43,8 @@ export const rollingUpgradeFault = defineFault({
       if (!d.restoreDist)
         return {
           ok: false,
-          reason: 'a rolling upgrade needs a version to upgrade to: run --restore-etcd <B> or matrix --pairs A:B',
+          reason:
+            'a rolling upgrade needs a version to upgrade to: run --restore-etcd <B> or matrix --pairs A:B',
         };
       return { ok: true };
     },

@@ -177,7 +177,7 @@ export function drillSection(r: ScenarioResult, i: number): string {
   return `<details class="drill ${grade} verdict-${esc(r.verdict)}" id="d${i}" data-drill="${i}" ${filterData(r)}>
 <summary>${esc(r.scenarioId)} on etcd ${esc(versionLabel(versionKey(r)))}: ${esc(gradeText(r.grade))} <span class="verdict verdict-${esc(r.verdict)}">${esc(VERDICT_WORDS[r.verdict] ?? r.verdict)}</span></summary>
 <p>${esc(r.title)}</p>
-<p class="meta">Strategy ${esc(r.strategy)} · ${esc(r.provider)}${r.tls ? ' (TLS)' : ''} · etcd ${esc(r.etcd.version)} (${esc(r.etcd.origin)}) · ${r.clusterSize} members${r.extensions.length ? ` · with ${esc(r.extensions.join(', '))}` : ''} · ${secs(r.durationMs)}</p>
+<p class="meta">Strategy ${esc(r.strategy)} · ${esc(r.provider)}${r.tls ? ' (TLS)' : ''} · etcd ${esc(r.etcd.version)} (${esc(r.etcd.origin)})${r.restoreEtcd ? `, restored with etcd ${esc(r.restoreEtcd.version)} (${esc(r.restoreEtcd.origin)})` : ''} · ${r.clusterSize} members${r.extensions.length ? ` · with ${esc(r.extensions.join(', '))}` : ''} · ${secs(r.durationMs)}</p>
 <p>Procedure: <b>${esc(gradeText(r.grade))}</b>. Regression: <b>${esc(VERDICT_WORDS[r.verdict] ?? r.verdict)}</b>.</p>
 ${r.notApplicable ? `<p>Not applicable: ${esc(r.notApplicable)}</p>` : ''}${errorChain(r)}
 ${phases(r)}
