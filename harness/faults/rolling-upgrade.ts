@@ -1,5 +1,7 @@
 import type { Cluster, Member } from '../cluster/types.ts';
 import { clusterOf } from '../engine/context.ts';
+import { HarnessError } from '../errors.ts';
+import { memberStatus } from '../etcd/api.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { defineFault } from './kind.ts';
 
@@ -12,22 +14,32 @@ export async function rollingUpgrade(
   to: EtcdDist,
 ): Promise<{ description: string; evidence: Record<string, unknown> }> {
   const from = cluster.dist.version;
-  const perMember: { member: string; ms: number }[] = [];
-  for (const m of cluster.members) perMember.push({ member: m.name, ms: await replace(cluster, m, to) });
+  const perMember: { member: string; ms: number; serverVersion: string }[] = [];
+  for (const m of cluster.members) perMember.push({ member: m.name, ...(await replace(cluster, m, to)) });
   return {
     description: `members replaced one by one, etcd ${from} → ${to.version}, same data dirs`,
     evidence: { from, to: to.version, perMember },
   };
 }
 
-/** One member onto the new binary; how long until the whole cluster was healthy again. */
+/**
+ * One member onto the new binary: how long until the whole cluster was healthy again, and the
+ * version the member says it runs (the binary really changed, not only our bookkeeping).
+ */
 async function replace(cluster: Cluster & Required<Pick<Cluster, 'useDist'>>, m: Member, to: EtcdDist) {
   const t0 = Date.now();
   await m.stop();
   cluster.useDist(to, [m]);
   await m.start({ state: 'existing' });
   await cluster.waitHealthy(cluster.members);
-  return Date.now() - t0;
+  const ms = Date.now() - t0;
+  const serverVersion = (await memberStatus(m.clientUrl, to.version, cluster.pki?.clientTls)).version;
+  if (serverVersion !== to.version)
+    throw new HarnessError(
+      'FAULT_INJECT',
+      `${m.name} runs etcd ${serverVersion} after its upgrade to ${to.version}`,
+    );
+  return { ms, serverVersion };
 }
 
 /** Cross-version drills: the running cluster upgraded A → B after the backup, before the disaster. */
