@@ -1,11 +1,15 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDrill } from './drill.ts';
 import { parsePairs } from './pairs.ts';
 import { resultCell } from './shard.ts';
 import { offExpectation, timingOff } from './test-support/cells.ts';
+import { runFolders } from './test-support/helpers.ts';
 
 /**
  * Cross-version drills on real binaries: a backup taken on A restored with B's tools onto B, for the
@@ -68,5 +72,27 @@ describe('cross-version pairs on processes', () => {
     expect(off).toEqual([]);
     expect(summary).toContain('| 3.3.25 → 3.4.23 | 3.4.23 → 3.5.16 | 3.5.16 → 3.5.30 |');
     expect(run.exitCode).toBe(timing.length ? 1 : 0);
+  });
+});
+
+const bin = fileURLToPath(new URL('../bin/etcd-drill.js', import.meta.url));
+
+describe('bad pairs on the command line', () => {
+  it.each([
+    [['matrix', '--pairs', '3.4.23'], /--pairs: "3\.4\.23" is not a version pair/],
+    [['matrix', '--pairs', '3.4.23:9.9.9'], /--pairs: unknown etcd version "9\.9\.9"/],
+    [['matrix', '--pairs', '3.4.23:3.5.16', '--etcd', '3.5.30'], /--pairs and --etcd both name/],
+    [
+      ['run', '--restore-etcd', '3.4.23', '-s', 's5-v3-snapshot-all-members', '--provider', 'process'],
+      /names one version twice/,
+    ],
+  ])('%j: one line, exit 2, nothing left behind', async (args, message) => {
+    const before = runFolders();
+    const res = await execa('node', [bin, ...args, '--out', join(out, 'bad')], { reject: false });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(message);
+    expect(runFolders()).toEqual(before);
+    expect(existsSync(join(out, 'bad'))).toBe(false);
   });
 });
