@@ -14,6 +14,7 @@ import { FAULT_KINDS, faultsFor } from './faults/index.ts';
 import { CLUSTER_PROVIDERS } from './faults/kind.ts';
 import { checkWritableDir } from './input.ts';
 import { createLogger } from './log.ts';
+import { parsePairs } from './pairs.ts';
 import { toolVersion } from './paths.ts';
 import type { RunResult } from './result.ts';
 import { CATALOGUES, loadScenarios, type Scenario } from './scenario.ts';
@@ -123,7 +124,7 @@ async function emitReports(run: RunResult, dir: string, reporters: string[], o: 
 const catalogueOption = () =>
   new Option(
     '--catalogue <set>',
-    'without --scenario: main (scenarios/), chaos (scenarios/chaos/, the fault catalogue) or all',
+    'without --scenario: main (scenarios/), chaos (scenarios/chaos/, the fault catalogue), cross (scenarios/cross/, version pairs) or all',
   )
     .choices([...CATALOGUES, 'all'])
     .default('main');
@@ -181,6 +182,8 @@ program
   )
   .addOption(catalogueOption())
   .option('--etcd <version>', `etcd version (default: the scenario's, else ${DEFAULT_ETCD_VERSION})`)
+  // Cross-version drills (issue 16, part 1): back up with --etcd, restore and run with this one.
+  .option('--restore-etcd <version>', "restore with this version's tools and run the restored cluster on it")
   .option('--etcd-bin-dir <dir>', 'use etcd/etcdctl/etcdutl from this folder instead of fetching')
   .addOption(
     new Option('--etcd-source <source>', 'where to fetch etcd on a cache miss')
@@ -224,6 +227,7 @@ program
       scenarios: opts.scenario,
       catalogue: opts.catalogue,
       etcd: opts.etcd,
+      ...(opts.restoreEtcd ? { restoreEtcd: opts.restoreEtcd } : {}),
       etcdBinDir: opts.etcdBinDir,
       etcdSource: opts.etcdSource,
       provider: opts.provider,
@@ -284,13 +288,22 @@ program
     'a runbook script running longer is killed and reported hung',
     parseDuration,
   )
+  // Cross-version drills (issue 16, part 1): columns are pairs instead of versions.
+  .option(
+    '--pairs <A:B,...>',
+    'back up with A, restore with B and run B (replaces --etcd), e.g. 3.4.23:3.5.16',
+  )
   .action(async (opts, cmd: Command) => {
+    if (opts.pairs !== undefined && cmd.getOptionValueSource('etcd') === 'cli')
+      throw new HarnessError('BAD_INPUT', '--pairs and --etcd both name the columns: give one of them');
+    const pairs = opts.pairs === undefined ? undefined : parsePairs(String(opts.pairs));
     const baseline = await readBaseline(opts);
     const ac = interruptible();
     const { runDrill } = await import('./drill.ts');
     const { run, reportDir, summary } = await runDrill({
       runbook: opts.runbook,
       runbookTimeoutMs: opts.runbookTimeout,
+      ...(pairs ? { pairs } : {}),
       ...(opts.shard ? { shard: opts.shard } : {}),
       ...(opts.durations ? { durations: opts.durations } : {}),
       ...(opts.runLabel ? { runLabel: opts.runLabel } : {}),
@@ -352,6 +365,9 @@ program
       out.push(`  ${s.id.padEnd(w)} ${s.title}`);
     out.push('', 'Chaos catalogue (scenarios/chaos/; --catalogue chaos, or by id):');
     for (const s of scenarios.filter((x) => x.catalogue === 'chaos'))
+      out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
+    out.push('', 'Cross-version (scenarios/cross/; need run --restore-etcd or matrix --pairs):');
+    for (const s of scenarios.filter((x) => x.catalogue === 'cross'))
       out.push(`  ${s.id.padEnd(w)} ${s.title}${faultsText(s)}`);
     out.push('', 'Strategies:');
     for (const s of STRATEGIES.values()) out.push(`  ${s.name.padEnd(w)} ${s.title}`);

@@ -19,6 +19,7 @@ import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
+import { pairKey, parsePair, type VersionPair } from './pairs.ts';
 import { toolVersion } from './paths.ts';
 import { createProgress, type DrillProgress, wantsLiveLine } from './progress.ts';
 import {
@@ -45,6 +46,10 @@ export interface DrillOptions {
   readonly etcd?: string;
   /** A version matrix: every scenario on each of these versions (overrides etcd). */
   readonly versions?: readonly string[];
+  /** Cross-version: restore with this version's tools and run the restored cluster on it (run --restore-etcd). */
+  readonly restoreEtcd?: string;
+  /** A cross-version matrix: every scenario on each pair, backup on A, restore on B (overrides versions). */
+  readonly pairs?: readonly VersionPair[];
   readonly etcdBinDir?: string;
   readonly etcdSource?: EtcdSource;
   /** 'auto' (containers when Docker answers), 'process' or 'container'. @default 'auto' */
@@ -146,19 +151,47 @@ interface Planned {
   readonly scenario: Scenario;
   /** undefined with --etcd-bin-dir and no --etcd: the binaries say. */
   readonly version: string | undefined;
+  /** A cross-version cell: the version that restores. */
+  readonly restore?: string | undefined;
   readonly cell: string;
 }
 
-/** Every cell the options name, in the order an unsharded run runs them (scenario, then version). */
+/** Every cell the options name, in the order an unsharded run runs them (scenario, then version or pair). */
 function planCells(o: DrillOptions, scenarios: readonly Scenario[], runbookVersion?: string): Planned[] {
+  if (o.pairs)
+    return scenarios.flatMap((s) =>
+      (o.pairs ?? []).map((p) => ({
+        scenario: s,
+        version: p.backup,
+        restore: p.restore,
+        cell: cellId(s.id, pairKey(p)),
+      })),
+    );
   return scenarios.flatMap((s) =>
     (o.versions ?? [undefined]).map((want) => {
       const version = o.etcdBinDir
         ? o.etcd
         : (want ?? o.etcd ?? runbookVersion ?? s.etcd ?? DEFAULT_ETCD_VERSION);
+      if (o.restoreEtcd && version) {
+        const p = parsePair(`${version}:${o.restoreEtcd}`, '--restore-etcd', o.etcdSource);
+        return { scenario: s, version, restore: p.restore, cell: cellId(s.id, pairKey(p)) };
+      }
       return { scenario: s, version, cell: cellId(s.id, version ?? 'bin-dir') };
     }),
   );
+}
+
+/** Cross-version drills need a binary per version on this host: not with --etcd-bin-dir, a runbook or containers. */
+function checkCrossVersion(o: DrillOptions, provider: string): void {
+  const flag = o.pairs ? '--pairs' : o.restoreEtcd !== undefined ? '--restore-etcd' : undefined;
+  if (!flag) return;
+  const clash = o.etcdBinDir ? '--etcd-bin-dir' : o.runbook ? '--runbook' : undefined;
+  if (clash) throw new HarnessError('BAD_INPUT', `${flag} does not combine with ${clash}: drop one of them`);
+  if (provider !== 'process')
+    throw new HarnessError(
+      'BAD_INPUT',
+      `${flag} runs on the process provider only (a container member runs one version's image): add --provider process`,
+    );
 }
 
 /** --durations: a results.json's drill durations by cell (bad input when it is not one). */
@@ -213,6 +246,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const strategies = rb?.strategies(o.strategies ?? STRATEGIES) ?? o.strategies;
   const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
   rb?.checkProvider(provider.name);
+  checkCrossVersion(o, provider.name);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
   }
@@ -236,8 +270,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   // Resolve every version (and check a given image) before anything is created: bad input fails at once.
   const early = createLogger({ quiet: o.quiet ?? false });
   const cache = new Map<string, EtcdDist>();
-  const jobs: { scenario: Scenario; dist: EtcdDist; cell: string }[] = [];
-  for (const { scenario: s, version, cell } of mine) {
+  const jobs: Job[] = [];
+  const dist = async (version: string | undefined): Promise<EtcdDist> => {
     const key = `${o.etcdBinDir ?? ''}|${version ?? ''}`;
     let d = cache.get(key);
     if (!d) {
@@ -250,7 +284,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
       });
       cache.set(key, d);
     }
-    jobs.push({ scenario: s, dist: d, cell });
+    return d;
+  };
+  for (const { scenario: s, version, restore, cell } of mine) {
+    const restoreDist = restore ? await dist(restore) : undefined;
+    jobs.push({ scenario: s, dist: await dist(version), cell, ...(restoreDist ? { restoreDist } : {}) });
   }
   if (o.image) for (const d of cache.values()) await checkImage(o.image, d.version);
   // Every flag a drill always passes, asked of each version's binaries: a missing one is bad input.
@@ -372,10 +410,17 @@ function shardInfo(
   };
 }
 
+interface Job {
+  readonly scenario: Scenario;
+  readonly dist: EtcdDist;
+  readonly restoreDist?: EtcdDist;
+  readonly cell: string;
+}
+
 /** One drill of the run, with fresh extensions; with --parallel its lines are prefixed by cell. */
 async function runJob(
   o: DrillOptions,
-  job: { scenario: Scenario; dist: EtcdDist; cell: string },
+  job: Job,
   r: {
     ctx: RunContext;
     provider: Provider;
@@ -386,7 +431,9 @@ async function runJob(
     parallel: number;
   },
 ): Promise<ScenarioResult> {
-  const { scenario: s, dist, cell } = job;
+  const { scenario: s, dist, restoreDist, cell } = job;
+  const byVersion =
+    o.versions || o.pairs ? [restoreDist ? `${dist.version}-to-${restoreDist.version}` : dist.version] : [];
   // Fresh per drill: an extension holds the state of the drill it runs alongside.
   const extensions: Extension[] = [
     ...(o.probes === false
@@ -398,10 +445,11 @@ async function runJob(
   const result = await runScenario({
     scenario: s,
     dist,
+    ...(restoreDist ? { restoreDist } : {}),
     provider: r.provider,
     ctx: r.ctx,
     extensions,
-    logsDir: join(r.reportDir, s.id, ...(o.versions ? [dist.version] : []), 'logs'),
+    logsDir: join(r.reportDir, s.id, ...byVersion, 'logs'),
     onPhase: (phase) => r.progress.phase(cell, phase),
     ...(r.parallel > 1 ? { label: cell } : {}),
     ...(r.strategies ? { strategies: r.strategies } : {}),

@@ -15,6 +15,7 @@ import {
   type Source,
   sourceText,
 } from './expectations.ts';
+import { versionKey } from './pairs.ts';
 import { CATALOGUES, DEFAULT_EXPECTATIONS, SCENARIO_DIR, ScenarioSchema } from './scenario.ts';
 
 /**
@@ -34,6 +35,7 @@ const ResultsFileSchema = z.object({
       provider: z.string().min(1),
       startedAt: z.string().min(10),
       etcd: z.object({ version: z.string().min(1) }),
+      restoreEtcd: z.object({ version: z.string().min(1) }).optional(),
       checks: z
         .array(
           z.object({
@@ -134,7 +136,9 @@ export function tally(runs: readonly ResultsFile[]): Tally {
   for (const run of runs) {
     for (const r of run.results) {
       for (const c of r.checks) {
-        const where = `${r.scenarioId} ${c.id} @${r.etcd.version} in run ${run.runId}`;
+        // A cross-version drill is recorded under its pair (3.4.23:3.5.16), never under either version.
+        const version = versionKey(r);
+        const where = `${r.scenarioId} ${c.id} @${version} in run ${run.runId}`;
         if (c.verdict !== 'as-expected' && c.verdict !== 'unexpected') {
           t.dropped.push(`${where} (${c.verdict})`);
           continue;
@@ -144,9 +148,9 @@ export function tally(runs: readonly ResultsFile[]): Tally {
           t.unplaced.push(`${where}: no place for check "${c.id}" in a scenario file`);
           continue;
         }
-        const key = [r.scenarioId, r.etcd.version, path.join('.')].join('\0');
+        const key = [r.scenarioId, version, path.join('.')].join('\0');
         const g = t.groups.get(key) ?? {
-          ...{ scenarioId: r.scenarioId, version: r.etcd.version, path, checkId: c.id },
+          ...{ scenarioId: r.scenarioId, version, path, checkId: c.id },
           seen: [],
         };
         g.seen.push({

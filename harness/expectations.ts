@@ -156,7 +156,15 @@ export function expectationSchema<T extends Outcomes>(outcomes: T) {
     .object({
       ...fields,
       byVersion: z
-        .record(z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a version like 3.5 or 3.5.30'), one)
+        .record(
+          z
+            .string()
+            .regex(
+              /^(\d+\.\d+(\.\d+)?|\d+\.\d+\.\d+:\d+\.\d+\.\d+)$/,
+              'a version like 3.5 or 3.5.30, or a pair like 3.4.23:3.5.16',
+            ),
+          one,
+        )
         .optional(),
     })
     .strict()
@@ -174,7 +182,10 @@ function own(spec: ExpectationSpec): Expectation | undefined {
   return { varies, source: spec.source };
 }
 
-/** The expectation that applies to `version`: exact override, then minor override, then the spec's own. */
+/**
+ * The expectation that applies to `version`: exact override, then minor override, then the spec's own.
+ * A pair (`3.4.23:3.5.16`) has only its exact override: neither version's outcome stands for the pair.
+ */
 export function expectationFor(spec: ExpectationSpec, version: string): Expectation {
   const hit = findExpectation(spec, version);
   if (hit) return hit;
@@ -186,9 +197,10 @@ export function expectationFor(spec: ExpectationSpec, version: string): Expectat
 
 /** As expectationFor, but undefined where nothing is recorded for this version. */
 export function findExpectation(spec: ExpectationSpec, version: string): Expectation | undefined {
-  const minor = version.split('.').slice(0, 2).join('.');
   const exact = spec.byVersion?.[version];
-  const byMinor = spec.byVersion?.[minor];
+  const byMinor = version.includes(':')
+    ? undefined
+    : spec.byVersion?.[version.split('.').slice(0, 2).join('.')];
   return (exact && own(exact)) ?? (byMinor && own(byMinor)) ?? own(spec);
 }
 

@@ -389,6 +389,8 @@ export const ScenarioResultSchema = z.object({
   strategy: z.string(),
   provider: z.string(),
   etcd: z.object({ version: z.string(), origin: z.string() }),
+  /** A cross-version drill: the version whose tools restored the backup and which ran the restored cluster. */
+  restoreEtcd: z.object({ version: z.string(), origin: z.string() }).optional(),
   clusterSize: z.number().int().positive(),
   /** HTTPS with client certificates on client and peer URLs. */
   tls: z.boolean(),

@@ -160,9 +160,10 @@ export const ScenarioSchema = z
 
 /**
  * Which set a scenario belongs to, by its folder: `main` (scenarios/) runs by default; `chaos`
- * (scenarios/chaos/, the fault catalogue) runs when asked for by id or with --catalogue.
+ * (scenarios/chaos/, the fault catalogue) and `cross` (scenarios/cross/, drills that need a version
+ * pair) run when asked for by id or with --catalogue.
  */
-export const CATALOGUES = ['main', 'chaos'] as const;
+export const CATALOGUES = ['main', 'chaos', 'cross'] as const;
 export type Catalogue = (typeof CATALOGUES)[number];
 export type Scenario = z.infer<typeof ScenarioSchema> & { readonly catalogue: Catalogue };
 export type ExpectationKey = keyof Scenario['expect'];

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { versionKey } from './pairs.ts';
 import type { ScenarioResult } from './result.ts';
 
 /**
@@ -7,10 +8,10 @@ import type { ScenarioResult } from './result.ts';
  * exactly once without talking to each other.
  */
 
-/** A matrix cell's id, as results and tests name it: `<scenario>@<version>`. */
+/** A matrix cell's id, as results and tests name it: `<scenario>@<version>` (or `@A:B` for a pair). */
 export const cellId = (scenarioId: string, version: string): string => `${scenarioId}@${version}`;
-export const resultCell = (r: Pick<ScenarioResult, 'scenarioId' | 'etcd'>): string =>
-  cellId(r.scenarioId, r.etcd.version);
+export const resultCell = (r: Pick<ScenarioResult, 'scenarioId' | 'etcd' | 'restoreEtcd'>): string =>
+  cellId(r.scenarioId, versionKey(r));
 
 export interface ShardSpec {
   /** 1-based. */

@@ -1,5 +1,6 @@
 import { gradeText } from '../harness/engine/grade.ts';
 import { HarnessError } from '../harness/errors.ts';
+import { versionKey } from '../harness/pairs.ts';
 import {
   type CheckResult,
   mergeVerdicts,
@@ -92,7 +93,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export function cellKey(r: ScenarioResult): CellKey {
   return {
     scenarioId: r.scenarioId,
-    etcd: r.etcd.version,
+    etcd: versionKey(r),
     provider: r.provider,
     tls: r.tls,
     k8s: r.extensions.includes('k8s'),

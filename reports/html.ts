@@ -1,4 +1,5 @@
 import { PHASES } from '../harness/engine/phases.ts';
+import { versionKey, versionLabel } from '../harness/pairs.ts';
 import type { RunResult, ScenarioResult } from '../harness/result.ts';
 import { assets, esc, scriptJson } from './html/assets.ts';
 import { drillSection, filterData, secs, VERDICT_WORDS } from './html/drill.ts';
@@ -20,7 +21,7 @@ const EXIT_WORDS: Record<number, string> = {
 /** One drill in the matrix: coloured by its procedure grade, its regression verdict marked. */
 function cell(r: ScenarioResult, i: number): string {
   const reasons = r.grade.grade === 'safe' ? '' : (r.notApplicable ?? r.grade.reasons.join('; '));
-  return `<a class="cell grade-${esc(r.grade.grade)} verdict-${esc(r.verdict)}" href="#d${i}" data-drill="${i}" ${filterData(r)} title="${esc(r.scenarioId)} on ${esc(r.etcd.version)}">\
+  return `<a class="cell grade-${esc(r.grade.grade)} verdict-${esc(r.verdict)}" href="#d${i}" data-drill="${i}" ${filterData(r)} title="${esc(r.scenarioId)} on ${esc(versionLabel(versionKey(r)))}">\
 <span class="grade">${esc(GRADE_WORDS[r.grade.grade] ?? r.grade.grade)}</span>\
 <span class="verdict verdict-${esc(r.verdict)}">${esc(VERDICT_WORDS[r.verdict] ?? r.verdict)}</span>\
 ${reasons ? `<span class="reasons">${esc(reasons)}</span>` : ''}<span class="time">${secs(r.durationMs)}</span></a>`;
@@ -28,14 +29,14 @@ ${reasons ? `<span class="reasons">${esc(reasons)}</span>` : ''}<span class="tim
 
 /** Rows: scenario (strategy); columns: etcd version. Every drill is one cell, even two of one pair. */
 export function matrixHtml(results: readonly ScenarioResult[]): string {
-  const versions = [...new Set(results.map((r) => r.etcd.version))].sort();
+  const versions = [...new Set(results.map(versionKey))].sort();
   const ids = [...new Set(results.map((r) => r.scenarioId))];
-  const head = versions.map((v) => `<th>etcd ${esc(v)}</th>`).join('');
+  const head = versions.map((v) => `<th>etcd ${esc(versionLabel(v))}</th>`).join('');
   const rows = ids.map((id) => {
     const strategy = results.find((r) => r.scenarioId === id)?.strategy ?? '';
     const tds = versions.map((v) => {
       const cells = results.flatMap((r, i) =>
-        r.scenarioId === id && r.etcd.version === v ? [cell(r, i)] : [],
+        r.scenarioId === id && versionKey(r) === v ? [cell(r, i)] : [],
       );
       return `<td>${cells.join('')}</td>`;
     });
@@ -54,11 +55,7 @@ function select(name: string, label: string, values: readonly string[]): string 
 /** Shown only once the script runs: without it the page is the static matrix and sections. */
 function filters(results: readonly ScenarioResult[]): string {
   return `<form id="filters" hidden>
-${select(
-  'version',
-  'etcd version',
-  results.map((r) => r.etcd.version),
-)}
+${select('version', 'etcd version', results.map(versionKey))}
 ${select(
   'strategy',
   'strategy',

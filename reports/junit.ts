@@ -1,3 +1,4 @@
+import { versionKey } from '../harness/pairs.ts';
 import type { CheckResult, RunResult, ScenarioResult, SerializedError } from '../harness/result.ts';
 import { type Case, junitDocument, type Outcome, type Suite } from './junit-xml.ts';
 import { phaseTimes } from './rto.ts';
@@ -106,6 +107,12 @@ function properties(run: RunResult, r: ScenarioResult): [string, string][] {
     ['provider', r.provider],
     ['etcd.version', r.etcd.version],
     ['etcd.origin', r.etcd.origin],
+    ...(r.restoreEtcd
+      ? [
+          ['restoreEtcd.version', r.restoreEtcd.version] as [string, string],
+          ['restoreEtcd.origin', r.restoreEtcd.origin] as [string, string],
+        ]
+      : []),
     ['tls', String(r.tls)],
     ['extensions', r.extensions.join(',')],
     ['verdict', r.verdict],
@@ -123,7 +130,7 @@ function phaseSeconds(r: ScenarioResult, checkId: string): number {
   return (ms ?? 0) / 1000;
 }
 
-const cellName = (r: ScenarioResult) => `${r.scenarioId}@${r.etcd.version}`;
+const cellName = (r: ScenarioResult) => `${r.scenarioId}@${versionKey(r)}`;
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 const gradeText = (r: ScenarioResult) =>
   r.grade.reasons.length ? `${r.grade.grade} (${r.grade.reasons.join('; ')})` : r.grade.grade;

@@ -3,6 +3,7 @@ import { CHECKS } from '../harness/checks/index.ts';
 import { gradeChecks } from '../harness/engine/check.ts';
 import { procedureGrade } from '../harness/engine/grade.ts';
 import { HarnessError } from '../harness/errors.ts';
+import { versionKey } from '../harness/pairs.ts';
 import {
   mergeVerdicts,
   type RunResult,
@@ -47,7 +48,8 @@ export function regradeResult(r: ScenarioResult, scenario: Scenario): ScenarioRe
       error: r.error,
     },
     scenario,
-    r.etcd.version,
+    // A cross-version drill is judged by its pair's record, as the run judged it.
+    versionKey(r),
   );
   return {
     ...r,
@@ -83,7 +85,7 @@ export async function regradeRun(run: RunResult, scenarioDir?: string): Promise<
     for (const c of again.checks) {
       const old = r.checks.find((o) => o.id === c.id);
       if (old?.verdict !== c.verdict) {
-        changes.push(`${r.scenarioId}@${r.etcd.version} ${c.id}: ${old?.verdict ?? 'absent'} → ${c.verdict}`);
+        changes.push(`${r.scenarioId}@${versionKey(r)} ${c.id}: ${old?.verdict ?? 'absent'} → ${c.verdict}`);
       }
     }
     return again;

@@ -1,4 +1,5 @@
 import { gradeText } from '../harness/engine/grade.ts';
+import { isPairKey, versionKey, versionLabel } from '../harness/pairs.ts';
 import type { CheckResult, FaultRecord, Observations, RunResult, ScenarioResult } from '../harness/result.ts';
 import { phaseTimes } from './rto.ts';
 
@@ -142,17 +143,17 @@ function matrixCell(r: ScenarioResult | undefined): string {
   return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')}${components}${k8s}${grade} · ${secs(r.durationMs)}${flag}`;
 }
 
-/** Rows = scenarios (strategies), columns = etcd versions. */
+/** Rows = scenarios (strategies), columns = etcd versions or pairs (backup → restore). */
 export function renderMatrix(results: readonly ScenarioResult[]): string[] {
-  const versions = [...new Set(results.map((r) => r.etcd.version))].sort();
+  const versions = [...new Set(results.map(versionKey))].sort();
   const ids = [...new Set(results.map((r) => r.scenarioId))];
   const lines = [
-    `| scenario (strategy) | ${versions.join(' | ')} |`,
+    `| scenario (strategy) | ${versions.map(versionLabel).join(' | ')} |`,
     `| --- |${versions.map(() => ' --- |').join('')}`,
   ];
   for (const id of ids) {
     const row = versions.map((v) =>
-      matrixCell(results.find((r) => r.scenarioId === id && r.etcd.version === v)),
+      matrixCell(results.find((r) => r.scenarioId === id && versionKey(r) === v)),
     );
     const strategy = results.find((r) => r.scenarioId === id)?.strategy ?? '';
     lines.push(`| ${id} (${strategy}) | ${row.join(' | ')} |`);
@@ -195,7 +196,8 @@ function unrecordedLine(r: ScenarioResult): string[] {
 }
 
 export function renderSummary(run: RunResult): string {
-  const multi = new Set(run.results.map((r) => r.etcd.version)).size > 1;
+  const keys = new Set(run.results.map(versionKey));
+  const multi = keys.size > 1 || [...keys].some(isPairKey);
   const lines = [
     `# etcd-drill run ${run.runId}`,
     '',
@@ -205,13 +207,13 @@ export function renderSummary(run: RunResult): string {
   ];
   for (const r of run.results) {
     lines.push(
-      `| ${r.scenarioId} | ${r.etcd.version} | ${r.provider}${r.tls ? ' (TLS)' : ''} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${cell(componentsLine(r))} | ${cell(gradeText(r.grade))} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
+      `| ${r.scenarioId} | ${versionLabel(versionKey(r))} | ${r.provider}${r.tls ? ' (TLS)' : ''} | ${counts(r, 'v3')} | ${counts(r, 'v2')} | ${membership(r)} | ${cell(componentsLine(r))} | ${cell(gradeText(r.grade))} | ${VERDICT[r.verdict]} | ${secs(r.durationMs)} |`,
     );
   }
   for (const r of run.results) {
     lines.push(
       '',
-      `## ${r.scenarioId} on etcd ${r.etcd.version}: ${cell(gradeText(r.grade))} · ${VERDICT[r.verdict]}`,
+      `## ${r.scenarioId} on etcd ${versionLabel(versionKey(r))}: ${cell(gradeText(r.grade))} · ${VERDICT[r.verdict]}`,
       '',
       r.title,
       '',

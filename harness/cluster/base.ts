@@ -288,7 +288,8 @@ export abstract class BaseCluster<M extends BaseMember> implements Cluster {
 
   constructor(
     readonly spec: ClusterSpec,
-    readonly dist: EtcdDist,
+    // Not readonly: a cross-version drill moves the cluster to another version (ProcessCluster.useDist).
+    public dist: EtcdDist,
     readonly ctx: RunContext,
     readonly members: readonly M[],
     readonly backupDir: string,

@@ -9,7 +9,7 @@ import { BaseCluster, BaseMember, type MemberUrls } from './base.ts';
 import { createMemberNetns, type MemberNetns } from './netns.ts';
 import { netnsPeerNetwork } from './peer-network.ts';
 import { allocatePorts } from './ports.ts';
-import type { ClusterSpec, PeerNetwork, Provider } from './types.ts';
+import type { ClusterSpec, Member, PeerNetwork, Provider } from './types.ts';
 
 /** Ports inside a member's own namespace: its address is its own, so the well-known ones are free. */
 const NETNS_CLIENT_PORT = 2379;
@@ -81,7 +81,8 @@ class ProcessMember extends BaseMember {
     name: string,
     urls: MemberUrls,
     dir: string,
-    readonly dist: EtcdDist,
+    /** The binary its next start runs (a rolling upgrade changes it member by member). */
+    public dist: EtcdDist,
     ctx: RunContext,
     spec: ClusterSpec,
     pki: ClusterPki | undefined,
@@ -179,6 +180,12 @@ class ProcessCluster extends BaseCluster<ProcessMember> {
   override detach(): void {
     super.detach();
     for (const m of this.members) m.release();
+  }
+
+  /** Cross-version drills: the given members' next starts run `dist`; once all do, the tools are its too. */
+  useDist(dist: EtcdDist, members: readonly Member[] = this.members): void {
+    for (const m of this.members) if (members.includes(m)) m.dist = dist;
+    if (this.members.every((m) => m.dist === dist)) this.dist = dist;
   }
 
   protected runTool(tool: 'etcdctl' | 'etcdutl', args: readonly string[], opts: CtlOptions) {

@@ -157,6 +157,11 @@ export interface Cluster extends AsyncDisposable {
   collectLogs(dir: string): Promise<void>;
   /** Leave the members running after the run (--keep). */
   detach(): void;
+  /**
+   * Cross-version drills (process provider only): the given members' next starts run `dist`'s etcd;
+   * once every member does, etcdctl/etcdutl are `dist`'s too. @default every member
+   */
+  useDist?(dist: EtcdDist, members?: readonly Member[]): void;
 }
 
 export interface ClusterCtlOptions extends CtlOptions {

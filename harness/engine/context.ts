@@ -37,6 +37,8 @@ export interface DrillOptions {
 export interface DrillContext {
   readonly scenario: Scenario;
   readonly dist: EtcdDist;
+  /** A cross-version drill: the version whose tools restore and which runs the restored cluster. */
+  readonly restoreDist?: EtcdDist | undefined;
   readonly strategy: Strategy;
   readonly provider: Provider;
   readonly run: RunContext;

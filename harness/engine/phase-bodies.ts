@@ -4,6 +4,7 @@ import { countByType } from '../checks/registry.ts';
 import type { Cluster, ClusterSpec } from '../cluster/types.ts';
 import { HarnessError, Refusal, serializeError, startRefusal } from '../errors.ts';
 import { putAllV2, putAllV3, withV3 } from '../etcd/api.ts';
+import type { EtcdDist } from '../etcd/dist.ts';
 import { errorLine } from '../etcd/log-lines.ts';
 import { faultsFor } from '../faults/index.ts';
 import { describeBackupPoint, readData, readRestored, readV3At, summarize } from '../observe/cluster.ts';
@@ -121,7 +122,8 @@ async function start(d: DrillContext): Promise<void> {
     ...(faultsFor(s).some((f) => f.needs?.peerNetwork) ? { network: 'netns' as const } : {}),
   };
   // One folder per scenario and version: a matrix runs the same scenario on several versions.
-  const cluster = d.scope.use(await d.provider.create(spec, d.dist, d.run, `${s.id}-${d.dist.version}`));
+  const to = d.restoreDist ? `-to-${d.restoreDist.version}` : '';
+  const cluster = d.scope.use(await d.provider.create(spec, d.dist, d.run, `${s.id}-${d.dist.version}${to}`));
   d.cluster = cluster;
   const logs = d.options.logsDir;
   if (logs) d.scope.defer(() => cluster.collectLogs(logs)); // before the cluster's disposal removes its folder
@@ -213,6 +215,7 @@ async function restore(d: DrillContext): Promise<void> {
   const cluster = clusterOf(d);
   const artifact = d.artifact;
   if (!artifact) throw new HarnessError('STRATEGY', 'no backup to restore');
+  if (d.restoreDist) await switchToRestoreVersion(d, cluster, d.restoreDist);
   const snap = artifact.files.find((f) => f.endsWith('.db'));
   if (snap) {
     // What etcd says of the file it is about to restore (a bit flip passes this; only restore checks the hash).
@@ -228,6 +231,15 @@ async function restore(d: DrillContext): Promise<void> {
   await refusable(d, 'restore', async () => {
     await d.strategy.restore(artifact, cluster, d.rec);
     d.obs.restore = { outcome: 'completed' };
+  });
+}
+
+/** A cross-version drill: from here on B's tools restore and B's etcd runs every member. */
+async function switchToRestoreVersion(d: DrillContext, cluster: Cluster, to: EtcdDist): Promise<void> {
+  await d.rec.step(`switch to etcd ${to.version}'s etcd, etcdctl and etcdutl for the restore`, async () => {
+    if (!cluster.useDist)
+      throw new HarnessError('BAD_INPUT', `provider ${cluster.provider} cannot change etcd version`);
+    cluster.useDist(to);
   });
 }
 

@@ -6,6 +6,7 @@ import type { EtcdDist } from '../etcd/dist.ts';
 import { etcdFlags, v2ApiFrom } from '../etcd/help.ts';
 import { faultsFor } from '../faults/index.ts';
 import { everyKey } from '../observe/cluster.ts';
+import { versionKey } from '../pairs.ts';
 import { mergeVerdicts, type ScenarioResult, type SerializedError } from '../result.ts';
 import type { Scenario } from '../scenario.ts';
 import { Scope } from '../scope.ts';
@@ -25,6 +26,8 @@ import { createRecorder } from './recorder.ts';
 export interface RunScenarioOptions extends DrillOptions {
   readonly scenario: Scenario;
   readonly dist: EtcdDist;
+  /** Cross-version: restore with this version's tools and run the restored cluster on it. */
+  readonly restoreDist?: EtcdDist | undefined;
   readonly provider: Provider;
   readonly ctx: RunContext;
   /** Probes, a control plane: they hook into the phases. */
@@ -45,7 +48,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   let healLater: FaultLife[] = [];
   try {
     const support: Support = strategy
-      ? await strategy.supports(o.dist)
+      ? await pairSupport(strategy, o.dist, o.restoreDist)
       : { ok: false, reason: `unknown strategy ${o.scenario.strategy}` };
     if (!support.ok) return notApplicable(d, startedAt, support.reason);
     d.etcdFlags = await etcdFlags(o.dist);
@@ -85,6 +88,16 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   return finish(d, startedAt, error, kept);
 }
 
+/** One version: the whole procedure on it; a pair: the backup steps on A and the restore steps on B. */
+export async function pairSupport(s: Strategy, a: EtcdDist, b: EtcdDist | undefined): Promise<Support> {
+  if (!b) return s.supports(a);
+  const backup = await (s.supportsBackup ?? s.supports).call(s, a);
+  if (!backup.ok) return { ok: false, reason: `backup with etcd ${a.version}: ${backup.reason}` };
+  const restore = await (s.supportsRestore ?? s.supports).call(s, b);
+  if (!restore.ok) return { ok: false, reason: `restore with etcd ${b.version}: ${restore.reason}` };
+  return { ok: true };
+}
+
 function newDrill(o: RunScenarioOptions, strategy: Strategy | undefined): DrillContext {
   const extensions = o.extensions ?? [];
   const log = o.ctx.log.child({ scope: o.label ?? o.scenario.id });
@@ -95,6 +108,7 @@ function newDrill(o: RunScenarioOptions, strategy: Strategy | undefined): DrillC
   const d: DrillContext = {
     scenario: o.scenario,
     dist: o.dist,
+    ...(o.restoreDist ? { restoreDist: o.restoreDist } : {}),
     // Only read after supports() said yes, which needs a strategy.
     strategy: strategy as Strategy,
     provider: o.provider,
@@ -188,6 +202,9 @@ function base(d: DrillContext, startedAt: Date) {
     strategy: d.scenario.strategy,
     provider: d.provider.name,
     etcd: { version: d.dist.version, origin: d.dist.origin },
+    ...(d.restoreDist
+      ? { restoreEtcd: { version: d.restoreDist.version, origin: d.restoreDist.origin } }
+      : {}),
     clusterSize: d.scenario.cluster.size,
     tls: d.options.tls ?? d.scenario.cluster.tls,
     ...(d.strategy?.restores ? { restores: [...d.strategy.restores] } : {}),
@@ -201,7 +218,8 @@ function base(d: DrillContext, startedAt: Date) {
 }
 
 function notApplicable(d: DrillContext, startedAt: Date, reason: string): ScenarioResult {
-  d.log.progress(`not applicable on etcd ${d.dist.version}: ${reason}`);
+  const on = versionKey({ etcd: d.dist, restoreEtcd: d.restoreDist });
+  d.log.progress(`not applicable on etcd ${on}: ${reason}`);
   return {
     ...base(d, startedAt),
     verdict: 'not-applicable',
@@ -221,7 +239,7 @@ function finish(
     CHECKS,
     { observations: d.obs, extensions: d.extensions.map((e) => e.name), rebuild: d.strategy?.rebuild, error },
     d.scenario,
-    d.dist.version,
+    versionKey({ etcd: d.dist, restoreEtcd: d.restoreDist }),
   );
   return {
     ...base(d, startedAt),

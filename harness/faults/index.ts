@@ -12,6 +12,7 @@ import { pause } from './pause.ts';
 import { powerLossFault } from './power-loss.ts';
 import { quorumLoss } from './quorum-loss.ts';
 import { restoreOverOld } from './restore-over-old-data-dir.ts';
+import { rollingUpgradeFault } from './rolling-upgrade.ts';
 import { slowPeer } from './slow-peer.ts';
 import { writeLoad } from './write-load.ts';
 
@@ -31,6 +32,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   loseOneMemberFault,
   powerLossFault,
   restoreOverOld,
+  rollingUpgradeFault,
 ] as FaultKind[];
 
 type Options = [

@@ -31,6 +31,12 @@ export interface Strategy {
   /** Version gating lives with the strategy, not in ifs in the runner. */
   supports(dist: EtcdDist): Promise<Support>;
   /**
+   * Cross-version drills: what the backup steps need of version A and the restore steps of version B.
+   * Each defaults to supports(), i.e. the whole procedure on that version.
+   */
+  supportsBackup?(dist: EtcdDist): Promise<Support>;
+  supportsRestore?(dist: EtcdDist): Promise<Support>;
+  /**
    * How the restore rebuilds membership: 'member-add' (one member restored, the others added one by one:
    * the peer URL, member update and member add checks apply), 'all-members' (etcd's guide),
    * 'replace-member' (dead members removed and added back, the survivors untouched: member add applies)

@@ -161,6 +161,9 @@ function v2BackupStrategy(mode: V2BackupMode): V2BackupStrategy {
       const v2 = await v2Api(dist);
       return v2.ok ? gate(await toolOffer(dist), mode.withV3) : v2;
     },
+    // The restore copies files and starts etcd with --force-new-cluster: no backup tool is needed on B,
+    // but an etcd that has a v2 store.
+    supportsRestore: (dist) => v2Api(dist),
     backup: (cluster, rec, boundMs = BACKUP_BOUND_MS) => bothBackups(cluster, rec, mode, boundMs),
     async restore(artifact, cluster, rec) {
       const [first] = cluster.members;

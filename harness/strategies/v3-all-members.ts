@@ -17,6 +17,8 @@ function allMembers(name: string, title: string, extraFlags: readonly string[]):
       }
       return { ok: true };
     },
+    // The backup is a plain `snapshot save`, which every version has; only the restore needs the flags.
+    supportsBackup: async () => ({ ok: true }),
     rebuild: 'all-members',
     backup: saveSnapshot,
     /**

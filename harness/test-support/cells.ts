@@ -1,3 +1,4 @@
+import { versionKey } from '../pairs.ts';
 import type { ScenarioResult } from '../result.ts';
 
 /**
@@ -14,14 +15,14 @@ export const timingOnly = (c: { id: string; observed: string }) =>
 /** Each cell that is unknown or whose gated checks are off their recorded expectation, in one line. */
 export function offExpectation(results: readonly ScenarioResult[]): string[] {
   return results.flatMap((r) => {
-    if (r.error) return [`${r.scenarioId}@${r.etcd.version}: unknown ${r.error.message}`];
+    if (r.error) return [`${r.scenarioId}@${versionKey(r)}: unknown ${r.error.message}`];
     const bad = r.checks.filter((c) => c.verdict !== 'as-expected' && !timingOnly(c));
     // A clean-clone CI run keeps no results.json: the evidence in its log is all there is to go on.
     for (const c of bad)
-      console.log(`${r.scenarioId}@${r.etcd.version} ${c.id} evidence: ${JSON.stringify(c.evidence)}`);
+      console.log(`${r.scenarioId}@${versionKey(r)} ${c.id} evidence: ${JSON.stringify(c.evidence)}`);
     return bad.length
       ? [
-          `${r.scenarioId}@${r.etcd.version}: ${bad.map((c) => `${c.id} ${c.observed} (expected ${c.expected})`).join(', ')}`,
+          `${r.scenarioId}@${versionKey(r)}: ${bad.map((c) => `${c.id} ${c.observed} (expected ${c.expected})`).join(', ')}`,
         ]
       : [];
   });
@@ -32,7 +33,7 @@ export function timingOff(results: readonly ScenarioResult[]): string[] {
   const timing = results.flatMap((r) =>
     r.checks
       .filter((c) => timingOnly(c) && c.verdict !== 'as-expected')
-      .map((c) => `${r.scenarioId}@${r.etcd.version} ${c.id}: ${c.observed}`),
+      .map((c) => `${r.scenarioId}@${versionKey(r)} ${c.id}: ${c.observed}`),
   );
   if (timing.length)
     console.log(`timing-dependent checks off their recorded expectation (not gated):\n${timing.join('\n')}`);

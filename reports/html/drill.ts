@@ -1,5 +1,6 @@
 import { gradeText } from '../../harness/engine/grade.ts';
 import { PHASES } from '../../harness/engine/phases.ts';
+import { versionKey, versionLabel } from '../../harness/pairs.ts';
 import type { CheckResult, FaultRecord, ScenarioResult } from '../../harness/result.ts';
 import { esc } from './assets.ts';
 
@@ -26,7 +27,7 @@ const chart = (kind: string, title: string, height: number) =>
 
 /** The data attributes the filters match on, shared by a matrix cell and its section. */
 export const filterData = (r: ScenarioResult) =>
-  `data-version="${esc(r.etcd.version)}" data-strategy="${esc(r.strategy)}" data-verdict="${esc(r.verdict)}" data-grade="${esc(r.grade.grade)}"`;
+  `data-version="${esc(versionKey(r))}" data-strategy="${esc(r.strategy)}" data-verdict="${esc(r.verdict)}" data-grade="${esc(r.grade.grade)}"`;
 
 function errorChain(r: ScenarioResult): string {
   if (!r.error) return '';
@@ -175,9 +176,9 @@ function checks(list: readonly CheckResult[]): string {
 export function drillSection(r: ScenarioResult, i: number): string {
   const grade = `grade-${esc(r.grade.grade)}`;
   return `<details class="drill ${grade} verdict-${esc(r.verdict)}" id="d${i}" data-drill="${i}" ${filterData(r)}>
-<summary>${esc(r.scenarioId)} on etcd ${esc(r.etcd.version)}: ${esc(gradeText(r.grade))} <span class="verdict verdict-${esc(r.verdict)}">${esc(VERDICT_WORDS[r.verdict] ?? r.verdict)}</span></summary>
+<summary>${esc(r.scenarioId)} on etcd ${esc(versionLabel(versionKey(r)))}: ${esc(gradeText(r.grade))} <span class="verdict verdict-${esc(r.verdict)}">${esc(VERDICT_WORDS[r.verdict] ?? r.verdict)}</span></summary>
 <p>${esc(r.title)}</p>
-<p class="meta">Strategy ${esc(r.strategy)} · ${esc(r.provider)}${r.tls ? ' (TLS)' : ''} · etcd ${esc(r.etcd.version)} (${esc(r.etcd.origin)}) · ${r.clusterSize} members${r.extensions.length ? ` · with ${esc(r.extensions.join(', '))}` : ''} · ${secs(r.durationMs)}</p>
+<p class="meta">Strategy ${esc(r.strategy)} · ${esc(r.provider)}${r.tls ? ' (TLS)' : ''} · etcd ${esc(r.etcd.version)} (${esc(r.etcd.origin)})${r.restoreEtcd ? `, restored with etcd ${esc(r.restoreEtcd.version)} (${esc(r.restoreEtcd.origin)})` : ''} · ${r.clusterSize} members${r.extensions.length ? ` · with ${esc(r.extensions.join(', '))}` : ''} · ${secs(r.durationMs)}</p>
 <p>Procedure: <b>${esc(gradeText(r.grade))}</b>. Regression: <b>${esc(VERDICT_WORDS[r.verdict] ?? r.verdict)}</b>.</p>
 ${r.notApplicable ? `<p>Not applicable: ${esc(r.notApplicable)}</p>` : ''}${errorChain(r)}
 ${phases(r)}
