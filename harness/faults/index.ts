@@ -13,6 +13,7 @@ import { powerLossFault } from './power-loss.ts';
 import { quorumLoss } from './quorum-loss.ts';
 import { restoreOverOld } from './restore-over-old-data-dir.ts';
 import { slowPeer } from './slow-peer.ts';
+import { v2Readiness } from './v2-readiness.ts';
 import { writeLoad } from './write-load.ts';
 
 /** Every fault a scenario file can name, by `kind`: one file each in this folder. */
@@ -31,6 +32,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   loseOneMemberFault,
   powerLossFault,
   restoreOverOld,
+  v2Readiness,
 ] as FaultKind[];
 
 type Options = [
