@@ -37,15 +37,34 @@ export function v2ReadinessSupport(dist: EtcdDist): { ok: true } | { ok: false; 
   return { ok: true };
 }
 
-/** etcd's own reason for exiting on start: the error field of its fatal log line. */
-export function refusalQuote(err: unknown): string | undefined {
-  if (!(err instanceof HarnessError) || !err.details?.exitedByItself) return undefined;
-  const lines = String(err.details.logTail ?? '').split('\n');
-  for (const line of lines.reverse()) {
+/** The error of etcd's fatal (or panic) log line after the latest start in this log text. */
+export function fatalQuote(log: string): string | undefined {
+  const at = log.lastIndexOf('=== etcd-drill: starting');
+  const latest = at < 0 ? log : log.slice(at);
+  for (const line of latest.split('\n').reverse()) {
     const e = /"level":"(fatal|panic)"/.test(line) ? zapEntry(line.trim()) : undefined;
     if (e) return String(e.fields.error ?? e.msg).slice(0, 300);
   }
-  return errorLine(String(err.details.logTail ?? '')) || err.message;
+  return undefined;
+}
+
+/** etcd's own reason for exiting during start (its port not bound yet). */
+function refusalQuote(err: unknown): string | undefined {
+  if (!(err instanceof HarnessError) || !err.details?.exitedByItself) return undefined;
+  return (
+    fatalQuote(String(err.details.logTail ?? '')) ??
+    (errorLine(String(err.details.logTail ?? '')) || err.message)
+  );
+}
+
+/** A member that bound its port and then exited by itself (etcd binds before it reads its data): its words. */
+async function exitedQuote(cluster: Cluster): Promise<string | undefined> {
+  for (const m of cluster.members) {
+    if (m.running || m.starting) continue;
+    const q = fatalQuote(await m.logTail(2000));
+    if (q) return q;
+  }
+  return undefined;
 }
 
 /** Every member started with these per-cluster flags: up, or etcd's refusal quoted (a harness failure throws). */
@@ -53,12 +72,17 @@ async function startAll(cluster: Cluster, flags: readonly string[]): Promise<Sta
   cluster.setFlags(flags);
   const tries = await Promise.allSettled(cluster.members.map((m) => m.start({ state: 'existing' })));
   const failed = tries.flatMap((t) => (t.status === 'rejected' ? [t.reason as unknown] : []));
+  let quote = failed.map(refusalQuote).find((q) => q !== undefined);
   if (failed.length === 0) {
-    await cluster.waitHealthy(cluster.members, HEALTHY_MS);
-    return { flags: [...flags], started: true };
+    try {
+      await cluster.waitHealthy(cluster.members, HEALTHY_MS);
+      return { flags: [...flags], started: true };
+    } catch (err) {
+      quote = await exitedQuote(cluster);
+      if (quote === undefined) throw err;
+    }
   }
   await cluster.stopAll();
-  const quote = failed.map(refusalQuote).find((q) => q !== undefined);
   if (quote === undefined) throw failed[0];
   return { flags: [...flags], started: false, quote };
 }
