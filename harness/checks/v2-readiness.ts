@@ -1,7 +1,7 @@
 import { type CheckDef, type GradeInput, need, type Observed } from '../engine/check.ts';
-import { V2_LEVELS } from '../faults/v2-readiness.ts';
 import type { V2Readiness } from '../result.ts';
 import { DEFAULT_EXPECTATIONS } from '../scenario.ts';
+import { V2_LEVELS } from './v2-readiness-outcomes.ts';
 
 type StoreCheck = V2Readiness['checkBefore'][number];
 type Level = V2Readiness['levels'][number];

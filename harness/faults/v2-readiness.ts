@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { V2_LEVELS } from '../checks/v2-readiness-outcomes.ts';
 import type { Cluster, Member } from '../cluster/types.ts';
 import { clusterOf, type DrillContext } from '../engine/context.ts';
 import { HarnessError, serializeError } from '../errors.ts';
@@ -10,9 +11,6 @@ import { httpCall } from '../etcd/http.ts';
 import { errorLine, zapEntry } from '../etcd/log-lines.ts';
 import type { V2Readiness } from '../result.ts';
 import { defineFault, flagsReachMembers } from './kind.ts';
-
-/** etcd 3.5's --v2-deprecation levels, in the order etcd plans them (etcd --help). */
-export const V2_LEVELS = ['not-yet', 'write-only', 'write-only-drop-data', 'gone'] as const;
 
 type Level = V2Readiness['levels'][number];
 type StoreCheck = V2Readiness['checkBefore'][number];
