@@ -66,6 +66,8 @@ describe('each --v2-deprecation level', () => {
     expect(levelCallOutcome(level(asRestored, 'not-yet'), 'write')).toBe('accepted');
     expect(levelCallOutcome(level(asRestored, 'gone'), 'write')).toBe('not served');
     expect(levelCallOutcome(level(snapshotted, 'gone'), 'read')).toBe('not started');
+    const odd = { ...level(asRestored, 'not-yet'), v2Read: { outcome: 'error', words: 'HTTP 500' } };
+    expect(() => levelCallOutcome(odd, 'read')).toThrow(/HTTP 500/);
   });
 
   it('a v3 snapshot restore: kept when the restored dir holds custom content, dropped when not', () => {

@@ -1,13 +1,15 @@
 import { type CheckDef, type GradeInput, need, type Observed } from '../engine/check.ts';
 import type { V2Readiness } from '../result.ts';
 import { DEFAULT_EXPECTATIONS } from '../scenario.ts';
-import { V2_LEVELS } from './v2-readiness-outcomes.ts';
+import { V2_LEVELS, V2_OUTCOMES } from './v2-readiness-outcomes.ts';
+
+type Outcome<K extends keyof typeof V2_OUTCOMES> = (typeof V2_OUTCOMES)[K][number];
 
 type StoreCheck = V2Readiness['checkBefore'][number];
 type Level = V2Readiness['levels'][number];
 
 /** Every member's `etcdutl check v2store` as one outcome; a tool failure is unknown, never a pass. */
-export function storeCheckOutcome(checks: readonly StoreCheck[] | undefined): string {
+export function storeCheckOutcome(checks: readonly StoreCheck[] | undefined): Outcome<'check'> {
   if (!checks?.length) throw new Error('etcdutl check v2store did not run');
   const failed = checks.find((c) => c.result === 'error');
   if (failed) throw new Error(`etcdutl check v2store on ${failed.member} failed: ${failed.words}`);
@@ -17,7 +19,7 @@ export function storeCheckOutcome(checks: readonly StoreCheck[] | undefined): st
 }
 
 /** Whether the check told what the v2 API listed: a pass with keys listed is a miss. */
-export function checkSeesOutcome(o: V2Readiness): string {
+export function checkSeesOutcome(o: V2Readiness): Outcome<'checkSees'> {
   const found = storeCheckOutcome(o.checkBefore);
   if (found === 'members differ') return found;
   if (o.v2Keys === 0)
@@ -31,7 +33,7 @@ function lostAt(l: Level, what: string): void {
   if (why) throw new Error(`--v2-deprecation=${l.level}: ${what} not observed (${why})`);
 }
 
-export function levelStartOutcome(l: Level): string {
+export function levelStartOutcome(l: Level): Outcome<'start'> {
   lostAt(l, 'start');
   const [withV2, without] = l.starts;
   if (!withV2) throw new Error(`--v2-deprecation=${l.level}: no start was tried`);
@@ -41,16 +43,18 @@ export function levelStartOutcome(l: Level): string {
 
 const started = (l: Level) => l.starts.some((s) => s.started);
 
-export function levelCallOutcome(l: Level, which: 'read' | 'write'): string {
+export function levelCallOutcome(l: Level, which: 'read' | 'write'): Outcome<'read' | 'write'> {
   lostAt(l, which);
   if (!started(l)) return 'not started';
   const call = which === 'read' ? l.v2Read : l.v2Write;
   if (!call) throw new Error(`--v2-deprecation=${l.level}: no v2 ${which} recorded`);
-  if (call.outcome === 'error') throw new Error(`v2 ${which}: ${call.words}`);
-  return call.outcome;
+  // Anything but a known answer (an HTTP error, a timeout) is the harness's failure to tell: unknown.
+  const known: readonly string[] = V2_OUTCOMES[which];
+  if (!known.includes(call.outcome)) throw new Error(`v2 ${which}: ${call.outcome}: ${call.words}`);
+  return call.outcome as Outcome<'read' | 'write'>;
 }
 
-export function levelSnapshotOutcome(l: Level): string {
+export function levelSnapshotOutcome(l: Level): Outcome<'snapshot'> {
   lostAt(l, 'snapshot');
   if (!started(l)) return 'not started';
   const o = storeCheckOutcome(l.snapshotRestore ? [l.snapshotRestore] : undefined);
@@ -58,7 +62,7 @@ export function levelSnapshotOutcome(l: Level): string {
 }
 
 /** After the level, a restart with the deployment's flags: are the v2 keys still listed? */
-export function levelRestartOutcome(l: Level, before: number): string {
+export function levelRestartOutcome(l: Level, before: number): Outcome<'restart'> {
   lostAt(l, 'restart');
   const after = l.keysAfterRestart;
   if (after === undefined)
@@ -108,7 +112,7 @@ function level(o: V2Readiness, name: string): Level {
 
 const errorText = (o: V2Readiness) => (o.errors ? ` (${Object.values(o.errors).join('; ')})` : '');
 
-function cleanupOutcome(o: V2Readiness, key: 'guideCleanup' | 'deleteCleanup'): string {
+function cleanupOutcome(o: V2Readiness, key: 'guideCleanup' | 'deleteCleanup'): Outcome<'cleanup'> {
   const why = o.errors?.[key];
   if (why) throw new Error(`${key}: ${why}`);
   const c = storeCheckOutcome(o[key]);

@@ -112,7 +112,9 @@ async function v2Call(cluster: Cluster, m: Member, method: 'GET' | 'PUT', key: s
       outcome: r.status === 200 ? 'returns the data' : r.status === 404 ? 'key missing' : 'error',
       words,
     };
-  return { outcome: r.status === 200 || r.status === 201 ? 'accepted' : 'refused', words };
+  if (r.status === 200 || r.status === 201) return { outcome: 'accepted', words };
+  // etcd's own refusal is a v2 error body ({"errorCode":…}); anything else is not an answer we can read.
+  return { outcome: /"errorCode"/.test(words) ? 'refused' : 'error', words };
 }
 
 /** A v2 file key the restored cluster listed (a flannel subnet or config), to read back at each level. */
