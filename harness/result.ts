@@ -332,7 +332,7 @@ export const V2ReadinessSchema = z.object({
       v2Write: V2CallSchema.optional(),
       /** `etcdutl check v2store` on a data dir restored from a v3 snapshot taken at this level. */
       snapshotRestore: V2StoreCheckSchema.optional(),
-      /** v2 keys listed after a restart with the deployment's own flags. */
+      /** Of the v2 entries listed before the drill, how many a restart with the deployment's own flags lists with the same value. */
       keysAfterRestart: z.number().int().nonnegative().optional(),
       errors: z.record(z.string(), z.string()).optional(),
     }),

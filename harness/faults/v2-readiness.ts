@@ -5,7 +5,7 @@ import { V2_LEVELS } from '../checks/v2-readiness-outcomes.ts';
 import type { Cluster, Member } from '../cluster/types.ts';
 import { clusterOf, type DrillContext } from '../engine/context.ts';
 import { HarnessError, serializeError } from '../errors.ts';
-import { deleteV2, dumpV2 } from '../etcd/api.ts';
+import { deleteV2, dumpV2, type Keyset } from '../etcd/api.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import { httpCall } from '../etcd/http.ts';
 import { errorLine, zapEntry } from '../etcd/log-lines.ts';
@@ -117,11 +117,27 @@ async function v2Call(cluster: Cluster, m: Member, method: 'GET' | 'PUT', key: s
   return { outcome: /"errorCode"/.test(words) ? 'refused' : 'error', words };
 }
 
-/** A v2 file key the restored cluster listed (a flannel subnet or config), to read back at each level. */
-async function aKey(cluster: Cluster): Promise<{ keys: number; key: string | undefined }> {
+/** The v2 entries before the drill: what each restart is compared with, and a file key to read back. */
+interface V2Before {
+  readonly keys: Keyset;
+  readonly key: string | undefined;
+}
+
+async function v2Before(cluster: Cluster): Promise<V2Before> {
   const keys = await dumpV2(cluster.access());
-  const key = [...keys].find(([, v]) => v !== '<dir>')?.[0];
-  return { keys: keys.size, key };
+  return { keys, key: [...keys].find(([, v]) => v !== '<dir>')?.[0] };
+}
+
+/** How many of the entries listed before are listed now with the same value. */
+async function stillThere(cluster: Cluster, before: Keyset): Promise<number> {
+  const now = await dumpV2(cluster.access());
+  return [...before].filter(([k, v]) => now.get(k) === v).length;
+}
+
+/** A start that must happen for the step to mean anything: etcd's refusal stops the step, quoted. */
+async function mustStart(cluster: Cluster, flags: readonly string[]): Promise<void> {
+  const s = await startAll(cluster, flags);
+  if (!s.started) throw new Error(`etcd refused to start with ${flags.join(' ')}: ${s.quote}`);
 }
 
 /** One level: the deployment's flags plus the level, then without --enable-v2 as the guide says. */
@@ -129,7 +145,7 @@ async function drillLevel(
   d: DrillContext,
   base: readonly string[],
   level: string,
-  key: string | undefined,
+  before: V2Before,
 ): Promise<Level> {
   const cluster = clusterOf(d);
   const out: Level = { level, starts: [] };
@@ -154,7 +170,7 @@ async function drillLevel(
   const up = out.starts.some((s) => s.started);
   const first = cluster.members[0] as Member;
   // With no v2 data, a key that is not there: the answer still tells served from not served.
-  const readKey = key ?? PROBE_KEY;
+  const readKey = before.key ?? PROBE_KEY;
   if (up)
     await keep('read', async () => {
       out.v2Read = await d.rec.step(`v2 read of ${readKey}`, () => v2Call(cluster, first, 'GET', readKey));
@@ -168,8 +184,8 @@ async function drillLevel(
   if (up) await keep('snapshot', () => snapshotRestore(d, level, out));
   await cluster.stopAll();
   await keep('restart', async () => {
-    await d.rec.step('restart with the deployment flags', () => startAll(cluster, base));
-    out.keysAfterRestart = (await aKey(cluster)).keys;
+    await d.rec.step('restart with the deployment flags', () => mustStart(cluster, base));
+    out.keysAfterRestart = await stillThere(cluster, before.keys);
     await cluster.stopAll();
   });
   if (Object.keys(errors).length) out.errors = errors;
@@ -193,10 +209,10 @@ async function guideCleanup(d: DrillContext, base: readonly string[]) {
   const cluster = clusterOf(d);
   const noV2 = [...base, '--enable-v2=false'];
   await d.rec.step("guide's clean-up: restart with --snapshot-count=1, without --enable-v2", () =>
-    startAll(cluster, [...noV2, '--snapshot-count=1']),
+    mustStart(cluster, [...noV2, '--snapshot-count=1']),
   );
   await cluster.stopAll();
-  await d.rec.step("guide's clean-up: restart without --snapshot-count", () => startAll(cluster, noV2));
+  await d.rec.step("guide's clean-up: restart without --snapshot-count", () => mustStart(cluster, noV2));
   await cluster.stopAll();
   return checkAll(cluster);
 }
@@ -206,14 +222,14 @@ async function deleteCleanup(d: DrillContext, base: readonly string[]) {
   const cluster = clusterOf(d);
   const flags = [...base, '--snapshot-count=1'];
   await d.rec.step('delete every custom v2 key through the v2 API', async () => {
-    await startAll(cluster, flags);
+    await mustStart(cluster, flags);
     const keys = await dumpV2(cluster.access());
     const tops = [...keys.keys()].filter((k) => k.lastIndexOf('/') === 0);
     for (const k of tops) await v2Delete(cluster, k);
   });
   await cluster.stopAll();
   // The deletes are in the WAL only: a restart applies entries, which with --snapshot-count=1 writes a snapshot.
-  await d.rec.step('restart once more so a v2 snapshot holds the deletes', () => startAll(cluster, flags));
+  await d.rec.step('restart once more so a v2 snapshot holds the deletes', () => mustStart(cluster, flags));
   await cluster.stopAll();
   return checkAll(cluster);
 }
@@ -230,18 +246,18 @@ async function v2Delete(cluster: Cluster, key: string): Promise<void> {
 /** The whole readiness drill on the restored cluster; what it saw goes into d.obs.v2Readiness as it goes. */
 async function drill(d: DrillContext, base: readonly string[], v2Snapshot: boolean): Promise<void> {
   const cluster = clusterOf(d);
-  const { keys, key } = await d.rec.step('list the v2 keys of the restored cluster', () => aKey(cluster));
-  const obs: V2Readiness = { v2Keys: keys, v2Snapshot, checkBefore: [], levels: [] };
+  const before = await d.rec.step('list the v2 keys of the restored cluster', () => v2Before(cluster));
+  const obs: V2Readiness = { v2Keys: before.keys.size, v2Snapshot, checkBefore: [], levels: [] };
   d.obs.v2Readiness = obs;
   await cluster.stopAll();
   if (v2Snapshot) {
     await d.rec.step('restart with --snapshot-count=1 so a v2 snapshot file holds the v2 data', () =>
-      startAll(cluster, [...base, '--snapshot-count=1']),
+      mustStart(cluster, [...base, '--snapshot-count=1']),
     );
     await cluster.stopAll();
   }
   obs.checkBefore = await d.rec.step('etcdutl check v2store on every member', () => checkAll(cluster));
-  for (const level of V2_LEVELS) obs.levels.push(await drillLevel(d, base, level, key));
+  for (const level of V2_LEVELS) obs.levels.push(await drillLevel(d, base, level, before));
   const errors: Record<string, string> = {};
   const keep = async (what: string, fn: () => Promise<void>) => {
     try {
