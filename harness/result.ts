@@ -305,6 +305,51 @@ export const RestoredQuotaSchema = z.object({
 });
 export type RestoredQuota = z.infer<typeof RestoredQuotaSchema>;
 
+/** `etcdutl check v2store` on one member's data dir: etcd's verdict and its words (faults/v2-readiness.ts). */
+const V2StoreCheckSchema = z.object({
+  member: z.string(),
+  /** found: "detected custom content"; none: "No custom content found"; error: the tool failed otherwise. */
+  result: z.enum(['found', 'none', 'error']),
+  words: z.string(),
+});
+/** One start of every member with some flags: all up, or etcd's own refusal quoted. */
+const V2StartSchema = z.object({
+  flags: z.array(z.string()),
+  started: z.boolean(),
+  quote: z.string().optional(),
+});
+/** One try of the v2 API: its outcome word and what etcd answered. */
+const V2CallSchema = z.object({ outcome: z.string(), words: z.string() });
+/** The restored cluster held up against etcd 3.6's v2 removal (faults/v2-readiness.ts). */
+export const V2ReadinessSchema = z.object({
+  /** v2 keys and directories the v2 API listed on the restored cluster before the drill. */
+  v2Keys: z.number().int().nonnegative(),
+  /** Members were restarted once with --snapshot-count=1 first, so a v2 snapshot file holds the data. */
+  v2Snapshot: z.boolean(),
+  checkBefore: z.array(V2StoreCheckSchema),
+  levels: z.array(
+    z.object({
+      level: z.string(),
+      starts: z.array(V2StartSchema),
+      v2Read: V2CallSchema.optional(),
+      v2Write: V2CallSchema.optional(),
+      /** `etcdutl check v2store` on a data dir restored from a v3 snapshot taken at this level. */
+      snapshotRestore: V2StoreCheckSchema.optional(),
+      /** Of the v2 entries listed before the drill, how many a restart with the deployment's own flags lists with the same value. */
+      keysAfterRestart: z.number().int().nonnegative().optional(),
+      errors: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+  /** The upgrade guide's clean-up (--snapshot-count=1 without --enable-v2, twice restarted), then the check. */
+  guideCleanup: z.array(V2StoreCheckSchema).optional(),
+  /** The custom v2 keys deleted through the v2 API and a snapshot forced, then the check. */
+  deleteCleanup: z.array(V2StoreCheckSchema).optional(),
+  /** After that clean-up: a start with --v2-deprecation=write-only and without --enable-v2. */
+  writeOnlyAfterCleanup: V2StartSchema.optional(),
+  errors: z.record(z.string(), z.string()).optional(),
+});
+export type V2Readiness = z.infer<typeof V2ReadinessSchema>;
+
 /** One runbook script's run (--runbook): its exit, and the last lines of its output (all of it in logs/). */
 const RunbookScriptSchema = z.object({
   /** null: killed at --runbook-timeout. */
@@ -375,6 +420,7 @@ export const ObservationsSchema = z
     writeLoad: z.array(WriteLoadViewSchema),
     memberCorruption: MemberCorruptionSchema,
     restoredQuota: RestoredQuotaSchema,
+    v2Readiness: V2ReadinessSchema,
     components: z.array(ProbeReportSchema),
     k8s: K8sReportSchema,
     strategy: StrategyNotesSchema,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MEMBER_CORRUPTION_OUTCOMES, RESTORED_QUOTA_OUTCOMES } from './checks/fault-outcomes.ts';
 import { INTEGRITY_OUTCOMES } from './checks/integrity.ts';
+import { V2_LEVELS, V2_OUTCOMES } from './checks/v2-readiness-outcomes.ts';
 import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema, NOT_RECORDED } from './expectations.ts';
 import { FaultSchema } from './faults/index.ts';
@@ -41,6 +42,28 @@ export const REVISION_OUTCOMES = ['forward', 'backwards'] as const;
 /** Outcomes of the fault checks live with them. */
 /** Integrity outcomes live with the check (checks/integrity.ts). */
 export { INTEGRITY_OUTCOMES, MEMBER_CORRUPTION_OUTCOMES, RESTORED_QUOTA_OUTCOMES };
+
+const v2Level = z
+  .object({
+    start: expectationSchema(V2_OUTCOMES.start),
+    read: expectationSchema(V2_OUTCOMES.read),
+    write: expectationSchema(V2_OUTCOMES.write),
+    snapshot: expectationSchema(V2_OUTCOMES.snapshot),
+    restart: expectationSchema(V2_OUTCOMES.restart),
+  })
+  .partial()
+  .strict();
+const v2ReadinessExpect = z
+  .object({
+    check: expectationSchema(V2_OUTCOMES.check),
+    checkSees: expectationSchema(V2_OUTCOMES.checkSees),
+    ...Object.fromEntries(V2_LEVELS.map((l) => [l, v2Level])),
+    guideCleanup: expectationSchema(V2_OUTCOMES.cleanup),
+    deleteCleanup: expectationSchema(V2_OUTCOMES.cleanup),
+    afterCleanup: expectationSchema(V2_OUTCOMES.afterCleanup),
+  })
+  .partial()
+  .strict();
 /** The first restored member's peer URL after its first start. */
 export const PEER_URL_OUTCOMES = ['advertised', 'localhost', 'other'] as const;
 /** Member IDs and the cluster ID after the restore, against before. */
@@ -118,6 +141,8 @@ export const ScenarioSchema = z
         memberCorruption: expectationSchema(MEMBER_CORRUPTION_OUTCOMES).optional(),
         /** The restored cluster's alarms and whether it takes a write (restore-quota fault). */
         restoredQuota: expectationSchema(RESTORED_QUOTA_OUTCOMES).optional(),
+        /** The v2-readiness fault's lines: the check, each --v2-deprecation level, the clean-ups. */
+        v2Readiness: v2ReadinessExpect.optional(),
         /** The first restored member's peer URL after its first start. */
         peerUrl: expectationSchema(PEER_URL_OUTCOMES).optional(),
         memberIds: expectationSchema(MEMBER_IDS_OUTCOMES).optional(),

@@ -9,6 +9,7 @@ import { memberAddCheck, memberUpdateCheck, peerUrlCheck } from './rebuild.ts';
 import { restoredQuotaCheck } from './restored-quota.ts';
 import { revisionCheck } from './revision.ts';
 import { backupCheck, restoreCheck } from './steps.ts';
+import { v2ReadinessChecks } from './v2-readiness.ts';
 
 /** Every check, in report order. A new check is one file and one line here. */
 export const CHECKS: readonly CheckDef[] = [
@@ -28,4 +29,5 @@ export const CHECKS: readonly CheckDef[] = [
   memberAddCheck,
   ...componentChecks,
   ...k8sChecks,
+  ...v2ReadinessChecks,
 ];

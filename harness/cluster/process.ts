@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { RunContext } from '../context.ts';
 import { type CtlOptions, cleanEnv, runTool } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { gateEtcd } from '../etcd/help.ts';
 import { type ClusterPki, createPki } from '../tls.ts';
 import { Supervised } from '../util/supervisor.ts';
 import { BaseCluster, BaseMember, type MemberUrls } from './base.ts';
@@ -184,7 +185,10 @@ class ProcessCluster extends BaseCluster<ProcessMember> {
 
   /** Cross-version drills: the given members' next starts run `dist`; once all do, the tools are its too. */
   useDist(dist: EtcdDist, members: readonly Member[] = this.members): void {
-    for (const m of this.members) if (members.includes(m)) m.dist = dist;
+    for (const m of this.members.filter((m) => members.includes(m))) {
+      m.dist = dist;
+      m.gateArgs = (args) => gateEtcd(dist, args); // its flags are asked of the etcd it now runs
+    }
     if (this.members.every((m) => m.dist === dist)) this.dist = dist;
   }
 

@@ -52,6 +52,11 @@ export function probesExtension(opts: { boundMs?: number } = {}): Extension {
           () => assessProbes(running, a, seen.maxBefore, opts.boundMs, { signal: d.run.signal }),
         );
       },
+      // Judged at `restored`: stopped once the drill's own checks are done, so a step placed after
+      // assess (v2-readiness stops the members ~20 times) does not wait on their watches at every stop.
+      async assess() {
+        await set?.stop();
+      },
     },
   };
 }

@@ -14,6 +14,7 @@ import { quorumLoss } from './quorum-loss.ts';
 import { restoreOverOld } from './restore-over-old-data-dir.ts';
 import { rollingUpgradeFault } from './rolling-upgrade.ts';
 import { slowPeer } from './slow-peer.ts';
+import { v2Readiness } from './v2-readiness.ts';
 import { writeLoad } from './write-load.ts';
 
 /** Every fault a scenario file can name, by `kind`: one file each in this folder. */
@@ -33,6 +34,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   powerLossFault,
   restoreOverOld,
   rollingUpgradeFault,
+  v2Readiness,
 ] as FaultKind[];
 
 type Options = [

@@ -12,4 +12,10 @@ export const EXPECTED_NOT_APPLICABLE: readonly { cell: string; reason: RegExp }[
     cell: `x1-rolling-upgrade-then-restore@${v}`,
     reason: /needs a version to upgrade to/,
   })),
+  // v2 readiness needs etcd --v2-deprecation (3.5) and etcdutl check v2store (not in 3.5.16's etcdutl).
+  ...['v2-readiness-s7', 'v2-readiness-s7-v2-snapshot'].flatMap((id) => [
+    { cell: `${id}@3.3.25`, reason: /has no --v2-deprecation/ },
+    { cell: `${id}@3.4.23`, reason: /has no --v2-deprecation/ },
+    { cell: `${id}@3.5.16`, reason: /has no `etcdutl check v2store`/ },
+  ]),
 ];
