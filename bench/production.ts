@@ -61,7 +61,7 @@ export async function seedFigure(dist: EtcdDist, objects: number, snapshotTo?: s
   await withProcessCluster(dist, async (c) => {
     const cpu = process.cpuUsage();
     const t = performance.now();
-    const n = await putAllV3(c.access(), k8sV3Stream({ objects }));
+    const n = await putAllV3(c.access(), k8sV3Stream({ objects }), { bulk: true });
     const ms = performance.now() - t;
     const used = process.cpuUsage(cpu);
     line(

@@ -26,6 +26,10 @@ export interface Kv {
   /** One transaction of puts, all or nothing. */
   txnPut(ops: readonly PutOp[]): Promise<void>;
   range(r: RangeReq): Promise<RangePage>;
+  /** Which endpoint (index) leads, by each one's Maintenance.Status; undefined when none says. */
+  leader(): Promise<number | undefined>;
+  /** Each endpoint's applied revision (its Status header); undefined for one that does not answer. */
+  revisions(): Promise<(number | undefined)[]>;
   close(): void;
 }
 
@@ -108,6 +112,29 @@ function keyValue(r: PbReader): { key: Buffer; value: Buffer } {
   return { key, value };
 }
 
+/**
+ * StatusResponse: header=1 (ResponseHeader.member_id=2, revision=3: what this member has applied),
+ * leader=4; the ids as decimal strings (uint64).
+ */
+export function decodeStatus(buf: Buffer): { member: string; leader: string; revision: number } {
+  const r = pb().Reader.create(buf);
+  let [member, leader, revision] = ['0', '0', 0];
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 0x0a) {
+      const h = pb().Reader.create(r.bytes());
+      while (h.pos < h.len) {
+        const t = h.uint32();
+        if (t === 0x10) member = String(h.uint64());
+        else if (t === 0x18) revision = num(h.int64() as unknown as number | Long);
+        else h.skipType(t & 7);
+      }
+    } else if (tag === 0x20) leader = String(r.uint64());
+    else r.skipType(tag & 7);
+  }
+  return { member, leader, revision };
+}
+
 const hostOf = (url: string) => url.replace(/^\w+:\/\//, '').replace(/\/.*$/, '');
 
 /** One channel per endpoint; calls go round the endpoints. */
@@ -126,24 +153,36 @@ export function openKv(a: Access): Kv {
   };
   const clients = a.endpoints.map((e) => new g.Client(hostOf(e), creds, options));
   let turn = 0;
-  const call = (method: string, body: Buffer): Promise<Buffer> => {
-    const c = clients[turn++ % clients.length] as Client;
-    return new Promise((resolve, reject) =>
+  const call = (
+    method: string,
+    body: Buffer,
+    c = clients[turn++ % clients.length] as Client,
+    deadlineMs = DEADLINE_MS,
+  ): Promise<Buffer> =>
+    new Promise((resolve, reject) =>
       c.makeUnaryRequest(
-        `/etcdserverpb.KV/${method}`,
+        method.includes('/') ? method : `/etcdserverpb.KV/${method}`,
         (x: Buffer) => x,
         (x: Buffer) => x,
         body,
-        { deadline: Date.now() + DEADLINE_MS },
+        { deadline: Date.now() + deadlineMs },
         (err, res) => (err || !res ? reject(err ?? new Error(`${method}: no answer`)) : resolve(res)),
       ),
     );
-  };
+  // A member that does not answer in 3 s is not the one to send a million puts to.
+  const status = (c: Client) =>
+    call('/etcdserverpb.Maintenance/Status', Buffer.alloc(0), c, 3000).then(decodeStatus, () => undefined);
   return {
     txnPut: async (ops) => {
       await call('Txn', encodeTxnPut(ops));
     },
     range: async (r) => decodeRange(await call('Range', encodeRange(r))),
+    leader: async () => {
+      const all = await Promise.all(clients.map(status));
+      const i = all.findIndex((s) => s && s.leader !== '0' && s.member === s.leader);
+      return i < 0 ? undefined : i;
+    },
+    revisions: async () => (await Promise.all(clients.map(status))).map((s) => s?.revision),
     close: () => {
       for (const c of clients) c.close();
     },
