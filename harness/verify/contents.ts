@@ -1,4 +1,5 @@
 import { typeOfKey } from '../checks/registry.ts';
+import { scanMeta } from './meta-scan.ts';
 
 /** What a restored keyspace holds, as far as its keys and readable values tell. */
 export interface Contents {
@@ -33,6 +34,8 @@ export function namespaceFromKey(key: string): string | undefined {
 
 function metaOf(value: Buffer): Meta | undefined {
   if (value[0] !== 0x7b) return undefined; // '{'
+  const scanned = scanMeta(value);
+  if (scanned !== undefined) return scanned ?? undefined;
   try {
     const o = JSON.parse(value.toString('utf8')) as { metadata?: Meta };
     return o && typeof o.metadata === 'object' && o.metadata !== null ? o.metadata : undefined;
