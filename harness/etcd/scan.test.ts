@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs/minimal.js';
 import { describe, expect, it } from 'vitest';
 import { wholeKeyspaceRanges } from './api.ts';
-import { decodeStatus } from './wire.ts';
+import { decodeRange, decodeStatus } from './wire.ts';
 
 /** Which of the ranges [start, end) holds `key`; an end of \0 means the end of the keyspace. */
 function holders(ranges: [Buffer, Buffer][], key: Buffer): number[] {
@@ -72,5 +72,37 @@ describe('decodeStatus', () => {
       leader: '7',
       revision: 42,
     });
+  });
+});
+
+describe('decodeRange', () => {
+  it('reads each KeyValue key and value, skipping revisions, version and lease, and the header revision', () => {
+    const kv = (key: string, value: string) =>
+      protobuf.Writer.create()
+        .uint32(0x0a)
+        .bytes(Buffer.from(key))
+        .uint32(0x10)
+        .int64(2 ** 40)
+        .uint32(0x18)
+        .int64(300)
+        .uint32(0x20)
+        .int64(1)
+        .uint32(0x2a)
+        .bytes(Buffer.from(value))
+        .uint32(0x30)
+        .int64(7)
+        .finish();
+    const header = protobuf.Writer.create().uint32(0x18).int64(9_000_000_000).finish();
+    const big = 'v'.repeat(70_000);
+    const w = protobuf.Writer.create().uint32(0x0a).bytes(header);
+    w.uint32(0x12).bytes(kv('/registry/pods/a', big)).uint32(0x12).bytes(kv('/b', ''));
+    w.uint32(0x18).bool(true).uint32(0x20).int64(2);
+    const page = decodeRange(Buffer.from(w.finish()));
+    expect(page.revision).toBe(9_000_000_000);
+    expect(page.more).toBe(true);
+    expect(page.kvs.map((x) => [x.key.toString(), x.value.length])).toEqual([
+      ['/registry/pods/a', 70_000],
+      ['/b', 0],
+    ]);
   });
 });
