@@ -54,7 +54,8 @@ async function withProcessCluster<T>(
 }
 
 /**
- * Seeds `objects` keys as a drill does (generated as they are put, 128-op transactions, 16 in flight)
+ * Seeds `objects` keys as a drill does (generated as they are put, 128-op transactions, 16 in flight,
+ * all to the leader, then waiting until every member has applied them)
  * and prints the rate; with `snapshotTo`, saves a snapshot of the result there.
  */
 export async function seedFigure(dist: EtcdDist, objects: number, snapshotTo?: string): Promise<void> {
