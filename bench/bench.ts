@@ -160,7 +160,7 @@ await measure(`v3 seeding, 10k Kubernetes-shaped keys (~${kib.toFixed(2)} KiB va
   withCluster(async (c) => {
     await c.start();
     const t = performance.now();
-    await putAllV3(c.access(), ops);
+    await putAllV3(c.access(), ops, { bulk: true });
     return ops.length / ((performance.now() - t) / 1000);
   }),
 );

@@ -145,7 +145,7 @@ async function seed(d: DrillContext): Promise<void> {
     return;
   }
   const v3 = v3Fixture(d.scenario.fixtures.v3, opts);
-  const put = await d.rec.step('seed v3 fixture', () => putAllV3(cluster.access(), v3));
+  const put = await d.rec.step('seed v3 fixture', () => putAllV3(cluster.access(), v3, { bulk: true }));
   d.obs.seeded = { v2: v2.length, v3: put };
 }
 

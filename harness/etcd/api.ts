@@ -6,7 +6,7 @@ import type Etcd2 from 'node-etcd';
 import { HarnessError } from '../errors.ts';
 import { type ClientTls, httpCall } from './http.ts';
 import { compareVersions } from './versions.ts';
-import { openKv, type RangePage } from './wire.ts';
+import { type Kv, openKv, type RangePage } from './wire.ts';
 
 /** How the harness reaches a cluster: client URLs it can dial, and TLS material when the cluster wants it. */
 export interface Access {
@@ -124,35 +124,112 @@ export interface V3Page {
   readonly kvs: readonly { key: Buffer; value: Buffer }[];
 }
 
+/** Disjoint ranges read at once by a whole-keyspace scan: one per member is what 2 cores keep busy. */
+const PARALLEL = 3;
+
 /**
- * Every v3 key (under a prefix) in etcd's key order, page by page, all pinned to one revision so the
- * pages are a consistent cut. The next page is asked for while the caller works on this one; each
- * page rides out an election on its own (a page read is idempotent).
+ * Where a whole-keyspace read is cut: before /registry/a, /registry/b, … /registry/z. etcd walks its
+ * index from a page's start to its range's end to count (RangeResponse.count), so a page's cost is
+ * bounded by its range, not by the whole keyspace; and disjoint ranges can be read at once. Kubernetes
+ * keys spread over the letters (pods, events, secrets, …); any other keyspace is one or two ranges.
  */
-export async function* scanV3(a: Access, at: V3Read = {}): AsyncGenerator<V3Page> {
-  const kv = openKv(a);
-  const first = at.prefix ? Buffer.from(at.prefix) : Buffer.from([0]);
-  const rangeEnd = at.prefix ? prefixEnd(first) : Buffer.from([0]);
-  const fetch = (key: Buffer, limit: number, revision: number) =>
+export function wholeKeyspaceRanges(): [Buffer, Buffer][] {
+  const cuts = [...'abcdefghijklmnopqrstuvwxyz'].map((c) => Buffer.from(`/registry/${c}`));
+  const bounds = [Buffer.from([0]), ...cuts, Buffer.from([0])];
+  return bounds.slice(0, -1).map((b, i) => [b, bounds[i + 1] as Buffer]);
+}
+
+/** One range's pages in key order, the next page asked for while the caller works on this one. */
+async function* rangePages(
+  kv: Kv,
+  first: Buffer,
+  rangeEnd: Buffer,
+  revision: number,
+): AsyncGenerator<V3Page> {
+  const fetch = (key: Buffer, limit: number) =>
     truthRetry().execute(() => kv.range({ key, rangeEnd, limit, revision }));
-  let pending: Promise<RangePage> | undefined = fetch(first, nextPageSize(0, 0), at.revision ?? 0);
+  let pending: Promise<RangePage> | undefined = fetch(first, nextPageSize(0, 0));
   try {
-    let [revision, keys, bytes] = [at.revision ?? 0, 0, 0];
+    let [keys, bytes] = [0, 0];
     while (pending) {
       const res: RangePage = await pending;
-      if (revision === 0) revision = res.revision;
       keys += res.kvs.length;
       for (const x of res.kvs) bytes += x.value.length;
       const last = res.kvs.at(-1);
       pending =
         res.more && last
-          ? fetch(Buffer.concat([last.key, Buffer.from([0])]), nextPageSize(keys, bytes), revision)
+          ? fetch(Buffer.concat([last.key, Buffer.from([0])]), nextPageSize(keys, bytes))
           : undefined;
-      yield { revision, kvs: res.kvs };
+      yield { revision: revision || res.revision, kvs: res.kvs };
     }
   } finally {
     // A caller that stops early leaves a page in flight: its answer (or error) goes nowhere.
     await pending?.catch(() => undefined);
+  }
+}
+
+/** The revision to pin a read to: the one asked for, else the latest (a read of an empty range). */
+async function pinRevision(kv: Kv, at: V3Read): Promise<number> {
+  if (at.revision) return at.revision;
+  const none = { key: Buffer.from([0]), rangeEnd: Buffer.from([1]), limit: 1, revision: 0 };
+  return (await truthRetry().execute(() => kv.range(none))).revision;
+}
+
+/**
+ * Every v3 key (under a prefix) in etcd's key order, page by page, all pinned to one revision so the
+ * pages are a consistent cut. A whole keyspace is read as disjoint ranges (wholeKeyspaceRanges), up
+ * to PARALLEL at once, going round the members; pages still come out in key order. Each page rides
+ * out an election on its own (a page read is idempotent).
+ */
+export async function* scanV3(a: Access, at: V3Read = {}): AsyncGenerator<V3Page> {
+  const kv = openKv(a);
+  const ranges: [Buffer, Buffer][] = at.prefix
+    ? [[Buffer.from(at.prefix), prefixEnd(Buffer.from(at.prefix))]]
+    : wholeKeyspaceRanges();
+  const started: { it: AsyncGenerator<V3Page>; next: Promise<IteratorResult<V3Page>> }[] = [];
+  try {
+    const revision = await pinRevision(kv, at);
+    const start = (i: number) => {
+      const r = ranges[i];
+      if (!r || started[i]) return;
+      const it = rangePages(kv, r[0], r[1], revision);
+      started[i] = { it, next: it.next() };
+    };
+    for (let i = 0; i < ranges.length; i++) {
+      // The ranges ahead fetch their first pages while this one is read.
+      for (let j = i; j < i + PARALLEL; j++) start(j);
+      const r = started[i] as (typeof started)[number];
+      for (let page = await r.next; !page.done; page = await r.it.next()) yield page.value;
+    }
+  } finally {
+    await Promise.all(started.map(async (r) => r.it.return(undefined).catch(() => undefined)));
+    kv.close();
+  }
+}
+
+/**
+ * Every v3 page of the whole keyspace (or a prefix) to `onPage`, in no particular order: PARALLEL
+ * ranges are read at once and each page is handed over as it arrives. For tallies that need no order.
+ */
+export async function forEachPageV3(
+  a: Access,
+  onPage: (page: V3Page) => void,
+  at: V3Read = {},
+): Promise<number> {
+  const kv = openKv(a);
+  try {
+    const revision = await pinRevision(kv, at);
+    const ranges: [Buffer, Buffer][] = at.prefix
+      ? [[Buffer.from(at.prefix), prefixEnd(Buffer.from(at.prefix))]]
+      : wholeKeyspaceRanges();
+    let next = 0;
+    const worker = async () => {
+      for (let r = ranges[next++]; r; r = ranges[next++])
+        for await (const page of rangePages(kv, r[0], r[1], revision)) onPage(page);
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    return revision;
+  } finally {
     kv.close();
   }
 }
@@ -201,11 +278,55 @@ const TXN_OPS = 128;
 const IN_FLIGHT = 16;
 
 /**
+ * A connection to the leader alone when one is known: a follower forwards every proposal to the
+ * leader, so each put sent to it costs a second decode and hop on the same cores. Should leadership
+ * move during the puts, the old leader forwards them: slower, still correct.
+ */
+async function leaderKv(a: Access): Promise<Kv> {
+  const all = openKv(a);
+  const i = await all.leader();
+  const leader = i === undefined ? undefined : a.endpoints[i];
+  if (!leader) return all;
+  all.close();
+  return openKv({ ...a, endpoints: [leader] });
+}
+
+/**
+ * Waits (up to `ms`) until every member that answers has applied what the leader has: the leader
+ * acknowledges a put once it has applied it, and a follower starved of CPU by a bulk load can apply
+ * seconds later, so a snapshot or a serializable read through it right after would miss keys.
+ */
+async function settle(a: Access, ms = 60_000): Promise<void> {
+  const kv = openKv(a);
+  try {
+    const until = Date.now() + ms;
+    for (;;) {
+      const revs = (await kv.revisions()).filter((r): r is number => r !== undefined);
+      if (revs.every((r) => r === Math.max(...revs)) || Date.now() > until) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    kv.close();
+  }
+}
+
+export interface PutAllOptions {
+  /** Transactions in flight. @default IN_FLIGHT */
+  readonly concurrency?: number;
+  /**
+   * Bulk load: every transaction to the leader, then wait until every member has applied them all.
+   * Small writes (the probes' during faults) go round the members as given. @default false
+   */
+  readonly bulk?: boolean;
+}
+
+/**
  * Puts every op (an array or a generator: a million keys need not be held) in batched transactions;
  * returns how many.
  */
-export async function putAllV3(a: Access, ops: Iterable<PutOp>, concurrency = IN_FLIGHT): Promise<number> {
-  const kv = openKv(a);
+export async function putAllV3(a: Access, ops: Iterable<PutOp>, o: PutAllOptions = {}): Promise<number> {
+  const bulk = (o.bulk ?? false) && a.endpoints.length > 1;
+  const kv = bulk ? await leaderKv(a) : openKv(a);
   const it = ops[Symbol.iterator]();
   let [put, failed] = [0, false];
   const batch = (): PutOp[] => {
@@ -227,10 +348,11 @@ export async function putAllV3(a: Access, ops: Iterable<PutOp>, concurrency = IN
     }
   };
   try {
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await Promise.all(Array.from({ length: o.concurrency ?? IN_FLIGHT }, worker));
   } finally {
     kv.close();
   }
+  if (bulk) await settle(a);
   return put;
 }
 

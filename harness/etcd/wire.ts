@@ -26,6 +26,10 @@ export interface Kv {
   /** One transaction of puts, all or nothing. */
   txnPut(ops: readonly PutOp[]): Promise<void>;
   range(r: RangeReq): Promise<RangePage>;
+  /** Which endpoint (index) leads, by each one's Maintenance.Status; undefined when none says. */
+  leader(): Promise<number | undefined>;
+  /** Each endpoint's applied revision (its Status header); undefined for one that does not answer. */
+  revisions(): Promise<(number | undefined)[]>;
   close(): void;
 }
 
@@ -79,8 +83,11 @@ export function decodeRange(buf: Buffer): RangePage {
   while (r.pos < r.len) {
     const tag = r.uint32();
     if (tag === 0x0a) revision = headerRevision(Reader.create(r.bytes()));
-    else if (tag === 0x12) kvs.push(keyValue(Reader.create(r.bytes())));
-    else if (tag === 0x18) more = r.bool();
+    else if (tag === 0x12) {
+      const len = r.uint32();
+      kvs.push(keyValue(buf, r.pos, r.pos + len));
+      r.pos += len;
+    } else if (tag === 0x18) more = r.bool();
     else r.skipType(tag & 7);
   }
   return { revision, kvs, more };
@@ -96,16 +103,66 @@ function headerRevision(r: PbReader): number {
   return revision;
 }
 
-function keyValue(r: PbReader): { key: Buffer; value: Buffer } {
-  let key: Buffer = Buffer.alloc(0);
-  let value: Buffer = Buffer.alloc(0);
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag === 0x0a) key = r.bytes() as Buffer;
-    else if (tag === 0x2a) value = r.bytes() as Buffer;
-    else r.skipType(tag & 7);
+/**
+ * KeyValue key=1 and value=5 as views of the page, read in place: a million keys read through a
+ * Reader and a Buffer each were a good part of the harness's allocations (and GC) in a whole read.
+ */
+function keyValue(buf: Buffer, start: number, end: number): { key: Buffer; value: Buffer } {
+  let key: Buffer = EMPTY;
+  let value: Buffer = EMPTY;
+  at = start;
+  while (at < end) {
+    const tag = varint(buf);
+    const wire = tag & 7;
+    if (wire === 0) varint(buf);
+    else if (wire === 2) {
+      const len = varint(buf);
+      if (tag === 0x0a) key = buf.subarray(at, at + len);
+      else if (tag === 0x2a) value = buf.subarray(at, at + len);
+      at += len;
+    } else if (wire === 1) at += 8;
+    else if (wire === 5) at += 4;
+    else throw new Error(`KeyValue: wire type ${wire} at ${at - start}`);
   }
   return { key, value };
+}
+
+/** keyValue's read position (one page is decoded at a time, synchronously). */
+let at = 0;
+
+/** A varint at `at`: tags and lengths fit 32 bits; wider ones (revisions) are only skipped. */
+function varint(buf: Buffer): number {
+  let v = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = buf[at++] ?? 0;
+    v += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return v;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * StatusResponse: header=1 (ResponseHeader.member_id=2, revision=3: what this member has applied),
+ * leader=4; the ids as decimal strings (uint64).
+ */
+export function decodeStatus(buf: Buffer): { member: string; leader: string; revision: number } {
+  const r = pb().Reader.create(buf);
+  let [member, leader, revision] = ['0', '0', 0];
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 0x0a) {
+      const h = pb().Reader.create(r.bytes());
+      while (h.pos < h.len) {
+        const t = h.uint32();
+        if (t === 0x10) member = String(h.uint64());
+        else if (t === 0x18) revision = num(h.int64() as unknown as number | Long);
+        else h.skipType(t & 7);
+      }
+    } else if (tag === 0x20) leader = String(r.uint64());
+    else r.skipType(tag & 7);
+  }
+  return { member, leader, revision };
 }
 
 const hostOf = (url: string) => url.replace(/^\w+:\/\//, '').replace(/\/.*$/, '');
@@ -126,24 +183,36 @@ export function openKv(a: Access): Kv {
   };
   const clients = a.endpoints.map((e) => new g.Client(hostOf(e), creds, options));
   let turn = 0;
-  const call = (method: string, body: Buffer): Promise<Buffer> => {
-    const c = clients[turn++ % clients.length] as Client;
-    return new Promise((resolve, reject) =>
+  const call = (
+    method: string,
+    body: Buffer,
+    c = clients[turn++ % clients.length] as Client,
+    deadlineMs = DEADLINE_MS,
+  ): Promise<Buffer> =>
+    new Promise((resolve, reject) =>
       c.makeUnaryRequest(
-        `/etcdserverpb.KV/${method}`,
+        method.includes('/') ? method : `/etcdserverpb.KV/${method}`,
         (x: Buffer) => x,
         (x: Buffer) => x,
         body,
-        { deadline: Date.now() + DEADLINE_MS },
+        { deadline: Date.now() + deadlineMs },
         (err, res) => (err || !res ? reject(err ?? new Error(`${method}: no answer`)) : resolve(res)),
       ),
     );
-  };
+  // A member that does not answer in 3 s is not the one to send a million puts to.
+  const status = (c: Client) =>
+    call('/etcdserverpb.Maintenance/Status', Buffer.alloc(0), c, 3000).then(decodeStatus, () => undefined);
   return {
     txnPut: async (ops) => {
       await call('Txn', encodeTxnPut(ops));
     },
     range: async (r) => decodeRange(await call('Range', encodeRange(r))),
+    leader: async () => {
+      const all = await Promise.all(clients.map(status));
+      const i = all.findIndex((s) => s && s.leader !== '0' && s.member === s.leader);
+      return i < 0 ? undefined : i;
+    },
+    revisions: async () => (await Promise.all(clients.map(status))).map((s) => s?.revision),
     close: () => {
       for (const c of clients) c.close();
     },

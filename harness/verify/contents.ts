@@ -1,4 +1,5 @@
 import { typeOfKey } from '../checks/registry.ts';
+import { scanMeta } from './meta-scan.ts';
 
 /** What a restored keyspace holds, as far as its keys and readable values tell. */
 export interface Contents {
@@ -33,6 +34,8 @@ export function namespaceFromKey(key: string): string | undefined {
 
 function metaOf(value: Buffer): Meta | undefined {
   if (value[0] !== 0x7b) return undefined; // '{'
+  const scanned = scanMeta(value);
+  if (scanned !== undefined) return scanned ?? undefined;
   try {
     const o = JSON.parse(value.toString('utf8')) as { metadata?: Meta };
     return o && typeof o.metadata === 'object' && o.metadata !== null ? o.metadata : undefined;
@@ -41,17 +44,23 @@ function metaOf(value: Buffer): Meta | undefined {
   }
 }
 
-function later(a: string | undefined, b: unknown): string | undefined {
-  if (typeof b !== 'string' || Number.isNaN(Date.parse(b))) return a;
-  return a === undefined || Date.parse(b) > Date.parse(a) ? b : a;
+/** The newest time seen so far, its text and its milliseconds (each candidate parsed once). */
+class Newest {
+  text: string | undefined;
+  #ms = Number.NEGATIVE_INFINITY;
+  see(t: unknown): void {
+    if (typeof t !== 'string') return;
+    const ms = Date.parse(t);
+    if (ms > this.#ms) [this.text, this.#ms] = [t, ms];
+  }
 }
 
 /** Counts as it goes: keys and values pass through it without being held. */
 export class ContentsTally {
   #byNamespace: Record<string, number> = {};
   #enc = { json: 0, protobuf: 0, other: 0 };
-  #creation: string | undefined;
-  #managed: string | undefined;
+  #creation = new Newest();
+  #managed = new Newest();
 
   #keys = 0;
   #byType: Record<string, number> = {};
@@ -73,9 +82,9 @@ export class ContentsTally {
 
   #read(meta: Meta): void {
     this.#enc.json++;
-    this.#creation = later(this.#creation, meta.creationTimestamp);
+    this.#creation.see(meta.creationTimestamp);
     if (!Array.isArray(meta.managedFields)) return;
-    for (const f of meta.managedFields) this.#managed = later(this.#managed, (f as { time?: unknown })?.time);
+    for (const f of meta.managedFields) this.#managed.see((f as { time?: unknown })?.time);
   }
 
   result(): Contents {
@@ -87,8 +96,8 @@ export class ContentsTally {
       notKubernetes: this.#keys - k8s,
       encoding: { ...this.#enc },
       newest: {
-        ...(this.#creation ? { creationTimestamp: this.#creation } : {}),
-        ...(this.#managed ? { managedFieldsTime: this.#managed } : {}),
+        ...(this.#creation.text ? { creationTimestamp: this.#creation.text } : {}),
+        ...(this.#managed.text ? { managedFieldsTime: this.#managed.text } : {}),
       },
     };
   }

@@ -1,5 +1,5 @@
 import type { Entry } from '../checks/merge.ts';
-import { type Access, currentRevision, digest, scanV3, withV3 } from '../etcd/api.ts';
+import { type Access, currentRevision, digest, forEachPageV3, scanV3, withV3 } from '../etcd/api.ts';
 import { type Contents, ContentsTally } from './contents.ts';
 
 const ALL = Buffer.from([0]);
@@ -36,11 +36,11 @@ export async function readKeyspace(
         revision = rev;
       }),
     );
+  // Counts need no order: the ranges are tallied as their pages arrive.
   else
-    for await (const page of scanV3(a)) {
-      revision = page.revision;
+    revision = await forEachPageV3(a, (page) => {
       for (const kv of page.kvs) tally.add(kv.key.toString('utf8'), kv.value);
-    }
+    });
   // An empty keyspace has no key to carry the revision.
   return { contents: tally.result(), revision: revision || (await currentRevision(a)) };
 }
