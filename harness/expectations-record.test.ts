@@ -61,6 +61,8 @@ async function threeRuns(): Promise<string[]> {
         result('3.5.16', [
           { id: 'v2-data', observed: 'lost' },
           { id: 'component-informer', observed: 'needs-restart' },
+          // Nothing recorded yet: exactly what recording is for.
+          { id: 'component-lease-lock', observed: 'recovered', verdict: 'unrecorded' },
           // An unknown in one run leaves 2 of 3 for integrity: not enough.
           { id: 'integrity', observed: 'consistent', verdict: i === 0 ? 'unknown' : 'as-expected' },
         ]),
@@ -112,6 +114,9 @@ describe('expectations record', () => {
     );
     expect(lines).toContain(
       `  components.informer @3.5.30: needs-restart [observed in 1 of 1 runs (process, 2026-11-24)] → varies: needs-restart 2, recovered 1 [${obs}]   ← outcome changed`,
+    );
+    expect(lines.find((l) => l.startsWith('  components.lease-lock @3.5.16:'))).toMatch(
+      new RegExp(`→ recovered \\[${obs.replace(/[()]/g, '\\$&')}\\]$`),
     );
     expect(lines).toContain(
       `  v2 @3.5.30: lost [observed in 1 of 1 runs (process, 2026-11-24)] → lost [${obs}]`,

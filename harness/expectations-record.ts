@@ -139,7 +139,8 @@ export function tally(runs: readonly ResultsFile[]): Tally {
         // A cross-version drill is recorded under its pair (3.4.23:3.5.16), never under either version.
         const version = versionKey(r);
         const where = `${r.scenarioId} ${c.id} @${version} in run ${run.runId}`;
-        if (c.verdict !== 'as-expected' && c.verdict !== 'unexpected') {
+        // Unrecorded is what recording is for; unknown observed nothing about etcd.
+        if (c.verdict === 'unknown' || c.verdict === 'not-applicable') {
           t.dropped.push(`${where} (${c.verdict})`);
           continue;
         }
