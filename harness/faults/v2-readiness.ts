@@ -141,6 +141,24 @@ async function mustStart(cluster: Cluster, flags: readonly string[]): Promise<vo
 }
 
 /** One level: the deployment's flags plus the level, then without --enable-v2 as the guide says. */
+/**
+ * Runs each step so a harness error loses only that step's line (its check is then unknown, with the
+ * error), never the rest of the drill; Ctrl-C still stops it. `after` puts the cluster back in a known state.
+ */
+function keeper(d: DrillContext, after?: () => Promise<void>) {
+  const errors: Record<string, string> = {};
+  const keep = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      if (d.run.signal.aborted) throw err;
+      errors[what] = (err as Error).message;
+      await after?.();
+    }
+  };
+  return { errors, keep };
+}
+
 async function drillLevel(
   d: DrillContext,
   base: readonly string[],
@@ -149,15 +167,7 @@ async function drillLevel(
 ): Promise<Level> {
   const cluster = clusterOf(d);
   const out: Level = { level, starts: [] };
-  const errors: Record<string, string> = {};
-  const keep = async (what: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (err) {
-      if (d.run.signal.aborted) throw err;
-      errors[what] = (err as Error).message;
-    }
-  };
+  const { errors, keep } = keeper(d);
   const dep = `--v2-deprecation=${level}`;
   await keep('start', async () => {
     out.starts.push(await d.rec.step(`start with ${dep}`, () => startAll(cluster, [...base, dep])));
@@ -258,16 +268,7 @@ async function drill(d: DrillContext, base: readonly string[], v2Snapshot: boole
   }
   obs.checkBefore = await d.rec.step('etcdutl check v2store on every member', () => checkAll(cluster));
   for (const level of V2_LEVELS) obs.levels.push(await drillLevel(d, base, level, before));
-  const errors: Record<string, string> = {};
-  const keep = async (what: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (err) {
-      if (d.run.signal.aborted) throw err;
-      errors[what] = (err as Error).message;
-      await cluster.stopAll();
-    }
-  };
+  const { errors, keep } = keeper(d, () => cluster.stopAll());
   await keep('guideCleanup', async () => {
     obs.guideCleanup = await guideCleanup(d, base);
   });
