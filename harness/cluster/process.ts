@@ -168,6 +168,8 @@ class ProcessCluster extends BaseCluster<ProcessMember> {
     readonly netns: MemberNetns | undefined,
   ) {
     super(spec, dist, ctx, members, backupDir, pki);
+    // Each member's flags are asked of the etcd it runs now (useDist moves members one by one).
+    for (const m of members) m.gateArgs = (args) => gateEtcd(m.dist, args);
     this.peerNetwork = netns
       ? netnsPeerNetwork(ctx, members, {
           exec: async (m) => netns.exec(m.name),
@@ -185,10 +187,7 @@ class ProcessCluster extends BaseCluster<ProcessMember> {
 
   /** Cross-version drills: the given members' next starts run `dist`; once all do, the tools are its too. */
   useDist(dist: EtcdDist, members: readonly Member[] = this.members): void {
-    for (const m of this.members.filter((m) => members.includes(m))) {
-      m.dist = dist;
-      m.gateArgs = (args) => gateEtcd(dist, args); // its flags are asked of the etcd it now runs
-    }
+    for (const m of this.members) if (members.includes(m)) m.dist = dist;
     if (this.members.every((m) => m.dist === dist)) this.dist = dist;
   }
 
