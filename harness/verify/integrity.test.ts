@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clusterVersionsIn, hasTrailer, scanSnapshot, toolWords } from './integrity.ts';
+import { checkTrailer, clusterVersionsIn, hasTrailer, recordedVersions, toolWords } from './integrity.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'verify-integrity-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -17,31 +17,40 @@ async function snapshotLike(name: string, body: Buffer, trailer?: Buffer): Promi
 
 const page = (text: string) => Buffer.concat([Buffer.from(text, 'latin1'), Buffer.alloc(4096 - text.length)]);
 
-describe('scanSnapshot', () => {
+describe('checkTrailer and recordedVersions', () => {
   it('checks the trailer as etcd does and finds the recorded cluster version', async () => {
     const file = await snapshotLike(
       'ok.db',
       Buffer.concat([page('\0\0clusterVersion3.5.0downgrade'), page('')]),
     );
-    const s = await scanSnapshot(file);
-    expect(s.trailer).toMatchObject({ present: true, ok: true });
-    expect(s.clusterVersions).toEqual(['3.5.0']);
+    expect((await checkTrailer(file)).trailer).toMatchObject({ present: true, ok: true });
+    expect(await recordedVersions(file)).toEqual(['3.5.0']);
+  });
+
+  it('a version across a 1 MiB read boundary is read whole, once', async () => {
+    const at = (1 << 20) - 19; // the first chunk ends after 'clusterVersion3.5.3'
+    const body = Buffer.alloc(3 << 20);
+    body.write('clusterVersion3.5.30\0', at, 'latin1');
+    body.write('clusterVersion3.4.0\0', (3 << 20) - 20, 'latin1');
+    const file = await snapshotLike('boundary.db', body);
+    expect(await recordedVersions(file)).toEqual(['3.5.30', '3.4.0']);
   });
 
   it('a flipped byte: the trailer no longer matches', async () => {
     const body = page('data');
     const sum = createHash('sha256').update(body).digest();
     body[100] = 0xff;
-    const s = await scanSnapshot(await snapshotLike('flipped.db', body, sum));
+    const file = await snapshotLike('flipped.db', body, sum);
+    const s = await checkTrailer(file);
     expect(s.trailer.ok).toBe(false);
     expect(s.trailer.expected).toBe(sum.toString('hex'));
-    expect(s.clusterVersions).toEqual([]);
+    expect(await recordedVersions(file)).toEqual([]);
   });
 
   it('a db copied from a data dir (whole pages) has no trailer', async () => {
     const file = join(dir, 'db');
     await writeFile(file, page('x'));
-    expect((await scanSnapshot(file)).trailer).toEqual({ present: false, ok: false });
+    expect((await checkTrailer(file)).trailer).toEqual({ present: false, ok: false });
   });
 });
 

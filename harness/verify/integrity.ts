@@ -27,40 +27,45 @@ export function clusterVersionsIn(text: string): string[] {
   return [...new Set([...text.matchAll(/clusterVersion(\d+\.\d+\.\d+)/g)].map((m) => m[1] ?? ''))];
 }
 
-/**
- * One pass over the file: sha256 of everything before the trailer, and the recorded cluster version
- * (etcd's snapshot status does not print it; 3.5 keeps it in the db's cluster bucket).
- */
-export async function scanSnapshot(
-  file: string,
-): Promise<{ bytes: number; trailer: TrailerCheck; clusterVersions: string[] }> {
+const NEEDLE = Buffer.from('clusterVersion');
+/** The needle plus the longest version etcd writes ("999.999.999"): a match closer to a chunk's end waits for the next. */
+const REACH = NEEDLE.length + 12;
+
+/** The cluster versions recorded in a bbolt file (etcd's snapshot status does not print them; 3.5 keeps them in the db's cluster bucket). */
+export async function recordedVersions(file: string): Promise<string[]> {
+  const found = new Set<string>();
+  const look = (b: Buffer, upTo: number) => {
+    for (let i = b.indexOf(NEEDLE); i !== -1 && i < upTo; i = b.indexOf(NEEDLE, i + 1))
+      for (const v of clusterVersionsIn(b.toString('latin1', i, i + REACH))) found.add(v);
+  };
+  let tail = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    // The last REACH bytes are looked at with the next chunk, so a version is never read cut.
+    const b = tail.length ? Buffer.concat([tail, chunk as Buffer]) : (chunk as Buffer);
+    look(b, b.length - REACH);
+    tail = Buffer.from(b.subarray(Math.max(0, b.length - REACH)));
+  }
+  look(tail, tail.length);
+  return [...found];
+}
+
+/** The sha256 of everything before the trailer against the trailer, as etcd's restore checks it. */
+export async function checkTrailer(file: string): Promise<{ bytes: number; trailer: TrailerCheck }> {
   const { size } = await stat(file);
   const present = hasTrailer(size);
-  const body = present ? size - SHA_LEN : size;
+  if (!present) return { bytes: size, trailer: { present, ok: false } };
+  const body = size - SHA_LEN;
   const h = createHash('sha256');
-  const found = new Set<string>();
-  let tail = '';
-  if (body > 0) {
-    for await (const chunk of createReadStream(file, { end: body - 1 })) {
+  if (body > 0)
+    for await (const chunk of createReadStream(file, { end: body - 1, highWaterMark: 1 << 20 }))
       h.update(chunk as Buffer);
-      // latin1 keeps one char per byte; the overlap catches a key split across chunks.
-      const text = tail + (chunk as Buffer).toString('latin1');
-      for (const v of clusterVersionsIn(text)) found.add(v);
-      tail = text.slice(-40);
-    }
-  }
-  if (!present) return { bytes: size, trailer: { present, ok: false }, clusterVersions: [...found] };
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(SHA_LEN);
     await fh.read(buf, 0, SHA_LEN, body);
     const expected = buf.toString('hex');
     const actual = h.digest('hex');
-    return {
-      bytes: size,
-      trailer: { present, ok: expected === actual, expected, actual },
-      clusterVersions: [...found],
-    };
+    return { bytes: size, trailer: { present, ok: expected === actual, expected, actual } };
   } finally {
     await fh.close();
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,8 +123,12 @@ describe('verify a snapshot the harness did not make', () => {
   it('restores it and counts what the test wrote, per type and namespace', async () => {
     const before = runFolders();
     const out = await mkdtemp(join(dir, 'out-'));
+    const bytes = await readFile(snapshot);
     // No --etcd: the db records 3.5.0, so the newest provided 3.5 restores it.
     const { result, reportDir } = await runVerify({ path: snapshot, out, quiet: true });
+    // The members restore it where it lies (processes), without a second hash pass, leaving it as it was.
+    expect(result.restore?.how).toMatch(/--skip-hash-check \(its sha256 trailer matched/);
+    expect((await readFile(snapshot)).equals(bytes)).toBe(true);
     expect(result.verdict).toBe('restorable');
     expect(result.exitCode).toBe(0);
     expect(result.integrity.sha256Trailer).toMatchObject({ present: true, ok: true });

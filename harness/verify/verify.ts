@@ -71,7 +71,7 @@ async function prepare(o: VerifyOptions, log: Logger, signal: AbortSignal) {
   const scanned = await scanBackup(kind, o.path);
   const choice: VersionChoice = o.etcdBinDir
     ? { version: o.etcd, why: 'given' }
-    : chooseVersion(scanned?.scan.clusterVersions ?? [], o.etcd);
+    : chooseVersion(scanned?.clusterVersions ?? [], o.etcd);
   const dist = await resolveEtcd({
     ...(choice.version ? { version: choice.version } : {}),
     ...(o.etcdBinDir ? { binDir: o.etcdBinDir } : {}),
@@ -156,7 +156,7 @@ interface RestoreJob {
   readonly dist: EtcdDist;
   readonly provider: Provider;
   readonly against: string[] | undefined;
-  readonly skipHashCheck: boolean;
+  readonly skipHashCheck: string | undefined;
   readonly versionWhy: VersionChoice['why'];
   readonly ctx: RunContext;
 }
@@ -190,12 +190,12 @@ async function restoreAndRead(j: RestoreJob): Promise<Body> {
     etcdChosen: j.versionWhy,
     provider: j.provider.name,
     members: j.size,
-    how: `${HOW[j.kind]}${j.skipHashCheck ? '; --skip-hash-check (the file has no sha256 trailer)' : ''}`,
+    how: `${HOW[j.kind]}${j.skipHashCheck ? `; --skip-hash-check (${j.skipHashCheck})` : ''}`,
     ok,
     steps,
   });
   try {
-    await restoreInto(cluster, j.kind, j.path, rec, { skipHashCheck: j.skipHashCheck });
+    await restoreInto(cluster, j.kind, j.path, rec, { skipHashCheck: j.skipHashCheck !== undefined });
   } catch (err) {
     const body = notRestorable(err);
     if (!body) throw err;
