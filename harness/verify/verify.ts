@@ -201,11 +201,10 @@ async function restoreAndRead(j: RestoreJob): Promise<Body> {
     if (!body) throw err;
     return { ...body, restore: restore(false) };
   }
-  return {
-    verdict: 'restorable',
-    restore: restore(true),
-    ...(await readRestored(cluster, j, rec, restore(true))),
-  };
+  const read = await readRestored(cluster, j, rec, restore(true));
+  // A throwaway: nothing it holds needs a graceful stop, which goes member by member (~0.3 s each).
+  await Promise.all(cluster.members.map((m) => m.kill()));
+  return { verdict: 'restorable', restore: restore(true), ...read };
 }
 
 async function readRestored(
