@@ -456,7 +456,10 @@ program
   .command('verify')
   .description('does this backup restore, and what is in it? (integrity, a throwaway restore, its contents)')
   .argument('<backup>', 'a snapshot.db (etcdctl snapshot save) or a v2 backup dir (etcdctl backup)')
-  .option('--etcd <version>', `etcd version to restore with (default ${DEFAULT_ETCD_VERSION})`)
+  .option(
+    '--etcd <version>',
+    `etcd version to restore with (default: the newest of the minor version the file records, else ${DEFAULT_ETCD_VERSION})`,
+  )
   .option('--etcd-bin-dir <dir>', 'use etcd/etcdctl/etcdutl from this folder instead of fetching')
   .addOption(
     new Option('--provider <name>', 'where the throwaway members run')
