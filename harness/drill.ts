@@ -68,6 +68,8 @@ export interface DrillOptions {
   readonly k8s?: boolean;
   /** Kubernetes binaries the user already has (kube-apiserver, kube-controller-manager, kube-scheduler). */
   readonly k8sBinDir?: string;
+  /** Shortened leader election (4/3/1 s) instead of the components' shipped 15/10/2 s. */
+  readonly k8sShortLeases?: boolean;
   /** Run the component probes across each disaster. @default true */
   readonly probes?: boolean;
   /** Test hook: how long each probe gets to agree with etcd (default RECOVERY_BOUND_MS). */
@@ -294,18 +296,19 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   // Every flag a drill always passes, asked of each version's binaries: a missing one is bad input.
   for (const d of cache.values())
     await preflightFlags(d, { tls: jobs.some((j) => j.dist === d && (o.tls ?? j.scenario.cluster.tls)) });
-  if (o.k8sBinDir && !o.k8s) {
-    throw new HarnessError(
-      'BAD_INPUT',
-      '--k8s-bin-dir only means something with --k8s: add --k8s, or drop it',
-    );
-  }
+  for (const [set, flag] of [
+    [o.k8sBinDir, '--k8s-bin-dir'],
+    [o.k8sShortLeases, '--k8s-short-leases'],
+  ] as const)
+    if (set && !o.k8s)
+      throw new HarnessError('BAD_INPUT', `${flag} only means something with --k8s: add --k8s, or drop it`);
   // A first build takes minutes (ci/setup.sh does it once per machine); a missing binary fails here.
   const k8s = o.k8s
     ? await resolveK8s({ ...(o.k8sBinDir ? { binDir: o.k8sBinDir } : {}), log: early, signal })
     : undefined;
   // The Kubernetes client takes ~0.4 s to load: only --k8s runs load it.
-  const k8sExtension = k8s && (await import('./extensions/k8s.ts')).k8sExtension.bind(null, k8s);
+  const short = o.k8sShortLeases ? (await import('./k8s/controlplane.ts')).SHORT_LEADER_ELECTION : undefined;
+  const k8sExtension = k8s && (await import('./extensions/k8s.ts')).k8sExtension.bind(null, k8s, short);
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);

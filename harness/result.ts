@@ -202,6 +202,10 @@ export const K8sReportSchema = z.object({
   origin: z.string(),
   /** Control plane start to ready, before the seed. */
   startMs: ms,
+  /** The components' leader election (seconds): shipped 15/10/2 unless --k8s-short-leases. Absent in older reports. */
+  leaderElection: z
+    .object({ leaseSeconds: z.number(), renewSeconds: z.number(), retrySeconds: z.number() })
+    .optional(),
   /** Restart of all three components after the restore, until ready. */
   restartMs: ms,
   checks: z
@@ -379,6 +383,8 @@ export const StrategyNotesSchema = z
     /** Per added member: tries of `member add` and etcd's refusals before it took. */
     /** With a control plane: how long its workload took to settle before the backup. */
     k8sSettleMs: ms,
+    /** With a control plane: how long the objects created after the backup took to reconcile and settle. */
+    k8sLateSettleMs: ms,
     /** A runbook's backup.sh and restore.sh. */
     runbookBackup: RunbookScriptSchema,
     runbookRestore: RunbookScriptSchema,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { clusterOf } from '../engine/context.ts';
 import type { Extension } from '../engine/extension.ts';
 import { observeInto } from '../engine/phase-bodies.ts';
+import type { LeaderElectionTimes } from '../k8s/controlplane.ts';
 import type { K8sDist } from '../k8s/dist.ts';
 import { K8sStage, workloadKey } from '../k8s/stage.ts';
 
@@ -10,7 +11,7 @@ import { K8sStage, workloadKey } from '../k8s/stage.ts';
  * writes after the backup, lives through the disaster, and is judged after the restore twice, kept
  * running and then restarted (the write-up's fix).
  */
-export function k8sExtension(dist: K8sDist): Extension {
+export function k8sExtension(dist: K8sDist, leaderElection?: LeaderElectionTimes): Extension {
   let stage: K8sStage | undefined;
   const need = () => {
     if (!stage) throw new Error('the Kubernetes control plane was not started');
@@ -30,7 +31,7 @@ export function k8sExtension(dist: K8sDist): Extension {
         const cluster = clusterOf(d);
         const dir = join(d.run.workDir, `${d.scenario.id}-${d.dist.version}-k8s`);
         const s = await d.rec.step(`start Kubernetes ${dist.version} control plane over the cluster`, () =>
-          K8sStage.start(cluster, dist, d.run, dir),
+          K8sStage.start(cluster, dist, d.run, dir, leaderElection),
         );
         stage = d.scope.use(s);
         const logs = d.options.logsDir;
@@ -38,10 +39,11 @@ export function k8sExtension(dist: K8sDist): Extension {
       },
       async 'after-backup'(d) {
         const s = need();
-        await d.rec.step(
-          'create Kubernetes objects after the backup (a restore must not bring them back)',
-          () => s.afterBackup(),
+        const ms = await d.rec.step(
+          'create Kubernetes objects after the backup (a restore must not bring them back), reconciled',
+          () => s.afterBackup(clusterOf(d).access()),
         );
+        d.rec.note('k8sLateSettleMs', ms);
       },
       async restored(d) {
         const s = need();
@@ -54,6 +56,7 @@ export function k8sExtension(dist: K8sDist): Extension {
             version: s.dist.version,
             origin: s.dist.origin,
             startMs: s.cp.startMs,
+            leaderElection: s.cp.leaderElection,
             ...(await s.assess(a, { signal: d.run.signal })),
           }),
         );

@@ -32,7 +32,7 @@ import {
   scopeOf,
   watchCacheAgrees,
 } from './checks.ts';
-import { type ControlPlane, startControlPlane } from './controlplane.ts';
+import { type ControlPlane, SHORT_LEADER_ELECTION, startControlPlane } from './controlplane.ts';
 import { type K8sDist, resolveK8s } from './dist.ts';
 
 let ctx: RunContext;
@@ -154,7 +154,15 @@ describe('control plane over an etcd with TLS and client certificates required',
 
 describe('control plane over a 3-member etcd 3.5.30', () => {
   it('comes up: /readyz ok, leaders elected, Ready untainted nodes; every process carries the run folder', async () => {
-    cp = await startControlPlane({ dist: k8s, etcd: cluster.access(), dir: join(ctx.workDir, 'k8s'), ctx });
+    // Short leases: these tests are about the mechanisms (a lost lease exits, new holders after a
+    // restart) and wait on them; drills use the shipped 15/10/2 s (drill-k8s.int.test.ts).
+    cp = await startControlPlane({
+      dist: k8s,
+      etcd: cluster.access(),
+      dir: join(ctx.workDir, 'k8s'),
+      ctx,
+      leaderElection: SHORT_LEADER_ELECTION,
+    });
     console.log(`control plane start to ready: ${cp.startMs} ms ${JSON.stringify(cp.startTimings)}`);
     expect((await cp.api.raw('/readyz')).body).toBe('ok');
     const nodes = await cp.api.list('Node');

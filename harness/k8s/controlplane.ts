@@ -26,12 +26,33 @@ import { lastWord } from './klog.ts';
 export const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
+export interface LeaderElectionTimes {
+  readonly leaseSeconds: number;
+  readonly renewSeconds: number;
+  readonly retrySeconds: number;
+}
+
 /**
- * Leader election, shortened from client-go's 15 s / 10 s / 2 s so a drill waits seconds for a new
- * holder. Consequence: a leader that cannot renew for 3 s (etcd down) exits ("leaderelection lost"),
- * as kube-controller-manager and kube-scheduler always do; the supervisor below restarts it.
+ * Leader election as kube-controller-manager and kube-scheduler ship it (their flags' defaults, from
+ * client-go's leaderelection: 15 s lease, 10 s renew deadline, 2 s retry): a leader rides out an etcd
+ * outage of up to 10 s, and a restarted component waits out its predecessor's 15 s lease.
  */
-export const LEADER_ELECTION = { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' } as const;
+export const SHIPPED_LEADER_ELECTION: LeaderElectionTimes = {
+  leaseSeconds: 15,
+  renewSeconds: 10,
+  retrySeconds: 2,
+};
+
+/**
+ * Shortened (`--k8s-short-leases`) so a drill waits seconds for a new holder. Consequence: a leader
+ * that cannot renew for 3 s (etcd down) exits ("leaderelection lost") where the shipped one would
+ * not; the supervisor below restarts it.
+ */
+export const SHORT_LEADER_ELECTION: LeaderElectionTimes = {
+  leaseSeconds: 4,
+  renewSeconds: 3,
+  retrySeconds: 1,
+};
 
 /** Restart backoff of a supervised component: kubelet's is 10 s doubling to 5 min; a drill wants seconds. */
 const BACKOFF_MS = [1000, 2000, 4000, 8000] as const;
@@ -53,6 +74,8 @@ export interface ControlPlaneOptions {
    * outage stays dead. Components stopped through stop() are never restarted. @default true
    */
   readonly supervise?: boolean;
+  /** @default SHIPPED_LEADER_ELECTION */
+  readonly leaderElection?: LeaderElectionTimes;
 }
 
 /** One exit of a component that was not asked to stop. */
@@ -78,6 +101,8 @@ export interface ControlPlane extends AsyncDisposable {
   readonly files: { readonly kubeconfig: string; readonly ca: string; readonly logs: string };
   /** Milliseconds from startControlPlane() to everything ready (apiserver, leaders, Ready nodes). */
   readonly startMs: number;
+  /** The components' leader election, as passed on their command lines. */
+  readonly leaderElection: LeaderElectionTimes;
   /** Ms since startControlPlane() at each stage: certificates, apiserver ready, other components healthy, all ready. */
   readonly startTimings: Readonly<{ certs: number; apiserver: number; components: number; ready: number }>;
   running(component: Component): boolean;
@@ -344,13 +369,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       `--etcd-keyfile=${join(d, 'client-key.pem')}`,
     );
   }
+  const le = opts.leaderElection ?? SHIPPED_LEADER_ELECTION;
   const leaderElection = [
     '--leader-elect=true',
     // 1.20 defaults to leases already; said explicitly so the checks know where to look.
     '--leader-elect-resource-lock=leases',
-    `--leader-elect-lease-duration=${LEADER_ELECTION.leaseDuration}`,
-    `--leader-elect-renew-deadline=${LEADER_ELECTION.renewDeadline}`,
-    `--leader-elect-retry-period=${LEADER_ELECTION.retryPeriod}`,
+    `--leader-elect-lease-duration=${le.leaseSeconds}s`,
+    `--leader-elect-renew-deadline=${le.renewSeconds}s`,
+    `--leader-elect-retry-period=${le.retrySeconds}s`,
   ];
   // Every process gets paths inside `dir` on its command line: the run folder labels it.
   const specs: ComponentSpec[] = [
@@ -527,6 +553,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     etcdPrefix: '/registry',
     files: { kubeconfig: kubeconfigs.admin, ca: pki.caFile, logs },
     startMs,
+    leaderElection: le,
     startTimings: timings,
     running: (c) => proc(c).running,
     async stop(components) {

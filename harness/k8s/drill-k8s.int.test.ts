@@ -65,6 +65,20 @@ describe.each([
 });
 
 describe('--k8s bad input', () => {
+  it('--k8s-short-leases without --k8s is refused before anything starts', async () => {
+    const before = runFolders();
+    const err = await runDrill({
+      scenarios: ['s5-v3-snapshot-all-members'],
+      provider: 'process',
+      k8sShortLeases: true,
+      out,
+      quiet: true,
+    }).catch((e: unknown) => e);
+    expect((err as HarnessError).code).toBe('BAD_INPUT');
+    expect((err as HarnessError).message).toMatch(/--k8s-short-leases only means something with --k8s/);
+    expect(runFolders()).toEqual(before);
+  });
+
   it('a folder without the Kubernetes binaries is refused before anything starts, naming them', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'no-k8s-'));
     const before = runFolders();

@@ -28,7 +28,7 @@ import {
   scopeOf,
   watchCacheAgrees,
 } from './checks.ts';
-import { type ControlPlane, startControlPlane } from './controlplane.ts';
+import { type ControlPlane, type LeaderElectionTimes, startControlPlane } from './controlplane.ts';
 import type { K8sDist } from './dist.ts';
 import type { Kind } from './objects.ts';
 
@@ -77,7 +77,11 @@ const DATA_KINDS: ReadonlySet<Kind> = new Set(['Namespace', 'Deployment', 'Servi
  * markers): the apiserver and controllers rewrite leases, events, nodes and endpoints every second.
  */
 export function workloadKey(key: string): boolean {
-  if (key.startsWith('/etcd-drill/')) return true;
+  return key.startsWith('/etcd-drill/') || workloadObjectKey(key);
+}
+
+/** The workload's own Kubernetes objects, without the harness's markers (the probes write those all along). */
+function workloadObjectKey(key: string): boolean {
   const ref = parseRegistryKey(key);
   if (!ref || !DATA_KINDS.has(ref.kind)) return false;
   return (ref.kind === 'Namespace' ? ref.name : (ref.namespace ?? '')).startsWith('drill-');
@@ -90,8 +94,12 @@ const BOUND = {
   orphans: 10_000,
   reconcile: 20_000,
   schedule: 15_000,
-  leader: 15_000,
 };
+
+/** A new holder may wait out its predecessor's whole lease, then a retry or two. */
+export function leaderBoundMs(le: LeaderElectionTimes): number {
+  return (le.leaseSeconds + 3 * le.retrySeconds + 5) * 1000;
+}
 
 /**
  * A real Kubernetes control plane over the drill's etcd (issue 6): it seeds the workload through the
@@ -107,8 +115,20 @@ export class K8sStage implements AsyncDisposable {
   ) {}
 
   /** `dir`: a folder of its own inside the run's folder (certificates, kubeconfig, logs). */
-  static async start(cluster: Cluster, dist: K8sDist, ctx: RunContext, dir: string): Promise<K8sStage> {
-    const cp = await startControlPlane({ dist, etcd: cluster.access(), dir, ctx });
+  static async start(
+    cluster: Cluster,
+    dist: K8sDist,
+    ctx: RunContext,
+    dir: string,
+    leaderElection?: LeaderElectionTimes,
+  ): Promise<K8sStage> {
+    const cp = await startControlPlane({
+      dist,
+      etcd: cluster.access(),
+      dir,
+      ctx,
+      ...(leaderElection ? { leaderElection } : {}),
+    });
     return new K8sStage(cp, dist, ctx.signal);
   }
 
@@ -132,8 +152,26 @@ export class K8sStage implements AsyncDisposable {
     return objects.length;
   }
 
-  async afterBackup(): Promise<void> {
-    await createWorkload(this.cp.api, k8sWorkloadAfterBackup());
+  /**
+   * Creates objects the restore must remove, and waits until they are reconciled (ReplicaSets and
+   * pods created and bound, etcd settled): the components' caches hold them when etcd goes back in
+   * time, as they would in a real cluster where the disaster comes later. Returns ms to settle.
+   */
+  async afterBackup(access: Access): Promise<number> {
+    const late = k8sWorkloadAfterBackup();
+    await createWorkload(this.cp.api, late);
+    for (const d of late.filter((w) => w.kind === 'Deployment')) {
+      const { name, namespace } = d.manifest.metadata as { name: string; namespace: string };
+      const r = await podsScheduled(this.cp.api, namespace, `app=${name}`, 60_000, {
+        min: d.manifest.spec?.replicas as number,
+        signal: this.signal,
+      });
+      if (!r.ok)
+        throw new Error(
+          `the pods of ${namespace}/${name} (after the backup) were not scheduled: ${JSON.stringify(r.evidence)}`,
+        );
+    }
+    return settle(access, this.signal);
   }
 
   /**
@@ -185,11 +223,12 @@ export class K8sStage implements AsyncDisposable {
         );
         return [rc, sc] as const;
       })(),
-      guard(() =>
-        before
-          ? leaderElectionAfterRestart(api, before, { ...o, boundMs: BOUND.leader })
-          : leaderElection(api, { ...o, boundMs: BOUND.leader }),
-      ),
+      guard(() => {
+        const boundMs = leaderBoundMs(this.cp.leaderElection);
+        return before
+          ? leaderElectionAfterRestart(api, before, { ...o, boundMs })
+          : leaderElection(api, { ...o, boundMs });
+      }),
     ]);
     return {
       'api-serves-backup': api1,
@@ -210,10 +249,10 @@ export class K8sStage implements AsyncDisposable {
   }
 }
 
-/** Until the workload's keys stop changing (controllers finish writing status) for 2 s; returns ms. */
+/** Until the workload's objects stop changing (controllers finish writing status) for 2 s; returns ms. */
 async function settle(access: Access, signal: AbortSignal, boundMs = 30_000): Promise<number> {
   const snap = async () =>
-    JSON.stringify([...(await dumpV3(access)).keys].filter(([k]) => workloadKey(k)).sort());
+    JSON.stringify([...(await dumpV3(access)).keys].filter(([k]) => workloadObjectKey(k)).sort());
   let previous: string | undefined;
   const r = await poll(
     async () => {
