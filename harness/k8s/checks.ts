@@ -510,37 +510,58 @@ export async function podsScheduled(
   return outcome.ok ? outcome : { ...outcome, evidence: { ...outcome.evidence, nodes } };
 }
 
+/** What controllers create in every namespace (the root CA ConfigMap, service accounts and their token Secrets), and pods. */
+const IN_EVERY_NAMESPACE: readonly Kind[] = ['ConfigMap', 'Secret', 'ServiceAccount', 'ReplicaSet', 'Pod'];
+
 /**
  * Nothing acts on objects that must stay absent (removed by the restore): for the whole bound, none
- * of them is served, and for absent Deployments and ReplicaSets no ReplicaSet or pod that they
- * would own appears (a controller acting on a stale cache). ms: until the first sighting, or the bound.
+ * of them is served, for absent Deployments and ReplicaSets no ReplicaSet or pod that they would own
+ * appears, and nothing appears inside an absent Namespace (a controller acting on a stale cache:
+ * kube-controller-manager's root CA publisher re-created its ConfigMap in a namespace the restore
+ * had removed, seen 2026-12-01). ms: until the first sighting, or the bound. With `leftoverBefore`
+ * (the restart's time), a sighting created before it is marked a leftover: an orphan a restart did
+ * not remove, not one the restarted components made; it still fails the check.
  * Throws when nothing was seen but the last look failed: absence not looked at is not absence.
  */
 export async function noOrphansRecreated(
   api: KubeApi,
   absent: readonly ObjectRef[],
   boundMs: number,
-  opts: CheckOptions & { everyMs?: number } = {},
+  opts: CheckOptions & { everyMs?: number; leftoverBefore?: number } = {},
 ): Promise<CheckOutcome> {
   const t0 = Date.now();
-  const seen = new Map<string, { object: string; atMs: number; uid?: string; created?: unknown }>();
+  const seen = new Map<
+    string,
+    { object: string; atMs: number; uid?: string; created?: unknown; leftover?: boolean }
+  >();
   const errors: string[] = [];
   const see = (what: string, o: KObject) => {
-    if (!seen.has(what))
-      seen.set(what, {
-        object: what,
-        atMs: Date.now() - t0,
-        uid: o.metadata.uid,
-        created: o.metadata.creationTimestamp,
-      });
+    if (seen.has(what)) return;
+    const created = o.metadata.creationTimestamp;
+    // creationTimestamp has whole seconds, never later than the real time: before the restart is before it.
+    const before = opts.leftoverBefore;
+    seen.set(what, {
+      object: what,
+      atMs: Date.now() - t0,
+      uid: o.metadata.uid,
+      created,
+      ...(before !== undefined && created
+        ? { leftover: new Date(created as string).getTime() < before }
+        : {}),
+    });
   };
   const owners = absent.filter((r) => r.kind === 'Deployment' || r.kind === 'ReplicaSet');
   const namespaces = [...new Set(owners.map((r) => r.namespace ?? ''))];
+  const goneNamespaces = absent.filter((r) => r.kind === 'Namespace').map((r) => r.name);
   const look = async () => {
     for (const r of absent) {
       const o = await api.get(r);
       if (o) see(refString(r), o);
     }
+    for (const ns of goneNamespaces)
+      for (const kind of IN_EVERY_NAMESPACE)
+        for (const o of (await api.list(kind, { namespace: ns })).items)
+          see(`${kind} ${ns}/${o.metadata.name} (in ${refString({ kind: 'Namespace', name: ns })})`, o);
     for (const ns of namespaces) {
       const rss = (await api.list('ReplicaSet', { namespace: ns })).items;
       const pods = (await api.list('Pod', { namespace: ns })).items;

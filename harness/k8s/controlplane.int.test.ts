@@ -272,6 +272,19 @@ describe('control plane over a 3-member etcd 3.5.30', () => {
     await cp.api.delete(refsOf(late)[0] as never);
   });
 
+  it('noOrphansRecreated reports what controllers create inside a Namespace that must stay absent', async () => {
+    const gone = { kind: 'Namespace', name: 'drill-gone' } as const;
+    const watching = noOrphansRecreated(cp.api, [gone], 8000, { everyMs: 200 });
+    await createWorkload(cp.api, [{ kind: 'Namespace', manifest: { metadata: { name: gone.name } } }]);
+    const res = await watching;
+    expect(res.ok).toBe(false);
+    // The controller-manager's root CA publisher and service account controllers act on every namespace.
+    expect((res.evidence.seen as { object: string }[]).map((s) => s.object)).toContain(
+      'ConfigMap drill-gone/kube-root-ca.crt (in Namespace drill-gone)',
+    );
+    await cp.api.delete(gone);
+  });
+
   it('a stopped controller-manager fails deploymentReconciles within its bound; started again, it catches up', async () => {
     await cp.stop('kube-controller-manager');
     expect(cp.running('kube-controller-manager')).toBe(false);

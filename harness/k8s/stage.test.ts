@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HarnessError, isAbort } from '../errors.ts';
-import { type ModeResult, modeResult, modeState, modesOutcome } from './stage.ts';
+import { type ModeResult, modeResult, modeState, modesOutcome, workloadKey } from './stage.ts';
 
 const ok: ModeResult = { ok: true, ms: 1, evidence: {} };
 const bad: ModeResult = { ok: false, ms: 1, evidence: {} };
@@ -43,5 +43,22 @@ describe('the outcome over both modes', () => {
     const r = modesOutcome(modes[kept], modes[restarted]);
     expect(r.outcome).toBe(outcome);
     expect(r.error).toBe(outcome === 'unknown' ? unknown.error : undefined);
+  });
+});
+
+describe('the keys the key-level checks compare under --k8s', () => {
+  it.each([
+    ['/registry/namespaces/drill-a', true],
+    ['/registry/deployments/drill-a/web', true],
+    ['/registry/configmaps/drill-late/late-config', true],
+    ['/registry/secrets/drill-a/late-credentials', true],
+    ['/etcd-drill/after-backup', true],
+    // What controllers add to the workload's namespaces, and the checks' own objects.
+    ['/registry/configmaps/drill-late/kube-root-ca.crt', false],
+    ['/registry/secrets/drill-a/default-token-6lxwc', false],
+    ['/registry/deployments/drill-checks/after-restore-kept', false],
+    ['/registry/leases/kube-system/kube-scheduler', false],
+  ])('%s: %s', (key, kept) => {
+    expect(workloadKey(key)).toBe(kept);
   });
 });

@@ -30,7 +30,7 @@ import {
 } from './checks.ts';
 import { type ControlPlane, type LeaderElectionTimes, startControlPlane } from './controlplane.ts';
 import type { K8sDist } from './dist.ts';
-import type { Kind } from './objects.ts';
+import { refString } from './objects.ts';
 
 export type { K8sCheckReport, K8sReport, ModeResult };
 
@@ -69,9 +69,6 @@ export function modesOutcome(
   return { outcome: restarted.ok ? 'needs-restart' : 'not-recovered' };
 }
 
-// Kinds the workload creates itself; controllers keep rewriting the others (pods, events, leases).
-const DATA_KINDS: ReadonlySet<Kind> = new Set(['Namespace', 'Deployment', 'Service', 'ConfigMap', 'Secret']);
-
 /**
  * With a control plane, the key-level checks compare the workload's own objects (and the harness's
  * markers): the apiserver and controllers rewrite leases, events, nodes and endpoints every second.
@@ -83,9 +80,17 @@ export function workloadKey(key: string): boolean {
 /** The workload's own Kubernetes objects, without the harness's markers (the probes write those all along). */
 function workloadObjectKey(key: string): boolean {
   const ref = parseRegistryKey(key);
-  if (!ref || !DATA_KINDS.has(ref.kind)) return false;
-  return (ref.kind === 'Namespace' ? ref.name : (ref.namespace ?? '')).startsWith('drill-');
+  return ref !== undefined && WORKLOAD_REFS.has(refString(ref));
 }
+
+/**
+ * The objects the workload creates, before and after the backup; not what controllers add to their
+ * namespaces (root CA ConfigMaps, service account tokens), which a kept-running controller may write
+ * again after the restore: those are no-orphans' to judge, not the restore's.
+ */
+const WORKLOAD_REFS: ReadonlySet<string> = new Set(
+  [...refsOf(k8sWorkload()), ...refsOf(k8sWorkloadAfterBackup())].map(refString),
+);
 
 const CHECK_NS = 'drill-checks';
 const BOUND = {
@@ -189,7 +194,7 @@ export class K8sStage implements AsyncDisposable {
     await this.cp.restart();
     await this.cp.waitReady(120_000);
     const restartMs = Date.now() - t0;
-    const restarted = await this.runChecks(access, 'restarted', signal, holders);
+    const restarted = await this.runChecks(access, 'restarted', signal, { before: holders, restartedAt: t0 });
     return {
       restartMs,
       checks: K8S_CHECKS.map((check) => {
@@ -205,7 +210,7 @@ export class K8sStage implements AsyncDisposable {
     access: Access,
     mode: 'kept' | 'restarted',
     signal: AbortSignal,
-    before?: Answer<LeaseHolders>,
+    restart?: { before: Answer<LeaseHolders>; restartedAt: number },
   ): Promise<Record<K8sCheckName, ModeResult>> {
     const api = this.cp.api;
     const expected = workloadExpectation(k8sWorkload(), k8sWorkloadAfterBackup());
@@ -215,7 +220,12 @@ export class K8sStage implements AsyncDisposable {
     const [api1, cache, orphans, [reconcile, schedule], leader] = await Promise.all([
       guard(() => apiServesExactly(api, access, expected, { ...o, boundMs: BOUND.api })),
       guard(() => watchCacheAgrees(api, access, scopeOf(expected), { ...o, boundMs: BOUND.cache })),
-      guard(() => noOrphansRecreated(api, refsOf(k8sWorkloadAfterBackup()), BOUND.orphans, o)),
+      guard(() =>
+        noOrphansRecreated(api, refsOf(k8sWorkloadAfterBackup()), BOUND.orphans, {
+          ...o,
+          ...(restart ? { leftoverBefore: restart.restartedAt } : {}),
+        }),
+      ),
       (async () => {
         const rc = await guard(() => deploymentReconciles(api, CHECK_NS, name, 2, BOUND.reconcile, o));
         const sc = await guard(() =>
@@ -225,8 +235,8 @@ export class K8sStage implements AsyncDisposable {
       })(),
       guard(() => {
         const boundMs = leaderBoundMs(this.cp.leaderElection);
-        return before
-          ? leaderElectionAfterRestart(api, before, { ...o, boundMs })
+        return restart
+          ? leaderElectionAfterRestart(api, restart.before, { ...o, boundMs })
           : leaderElection(api, { ...o, boundMs });
       }),
     ]);
