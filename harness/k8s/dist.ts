@@ -18,6 +18,7 @@ import { HarnessError, type HarnessErrorCode } from '../errors.ts';
 import { defaultCacheDir } from '../etcd/dist.ts';
 import type { Logger } from '../log.ts';
 import { machineMirror, privateApt } from '../util/apt.ts';
+import { runLongBuild } from '../util/build.ts';
 import { execa } from '../util/exec.ts';
 import { withFileLock } from '../util/lock.ts';
 
@@ -328,65 +329,16 @@ async function runMake(
 ): Promise<void> {
   const what = BINARIES.map(([, name]) => `cmd/${name}`).join(' ');
   log.progress(`make WHAT="${what}" (make's output goes to the debug log)`);
-  const started = Date.now();
-  const tail: string[] = [];
-  let last = '';
-  // Own process group, so an abort reaches every go/compile process make started, not make alone.
-  const child = execa('make', [`WHAT=${what}`], {
+  await runLongBuild({
+    argv: ['make', `WHAT=${what}`],
     cwd: src,
     env,
-    extendEnv: false,
-    detached: true,
-    all: true,
-    buffer: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: BUILD_TIMEOUT_MS,
+    what: 'Kubernetes',
+    log,
+    signal,
+    timeoutMs: BUILD_TIMEOUT_MS,
+    heartbeatMs: HEARTBEAT_MS,
   });
-  const killGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      // gone
-    }
-  };
-  const onAbort = () => {
-    killGroup('SIGTERM');
-    setTimeout(() => killGroup('SIGKILL'), 5000).unref();
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  if (signal?.aborted) onAbort();
-  const heartbeat = setInterval(() => {
-    const s = Math.round((Date.now() - started) / 1000);
-    log.progress(
-      `building Kubernetes: ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s so far${last ? ` (${last.slice(0, 100)})` : ''}`,
-    );
-  }, HEARTBEAT_MS);
-  try {
-    for await (const line of child.iterable({ from: 'all' })) {
-      log.debug(line, { make: true });
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      if (line.trim()) last = line.trim();
-    }
-    const res = await child;
-    if (res.failed) {
-      killGroup('SIGKILL');
-      signal?.throwIfAborted();
-      throw new HarnessError(
-        'ETCD_DIST',
-        `building Kubernetes failed (${res.timedOut ? 'timed out' : `make exit ${res.exitCode ?? res.signal}`}): ${tail.slice(-8).join(' | ')}`,
-        { details: { tail } },
-      );
-    }
-  } catch (err) {
-    killGroup('SIGKILL');
-    throw err;
-  } finally {
-    clearInterval(heartbeat);
-    signal?.removeEventListener('abort', onAbort);
-  }
 }
 
 function onPath(tool: string): boolean {

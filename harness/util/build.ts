@@ -1,0 +1,85 @@
+import { HarnessError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { execa } from './exec.ts';
+
+export interface LongBuildOptions {
+  readonly argv: readonly [string, ...string[]];
+  readonly cwd: string;
+  /** The whole environment (nothing of the caller's is added). */
+  readonly env: Record<string, string>;
+  /** Names the build in the heartbeat and the error, e.g. 'Kubernetes'. */
+  readonly what: string;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs: number;
+  /** @default 30_000 */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * Runs a long build in its own process group, its output to the debug log, a progress line every
+ * heartbeatMs (a silent build of several minutes looks hung), and an error quoting the output's tail.
+ */
+export async function runLongBuild(opts: LongBuildOptions): Promise<void> {
+  const { log, signal } = opts;
+  const started = Date.now();
+  const tail: string[] = [];
+  let last = '';
+  const [bin, ...args] = opts.argv;
+  // Own process group, so an abort reaches every go/compile process the build started, not its parent alone.
+  const child = execa(bin, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    extendEnv: false,
+    detached: true,
+    all: true,
+    buffer: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: opts.timeoutMs,
+  });
+  const killGroup = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // gone
+    }
+  };
+  const onAbort = () => {
+    killGroup('SIGTERM');
+    setTimeout(() => killGroup('SIGKILL'), 5000).unref();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  const heartbeat = setInterval(() => {
+    const s = Math.round((Date.now() - started) / 1000);
+    log.progress(
+      `building ${opts.what}: ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s so far${last ? ` (${last.slice(0, 100)})` : ''}`,
+    );
+  }, opts.heartbeatMs ?? 30_000);
+  try {
+    for await (const line of child.iterable({ from: 'all' })) {
+      log.debug(line, { build: opts.what });
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      if (line.trim()) last = line.trim();
+    }
+    const res = await child;
+    if (res.failed) {
+      killGroup('SIGKILL');
+      signal?.throwIfAborted();
+      throw new HarnessError(
+        'ETCD_DIST',
+        `building ${opts.what} failed (${res.timedOut ? 'timed out' : `${bin} exit ${res.exitCode ?? res.signal}`}): ${tail.slice(-8).join(' | ')}`,
+        { details: { tail } },
+      );
+    }
+  } catch (err) {
+    killGroup('SIGKILL');
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
