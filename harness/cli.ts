@@ -401,6 +401,13 @@ program
     process.stdout.write(`${out.join('\n')}\n`);
   });
 
+/** '4.2 s' or '6 min 12 s'. */
+function took(started: number): string {
+  const s = (Date.now() - started) / 1000;
+  const t = Math.round(s);
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(t / 60)} min ${t % 60} s`;
+}
+
 program
   .command('fetch')
   .description('fetch and cache etcd versions (and build Kubernetes) now, e.g. in CI before the tests')
@@ -415,12 +422,21 @@ program
     'build (first time, ~8 min on 2 cores) or reuse kube-apiserver/controller-manager/scheduler',
   )
   .option('--k8s-bin-dir <dir>', 'check the Kubernetes binaries in this folder instead of building')
+  .option(
+    '--k8s-modern',
+    'build (first time, ~6-10 min on one core) or reuse Kubernetes 1.36 apiextensions-apiserver from Debian sid',
+  )
+  .option(
+    '--k8s-modern-bin-dir <dir>',
+    'check the apiextensions-apiserver in this folder instead of building',
+  )
   .action(async (opts, cmd: Command) => {
     const ac = interruptible();
     const log = createLogger();
     const k8s = opts.k8s || opts.k8sBinDir !== undefined;
-    // `fetch --k8s` alone is about Kubernetes; etcd too only when --etcd says so.
-    if (!k8s || cmd.getOptionValueSource('etcd') === 'cli') {
+    const modern = opts.k8sModern || opts.k8sModernBinDir !== undefined;
+    // `fetch --k8s` (or --k8s-modern) alone is about Kubernetes; etcd too only when --etcd says so.
+    if ((!k8s && !modern) || cmd.getOptionValueSource('etcd') === 'cli') {
       const versions =
         opts.etcd === 'all' ? KNOWN_VERSIONS.map((k) => k.version) : String(opts.etcd).split(',');
       for (const v of versions) {
@@ -434,11 +450,19 @@ program
       const started = Date.now();
       const { resolveK8s } = await import('./k8s/dist.ts');
       const d = await resolveK8s({ binDir: opts.k8sBinDir, log, signal: ac.signal });
-      const s = (Date.now() - started) / 1000;
-      const t = Math.round(s);
-      const took = s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(t / 60)} min ${t % 60} s`;
       const how = opts.k8sBinDir ? 'checked' : d.cached ? 'already cached' : 'built';
-      process.stdout.write(`kubernetes ${d.version}: ${d.binDir} (${d.origin}; ${how} in ${took})\n`);
+      process.stdout.write(
+        `kubernetes ${d.version}: ${d.binDir} (${d.origin}; ${how} in ${took(started)})\n`,
+      );
+    }
+    if (modern) {
+      const started = Date.now();
+      const { resolveModernK8s } = await import('./k8s/modern-dist.ts');
+      const d = await resolveModernK8s({ binDir: opts.k8sModernBinDir, log, signal: ac.signal });
+      const how = opts.k8sModernBinDir ? 'checked' : d.cached ? 'already cached' : 'built';
+      process.stdout.write(
+        `apiextensions-apiserver ${d.version}: ${d.binDir} (${d.origin}; ${how} in ${took(started)})\n`,
+      );
     }
   });
 
