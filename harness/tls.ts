@@ -40,6 +40,8 @@ export async function createPki(
   memberNames: readonly string[],
   /** A member's own address when it has one (a network namespace of its own). */
   addresses: Readonly<Record<string, string>> = {},
+  /** The client certificate's subject: a Kubernetes apiserver reads groups from O=. @default '/CN=client' */
+  clientSubject = '/CN=client',
 ): Promise<ClusterPki> {
   await mkdir(dir, { recursive: true });
   await openssl(
@@ -60,7 +62,12 @@ export async function createPki(
     ],
     dir,
   );
-  const issue = async (name: string, san: string, usage: string): Promise<CertFiles> => {
+  const issue = async (
+    name: string,
+    san: string,
+    usage: string,
+    subject = `/CN=${name}`,
+  ): Promise<CertFiles> => {
     const ext = join(dir, `${name}.ext`);
     await writeFile(
       ext,
@@ -73,7 +80,7 @@ export async function createPki(
         'rsa:2048',
         '-nodes',
         '-subj',
-        `/CN=${name}`,
+        subject,
         '-keyout',
         `${name}-key.pem`,
         '-out',
@@ -108,7 +115,7 @@ export async function createPki(
     const own = addresses[m] ? `,IP:${addresses[m]}` : '';
     members[m] = await issue(m, `DNS:${m},DNS:localhost,IP:127.0.0.1${own}`, 'serverAuth,clientAuth');
   }
-  const client = await issue('client', 'DNS:etcd-drill-client', 'clientAuth');
+  const client = await issue('client', 'DNS:etcd-drill-client', 'clientAuth', clientSubject);
   const caFile = join(dir, 'ca.pem');
   const [ca, cert, key] = await Promise.all([
     readFile(caFile, 'utf8'),

@@ -277,6 +277,23 @@ class KubeProcess {
   }
 }
 
+/**
+ * An apiserver's flags for TLS to etcd (none for a plain cluster): the cluster's CA and the harness's
+ * client certificate, written into `dir`.
+ */
+export async function etcdTlsFlags(dir: string, tls: ClientTls | undefined): Promise<string[]> {
+  if (!tls) return [];
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'ca.pem'), tls.ca);
+  await writeFile(join(dir, 'client.pem'), tls.cert);
+  await writeFile(join(dir, 'client-key.pem'), tls.key, { mode: 0o600 });
+  return [
+    `--etcd-cafile=${join(dir, 'ca.pem')}`,
+    `--etcd-certfile=${join(dir, 'client.pem')}`,
+    `--etcd-keyfile=${join(dir, 'client-key.pem')}`,
+  ];
+}
+
 async function openssl(args: string[], cwd: string): Promise<void> {
   const res = await execa('openssl', args, { cwd, reject: false });
   if (res.failed) {
@@ -356,19 +373,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await writeFile(kubeconfigs.kcm, kubeconfig(url, pki.caFile, tokens.kcm, 'kube-controller-manager'));
   await writeFile(kubeconfigs.scheduler, kubeconfig(url, pki.caFile, tokens.scheduler, 'kube-scheduler'));
 
-  const etcdTls: string[] = [];
-  if (opts.etcd.tls) {
-    const d = join(dir, 'etcd-client');
-    await mkdir(d, { recursive: true });
-    await writeFile(join(d, 'ca.pem'), opts.etcd.tls.ca);
-    await writeFile(join(d, 'client.pem'), opts.etcd.tls.cert);
-    await writeFile(join(d, 'client-key.pem'), opts.etcd.tls.key, { mode: 0o600 });
-    etcdTls.push(
-      `--etcd-cafile=${join(d, 'ca.pem')}`,
-      `--etcd-certfile=${join(d, 'client.pem')}`,
-      `--etcd-keyfile=${join(d, 'client-key.pem')}`,
-    );
-  }
+  const etcdTls = await etcdTlsFlags(join(dir, 'etcd-client'), opts.etcd.tls);
   const le = opts.leaderElection ?? SHIPPED_LEADER_ELECTION;
   const leaderElection = [
     '--leader-elect=true',
