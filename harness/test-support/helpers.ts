@@ -19,7 +19,7 @@ export function drillProcesses(under = workRoot()): { pid: number; args: string[
   return processesMatching(`${under}/`).filter((p) => p.args[0]?.endsWith('/etcd'));
 }
 
-const KUBE = ['/kube-apiserver', '/kube-controller-manager', '/kube-scheduler'];
+const KUBE = ['/kube-apiserver', '/kube-controller-manager', '/kube-scheduler', '/apiextensions-apiserver'];
 
 /** Kubernetes control plane processes labelled with any etcd-drill run folder (or the one given). */
 export function kubeProcesses(under = workRoot()): { pid: number; args: string[] }[] {
