@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   cacheKey,
+  k8sVersionFromBuildInfo,
   k8sVersionFromDebian,
   parseDependsRecurse,
+  parseGoBuildInfo,
   parseShowVersions,
   pickGo,
   vanishedPackage,
@@ -97,5 +99,64 @@ describe('apiextensions-apiserver build: cache key and versions', () => {
       'golang-k8s-api-dev',
     );
     expect(vanishedPackage('E: Failed to fetch http://deb.debian.org/… 404')).toBeUndefined();
+  });
+});
+
+/** A binary's build information as Go >= 1.18 lays it out (inline strings), inside other bytes. */
+function binaryWith(goVersion: string, modinfo: string, flags = 2): Buffer {
+  const header = Buffer.alloc(32);
+  header.write('\xff Go buildinf:', 0, 'latin1');
+  header[14] = 8;
+  header[15] = flags;
+  const sentinel = Buffer.alloc(16, 0x30);
+  const body = Buffer.concat([sentinel, Buffer.from(modinfo), sentinel]);
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (let x = n; ; x = Math.floor(x / 128)) {
+      if (x < 128) {
+        out.push(x);
+        return Buffer.from(out);
+      }
+      out.push((x % 128) | 0x80);
+    }
+  };
+  return Buffer.concat([
+    Buffer.from('ELF and code before it'),
+    header,
+    varint(goVersion.length),
+    Buffer.from(goVersion),
+    varint(body.length),
+    body,
+    Buffer.from('after'),
+  ]);
+}
+
+describe('apiextensions-apiserver: the version it reports, from its Go build information', () => {
+  const ours =
+    'path\tk8s.io/apiextensions-apiserver\nbuild\t-buildmode=exe\nbuild\t-ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v1.36.4 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36"\nbuild\tCGO_ENABLED=0\n'.padEnd(
+      300,
+      ' ',
+    );
+  it('reads the gitVersion stamped with -ldflags in a GOPATH build', () => {
+    const info = parseGoBuildInfo(binaryWith('go1.27.3', ours));
+    expect(info?.goVersion).toBe('1.27.3');
+    expect(info?.path).toBe('k8s.io/apiextensions-apiserver');
+    expect(info?.settings.get('CGO_ENABLED')).toBe('0');
+    expect(info && k8sVersionFromBuildInfo(info)).toBe('1.36.4');
+  });
+  it('falls back to the component-base module of a module-mode build', () => {
+    const mod =
+      'path\tk8s.io/apiextensions-apiserver\nmod\tk8s.io/apiextensions-apiserver\t(devel)\t\ndep\tk8s.io/component-base\tv0.35.2\th1:x=\nbuild\t-trimpath=true\n';
+    const info = parseGoBuildInfo(binaryWith('go1.25.1', mod));
+    expect(info && k8sVersionFromBuildInfo(info)).toBe('1.35.2');
+  });
+  it('gives nothing for -trimpath GOPATH builds, old layouts and non-Go files', () => {
+    const trimmed = parseGoBuildInfo(
+      binaryWith('go1.26.4', 'path\tgo.etcd.io/etcd/server\nbuild\t-trimpath=true\n'),
+    );
+    expect(trimmed?.path).toBe('go.etcd.io/etcd/server');
+    expect(trimmed && k8sVersionFromBuildInfo(trimmed)).toBeUndefined();
+    expect(parseGoBuildInfo(binaryWith('go1.15.15', ours, 0))).toBeUndefined();
+    expect(parseGoBuildInfo(Buffer.from('#!/bin/sh\necho hi\n'))).toBeUndefined();
   });
 });

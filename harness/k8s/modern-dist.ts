@@ -28,11 +28,11 @@ import { machineMirror, type PrivateApt, privateApt } from '../util/apt.ts';
 import { runLongBuild } from '../util/build.ts';
 import { execa } from '../util/exec.ts';
 import { withFileLock } from '../util/lock.ts';
-import { parseGoVersionOutput, parseK8sVersionOutput } from './dist.ts';
+import { parseGoVersionOutput } from './dist.ts';
 
 /** The apiextensions-apiserver binary, checked by running it. */
 export interface ModernK8sDist {
-  /** From `apiextensions-apiserver --version`, e.g. '1.36.4'. */
+  /** What it reports on /version, e.g. '1.36.4', read from its Go build information (it has no --version flag). */
   readonly version: string;
   readonly binDir: string;
   readonly apiserver: string;
@@ -176,7 +176,81 @@ async function fromBinDir(binDir: string): Promise<ModernK8sDist> {
   };
 }
 
-/** Runs `apiextensions-apiserver --version`; returns the version it reports. */
+/** What a Go binary says about its own build (`go version -m`), read without a Go toolchain. */
+export interface GoBuildInfo {
+  readonly goVersion: string;
+  /** The main package ("path" line). */
+  readonly path?: string;
+  /** "build" lines: -ldflags, CGO_ENABLED, … */
+  readonly settings: ReadonlyMap<string, string>;
+  /** "mod" and "dep" lines (module-mode builds): module path → version. */
+  readonly modules: ReadonlyMap<string, string>;
+}
+
+const BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+
+/**
+ * The build information Go (>= 1.18) writes into every binary: after the 14-byte magic, pointer
+ * size and flags, padding to 32 bytes, then two length-prefixed strings (Go version, module info).
+ * Older layouts (flags without bit 2, pointers instead of inline strings) give undefined.
+ */
+export function parseGoBuildInfo(buf: Buffer): GoBuildInfo | undefined {
+  const at = buf.indexOf(BUILDINFO_MAGIC);
+  if (at < 0 || ((buf[at + 15] ?? 0) & 2) === 0) return undefined;
+  let p = at + 32;
+  const uvarint = (): number => {
+    let x = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const b = buf[p++];
+      if (b === undefined) return -1;
+      x += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return x;
+    }
+    return -1;
+  };
+  const str = (): string | undefined => {
+    const n = uvarint();
+    if (n < 0 || p + n > buf.length) return undefined;
+    const s = buf.subarray(p, p + n).toString('utf8');
+    p += n;
+    return s;
+  };
+  const goVersion = str();
+  const mod = str();
+  if (!goVersion?.startsWith('go') || mod === undefined) return undefined;
+  const settings = new Map<string, string>();
+  const modules = new Map<string, string>();
+  let path: string | undefined;
+  // Module info is framed by two 16-byte sentinels; its lines are tab-separated.
+  for (const line of (mod.length >= 32 ? mod.slice(16, -16) : mod).split('\n')) {
+    const [kind, a, b] = line.split('\t');
+    if (kind === 'path' && a) path = a;
+    else if ((kind === 'mod' || kind === 'dep') && a && b) modules.set(a, b);
+    else if (kind === 'build' && a) {
+      const eq = a.indexOf('=');
+      if (eq > 0) settings.set(a.slice(0, eq), a.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
+    }
+  }
+  return { goVersion: goVersion.slice(2), ...(path ? { path } : {}), settings, modules };
+}
+
+/**
+ * The Kubernetes version a binary reports on /version, from its build information: the gitVersion
+ * stamped with -ldflags -X (recorded unless built with -trimpath), else the version of the
+ * component-base module it was built against (module-mode builds, e.g. upstream's).
+ */
+export function k8sVersionFromBuildInfo(info: GoBuildInfo): string | undefined {
+  const ldflags = info.settings.get('-ldflags') ?? '';
+  const stamped = /k8s\.io\/component-base\/version\.gitVersion=v(\d+\.\d+\.\d+[^\s"']*)/.exec(ldflags)?.[1];
+  if (stamped) return stamped;
+  const mod = info.modules.get('k8s.io/component-base') ?? info.modules.get('k8s.io/apiextensions-apiserver');
+  return mod ? k8sVersionFromDebian(mod.replace(/^v/, '')) : undefined;
+}
+
+/**
+ * Checks the binary runs and is an apiserver (`--help` lists --etcd-servers; it has no --version
+ * flag), and returns the version it reports, read from its Go build information.
+ */
 async function checkBinary(binDir: string, code: HarnessErrorCode, what: string): Promise<string> {
   const p = join(binDir, MODERN_SOURCE.binary);
   try {
@@ -184,14 +258,23 @@ async function checkBinary(binDir: string, code: HarnessErrorCode, what: string)
   } catch {
     throw new HarnessError(code, `missing ${p} (absent or not executable); ${what}`);
   }
-  const res = await execa(p, ['--version'], { reject: false, timeout: 30_000 });
-  const v = parseK8sVersionOutput(res.stdout);
-  if (v) return v;
-  const said = `${res.stderr} ${res.stdout}`.replace(/\s+/g, ' ').trim().slice(0, 200);
-  throw new HarnessError(
-    code,
-    `broken ${p}: \`${MODERN_SOURCE.binary} --version\` ${res.failed ? `failed (exit ${res.exitCode ?? res.signal})` : 'printed no "Kubernetes vX.Y.Z"'}${said ? `: ${said}` : ''}; ${what}`,
-  );
+  const res = await execa(p, ['--help'], { reject: false, timeout: 30_000 });
+  if (res.failed || !/--etcd-servers\b/.test(`${res.stdout}${res.stderr}`)) {
+    const said = `${res.stderr} ${res.stdout}`.replace(/\s+/g, ' ').trim().slice(0, 200);
+    throw new HarnessError(
+      code,
+      `broken ${p}: \`${MODERN_SOURCE.binary} --help\` ${res.failed ? `failed (exit ${res.exitCode ?? res.signal})` : 'lists no --etcd-servers flag'}${said ? `: ${said}` : ''}; ${what}`,
+    );
+  }
+  const info = parseGoBuildInfo(await readFile(p));
+  const version = info && k8sVersionFromBuildInfo(info);
+  if (!version) {
+    throw new HarnessError(
+      code,
+      `${p} runs, but its Go build information names no Kubernetes version (build it with -ldflags "-X k8s.io/component-base/version.gitVersion=v1.NN.N" and without -trimpath, or in module mode); ${what}`,
+    );
+  }
+  return version;
 }
 
 interface Manifest {
@@ -411,7 +494,7 @@ async function build(
         'build',
         '-p',
         '1',
-        '-trimpath',
+        // No -trimpath: Go then leaves -ldflags (the stamped gitVersion) out of the build information.
         '-o',
         join(out, 'bin', MODERN_SOURCE.binary),
         '-ldflags',
