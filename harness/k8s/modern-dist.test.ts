@@ -7,6 +7,7 @@ import {
   parseGoBuildInfo,
   parseShowVersions,
   pickGo,
+  unprovidedDeps,
   vanishedPackage,
 } from './modern-dist.ts';
 
@@ -19,6 +20,7 @@ golang-k8s-apiserver-dev
   Depends: golang-k8s-apimachinery-dev
  |Depends: libc6-dev
   Depends: <libc-dev>
+    libc6-dev
 golang-github-prometheus-client-golang-dev
   Depends: golang-any
 golang-k8s-apimachinery-dev
@@ -31,9 +33,7 @@ golang-1.27-go
 golang-1.27-src
 libc6-dev
 <libc-dev>
-  libc6-dev
 <golang-prometheus-client-dev>
-  golang-github-prometheus-client-golang-dev
 `;
 
 describe('apiextensions-apiserver build: package set', () => {
@@ -46,6 +46,21 @@ describe('apiextensions-apiserver build: package set', () => {
       'libc6-dev',
     ]);
     expect(parseDependsRecurse('')).toEqual([]);
+  });
+
+  it('names a -dev dependency nothing provides any more (a virtual name without providers)', () => {
+    expect(unprovidedDeps(DEPENDS)).toEqual([]);
+    const gone = DEPENDS.replace(
+      '  Depends: <golang-prometheus-client-dev>\n    golang-github-prometheus-client-golang-dev\n',
+      '  Depends: <golang-prometheus-client-dev>\n',
+    );
+    expect(unprovidedDeps(gone)).toEqual(['golang-prometheus-client-dev']);
+    // The last dependency of the output.
+    expect(unprovidedDeps(`${DEPENDS}x-dev\n  Depends: <golang-k8s-gone-dev>`)).toEqual([
+      'golang-k8s-gone-dev',
+    ]);
+    // Not a -dev package: not the build's to judge.
+    expect(unprovidedDeps('tzdata\n |Depends: <debconf-2.0>\n')).toEqual([]);
   });
 
   it('takes the Go the closure reaches, else the newest sid serves, never below 1.26', () => {
@@ -98,6 +113,8 @@ describe('apiextensions-apiserver build: cache key and versions', () => {
     expect(vanishedPackage("E: Version '0.36.4-1' for 'golang-k8s-api-dev' was not found")).toBe(
       'golang-k8s-api-dev',
     );
+    // apt-cache depends names nothing: the caller knows what it asked.
+    expect(vanishedPackage('E: No packages found')).toBeUndefined();
     expect(vanishedPackage('E: Failed to fetch http://deb.debian.org/… 404')).toBeUndefined();
   });
 });

@@ -56,6 +56,8 @@ export interface ResolveModernK8sOptions {
   readonly cacheDir?: string;
   readonly log: Logger;
   readonly signal?: AbortSignal;
+  /** The package whose -dev closure is built. @default MODERN_SOURCE.rootPackage (tests name a vanished one) */
+  readonly rootPackage?: string;
 }
 
 export const MODERN_SOURCE = {
@@ -88,6 +90,25 @@ export function parseDependsRecurse(out: string): string[] {
     if (name.endsWith('-dev')) names.add(name);
   }
   return [...names].sort();
+}
+
+/**
+ * -dev packages the closure depends on that nothing in the suite provides. apt-cache shows a name
+ * it does not know as virtual, `Depends: <name>`, and lists the providers of a virtual name on the
+ * lines under it (indented further): none there means the package is gone.
+ */
+export function unprovidedDeps(out: string): string[] {
+  const lines = out.split('\n');
+  const provided = new Set<string>();
+  const named = new Set<string>();
+  lines.forEach((line, i) => {
+    const name = /^\s+\|?Depends: <(.+-dev)>\s*$/.exec(line)?.[1];
+    if (!name) return;
+    named.add(name);
+    const next = lines[i + 1] ?? '';
+    if (/^\s{4,}\S/.test(next) && !/Depends:/.test(next)) provided.add(name);
+  });
+  return [...named].filter((n) => !provided.has(n)).sort();
 }
 
 /**
@@ -145,7 +166,6 @@ export function k8sVersionFromDebian(debianVersion: string): string | undefined 
 export function vanishedPackage(aptError: string): string | undefined {
   return (
     /Unable to locate package (\S+)/.exec(aptError)?.[1] ??
-    /No packages found(?: for)?:? ?(\S+)?/.exec(aptError)?.[1] ??
     /Can't find a source to download version '[^']*' of '([^':]+)/.exec(aptError)?.[1] ??
     /Version '[^']*' for '([^']+)' was not found/.exec(aptError)?.[1]
   );
@@ -331,28 +351,35 @@ async function newestCached(root: string): Promise<ModernK8sDist | undefined> {
 }
 
 /** The exact package set sid serves now: the -dev closure plus its Go. */
-async function packageSet(apt: PrivateApt): Promise<{ pins: PackagePin[]; goMinor: number }> {
-  const closure = await aptNaming(() =>
-    apt('apt-cache', [
-      'depends',
-      '--recurse',
-      '--no-recommends',
-      '--no-suggests',
-      '--no-conflicts',
-      '--no-breaks',
-      '--no-replaces',
-      '--no-enhances',
-      MODERN_SOURCE.rootPackage,
-    ]),
+async function packageSet(
+  apt: PrivateApt,
+  rootPackage: string,
+): Promise<{ pins: PackagePin[]; goMinor: number }> {
+  const closure = await aptNaming(
+    () =>
+      apt('apt-cache', [
+        'depends',
+        '--recurse',
+        '--no-recommends',
+        '--no-suggests',
+        '--no-conflicts',
+        '--no-breaks',
+        '--no-replaces',
+        '--no-enhances',
+        rootPackage,
+      ]),
+    rootPackage,
   );
   const all = closure
     .split('\n')
     .filter((l) => l && !/^\s/.test(l) && !l.startsWith('<'))
     .map((l) => l.trim());
   const devs = parseDependsRecurse(closure);
-  if (!devs.includes(MODERN_SOURCE.rootPackage)) {
-    throw vanished(MODERN_SOURCE.rootPackage);
+  if (!devs.includes(rootPackage)) {
+    throw vanished(rootPackage);
   }
+  const unprovided = unprovidedDeps(closure);
+  if (unprovided.length > 0) throw vanished(unprovided.join(', '));
   const available = (await apt('apt-cache', ['pkgnames', 'golang-1.'])).split('\n').map((l) => l.trim());
   const go = pickGo(all, available);
   if (!go) {
@@ -378,12 +405,16 @@ function vanished(pkg: string): HarnessError {
   );
 }
 
-/** Turns apt's "unable to locate" into the error naming the vanished package. */
-async function aptNaming<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Turns apt's "unable to locate" into the error naming the vanished package; `asked` is the one
+ * package asked about, for apt-cache's nameless "No packages found".
+ */
+async function aptNaming<T>(fn: () => Promise<T>, asked?: string): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const pkg = err instanceof Error ? vanishedPackage(err.message) : undefined;
+    const msg = err instanceof Error ? err.message : '';
+    const pkg = vanishedPackage(msg) ?? (asked && /No packages found/.test(msg) ? asked : undefined);
     if (pkg) throw vanished(pkg);
     throw err;
   }
@@ -404,7 +435,7 @@ async function resolveLocked(root: string, opts: ResolveModernK8sOptions): Promi
     });
     log.progress(`apt: updating private package lists (Debian ${MODERN_SOURCE.suite})`);
     await apt('apt-get', ['update']);
-    set = await packageSet(apt);
+    set = await packageSet(apt, opts.rootPackage ?? MODERN_SOURCE.rootPackage);
   } catch (err) {
     signal?.throwIfAborted();
     // Offline: the newest build there is beats none; a vanished package is said all the same.
