@@ -37,13 +37,17 @@ libc6-dev
 `;
 
 describe('apiextensions-apiserver build: package set', () => {
-  it('keeps the -dev packages of the closure, each once, and no virtual names', () => {
+  it('keeps the Go source packages of the closure, each once, no virtual names and no C headers', () => {
+    // libc6-dev is in the closure, but the build is CGO_ENABLED=0: it must not enter the download
+    // or the cache key (its every sid upload would force a rebuild).
     expect(parseDependsRecurse(DEPENDS)).toEqual([
       'golang-github-prometheus-client-golang-dev',
       'golang-k8s-apiextensions-apiserver-dev',
       'golang-k8s-apimachinery-dev',
       'golang-k8s-apiserver-dev',
-      'libc6-dev',
+    ]);
+    expect(parseDependsRecurse('golang-k8s-api-dev\nlibfoo-dev\nzlib1g-dev\ngolang-1.27-go\n')).toEqual([
+      'golang-k8s-api-dev',
     ]);
     expect(parseDependsRecurse('')).toEqual([]);
   });
@@ -59,8 +63,34 @@ describe('apiextensions-apiserver build: package set', () => {
     expect(unprovidedDeps(`${DEPENDS}x-dev\n  Depends: <golang-k8s-gone-dev>`)).toEqual([
       'golang-k8s-gone-dev',
     ]);
-    // Not a -dev package: not the build's to judge.
+    // Not a Go source package: not the build's to judge.
     expect(unprovidedDeps('tzdata\n |Depends: <debconf-2.0>\n')).toEqual([]);
+    expect(unprovidedDeps('golang-x-dev\n  Depends: <libc-dev>\n')).toEqual([]);
+  });
+
+  it('judges an alternative group as a whole: satisfied when any member exists', () => {
+    // The first member gone, the second a real package: satisfied.
+    expect(
+      unprovidedDeps('golang-x-dev\n |Depends: <golang-a-dev>\n  Depends: golang-b-dev\ngolang-b-dev\n'),
+    ).toEqual([]);
+    // The first member a virtual name with a provider, the second gone: satisfied.
+    expect(
+      unprovidedDeps(
+        'golang-x-dev\n |Depends: <golang-a-dev>\n    golang-a1-dev\n  Depends: <golang-b-dev>\ngolang-a1-dev\n',
+      ),
+    ).toEqual([]);
+    // Every member gone: the group is named, and a hard dependency after it is judged alone.
+    expect(
+      unprovidedDeps(
+        'golang-x-dev\n |Depends: <golang-a-dev>\n  Depends: <golang-b-dev>\n  Depends: golang-c-dev\ngolang-c-dev\n',
+      ),
+    ).toEqual(['golang-a-dev | golang-b-dev']);
+    // A group of three at the end of the output.
+    expect(
+      unprovidedDeps(
+        'golang-x-dev\n |Depends: <golang-a-dev>\n |Depends: <golang-b-dev>\n  Depends: golang-c-dev',
+      ),
+    ).toEqual([]);
   });
 
   it('takes the Go the closure reaches, else the newest sid serves, never below 1.26', () => {

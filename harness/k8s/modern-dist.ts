@@ -77,38 +77,60 @@ const BUILD_TIMEOUT_MS = 60 * 60_000;
 const OVERRIDE_HINT =
   'pass --k8s-modern-bin-dir with a folder holding your own apiextensions-apiserver build';
 
+/** A Go source package (what the GOPATH build reads); C headers (libc6-dev, …) are not: CGO_ENABLED=0. */
+function isGoSource(name: string): boolean {
+  return /^golang-.+-dev$/.test(name);
+}
+
 /**
- * The package names of `apt-cache depends --recurse` output restricted to -dev packages: the
- * unindented lines (each package once), without virtual ones (`<name>`, whose providers appear
- * unindented themselves).
+ * The Go source packages (golang-*-dev) of `apt-cache depends --recurse` output: the unindented
+ * lines (each package once), without virtual ones (`<name>`, whose providers appear unindented
+ * themselves). Nothing else enters the download or the cache key: the build is CGO_ENABLED=0, so
+ * C header packages such as libc6-dev are not used, and a new version of one must not force a rebuild.
  */
 export function parseDependsRecurse(out: string): string[] {
   const names = new Set<string>();
   for (const line of out.split('\n')) {
     if (!line || /^\s/.test(line) || line.startsWith('<')) continue;
     const name = line.trim();
-    if (name.endsWith('-dev')) names.add(name);
+    if (isGoSource(name)) names.add(name);
   }
   return [...names].sort();
 }
 
 /**
- * -dev packages the closure depends on that nothing in the suite provides. apt-cache shows a name
- * it does not know as virtual, `Depends: <name>`, and lists the providers of a virtual name on the
- * lines under it (indented further): none there means the package is gone.
+ * Dependency groups of the closure that nothing in the suite satisfies, each as 'a-dev | b-dev'.
+ * apt-cache prints an alternative as `|Depends: a` followed by its other members (the last without
+ * `|`): the group is satisfied when any member exists. A name it does not know shows as virtual,
+ * `Depends: <name>`, with the providers on the lines under it (indented further): none there means
+ * the member is gone. Only groups naming a golang-* -dev package are the build's to judge.
  */
 export function unprovidedDeps(out: string): string[] {
   const lines = out.split('\n');
-  const provided = new Set<string>();
-  const named = new Set<string>();
+  const unsatisfied = new Set<string>();
+  let group: { name: string; exists: boolean }[] = [];
+  const close = () => {
+    if (group.length > 0 && !group.some((m) => m.exists) && group.some((m) => isGoSource(m.name))) {
+      unsatisfied.add(group.map((m) => m.name).join(' | '));
+    }
+    group = [];
+  };
   lines.forEach((line, i) => {
-    const name = /^\s+\|?Depends: <(.+-dev)>\s*$/.exec(line)?.[1];
-    if (!name) return;
-    named.add(name);
+    if (!/^\s/.test(line)) {
+      close();
+      return;
+    }
+    const dep = /^\s+(\|?)Depends: (\S+)\s*$/.exec(line);
+    if (!dep) return;
+    const [, alt, raw = ''] = dep;
+    const virtual = /^<(.+)>$/.exec(raw)?.[1];
     const next = lines[i + 1] ?? '';
-    if (/^\s{4,}\S/.test(next) && !/Depends:/.test(next)) provided.add(name);
+    const exists = virtual === undefined || (/^\s{4,}\S/.test(next) && !/Depends:/.test(next));
+    group.push({ name: virtual ?? raw, exists });
+    if (!alt) close();
   });
-  return [...named].filter((n) => !provided.has(n)).sort();
+  close();
+  return [...unsatisfied].sort();
 }
 
 /**
