@@ -133,6 +133,9 @@ describe('apiextensions-apiserver build: cache key and versions', () => {
     expect(k8sVersionFromDebian('0.36.10-1')).toBe('1.36.10');
     expect(k8sVersionFromDebian('1.36.4-1')).toBeUndefined();
     expect(k8sVersionFromDebian('garbage')).toBeUndefined();
+    // Not a release: the placeholder of an unversioned module.
+    expect(k8sVersionFromDebian('0.0.0')).toBeUndefined();
+    expect(k8sVersionFromDebian('0.0.3-1')).toBeUndefined();
   });
 
   it('names the package apt could not find', () => {
@@ -196,6 +199,18 @@ describe('apiextensions-apiserver: the version it reports, from its Go build inf
       'path\tk8s.io/apiextensions-apiserver\nmod\tk8s.io/apiextensions-apiserver\t(devel)\t\ndep\tk8s.io/component-base\tv0.35.2\th1:x=\nbuild\t-trimpath=true\n';
     const info = parseGoBuildInfo(binaryWith('go1.25.1', mod));
     expect(info && k8sVersionFromBuildInfo(info)).toBe('1.35.2');
+  });
+  it('does not take a module at v0.0.0 (a replace to a checkout) for Kubernetes 1.0.0', () => {
+    const unversioned =
+      'path\tk8s.io/apiextensions-apiserver\nmod\tk8s.io/apiextensions-apiserver\tv0.0.0\t\ndep\tk8s.io/component-base\tv0.0.0\t\nbuild\t-trimpath=true\n';
+    const info = parseGoBuildInfo(binaryWith('go1.26.1', unversioned));
+    expect(info?.modules.get('k8s.io/component-base')).toBe('v0.0.0');
+    expect(info && k8sVersionFromBuildInfo(info)).toBeUndefined();
+    // component-base unversioned, the main module versioned: that one is the answer.
+    const main = parseGoBuildInfo(
+      binaryWith('go1.26.1', unversioned.replace('\tv0.0.0\t\ndep', '\tv0.36.2\t\ndep')),
+    );
+    expect(main && k8sVersionFromBuildInfo(main)).toBe('1.36.2');
   });
   it('gives nothing for -trimpath GOPATH builds, old layouts and non-Go files', () => {
     const trimmed = parseGoBuildInfo(

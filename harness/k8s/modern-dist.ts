@@ -177,11 +177,15 @@ export function cacheKey(pins: readonly PackagePin[]): string {
   return createHash('sha256').update(lines).digest('hex').slice(0, 16);
 }
 
-/** Debian's golang-k8s-apiserver-dev version → the Kubernetes version: '1:0.36.4+ds-2' → '1.36.4'. */
+/**
+ * Debian's golang-k8s-apiserver-dev version → the Kubernetes version: '1:0.36.4+ds-2' → '1.36.4'.
+ * 0.0.x is no release but the placeholder of unversioned builds (upstream's staging modules are
+ * required at v0.0.0): undefined, not 1.0.x.
+ */
 export function k8sVersionFromDebian(debianVersion: string): string | undefined {
   const upstream = debianVersion.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
   const m = /^0\.(\d+)\.(\d+)(?:$|[+~])/.exec(upstream);
-  return m ? `1.${m[1]}.${m[2]}` : undefined;
+  return m && Number(m[1]) > 0 ? `1.${m[1]}.${m[2]}` : undefined;
 }
 
 /** The package apt could not find, from its error output ('E: Unable to locate package x'). */
@@ -285,8 +289,13 @@ export function k8sVersionFromBuildInfo(info: GoBuildInfo): string | undefined {
   const ldflags = info.settings.get('-ldflags') ?? '';
   const stamped = /k8s\.io\/component-base\/version\.gitVersion=v(\d+\.\d+\.\d+[^\s"']*)/.exec(ldflags)?.[1];
   if (stamped) return stamped;
-  const mod = info.modules.get('k8s.io/component-base') ?? info.modules.get('k8s.io/apiextensions-apiserver');
-  return mod ? k8sVersionFromDebian(mod.replace(/^v/, '')) : undefined;
+  // A module at v0.0.0 (a replace to a local checkout) says nothing: the next one may.
+  for (const m of ['k8s.io/component-base', 'k8s.io/apiextensions-apiserver']) {
+    const mod = info.modules.get(m);
+    const version = mod ? k8sVersionFromDebian(mod.replace(/^v/, '')) : undefined;
+    if (version) return version;
+  }
+  return undefined;
 }
 
 /**
