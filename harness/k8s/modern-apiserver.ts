@@ -91,7 +91,7 @@ export interface ModernList {
 }
 
 export interface ModernApi {
-  /** Any request; throws a HarnessError with the status on anything but 2xx. */
+  /** Any request; throws a HarnessError with the status on anything but 2xx (a 429 is first retried: retry429). */
   request(
     method: string,
     path: string,
@@ -144,12 +144,48 @@ export interface ModernApiOptions {
   readonly key: string;
   /** @default 10_000 */
   readonly timeoutMs?: number;
+  /** How long a request answered 429 is tried again (retry429). @default RETRY_429_MS */
+  readonly retry429Ms?: number;
+}
+
+/**
+ * Bound on retrying a 429. /readyz answers 200 before custom objects are served: until a CRD's
+ * storage is set up again (its watch cache initialized, ~125 ms measured) its requests answer 429
+ * "storage is (re)initializing". A caller just after a start or restart must not see that.
+ */
+export const RETRY_429_MS = 10_000;
+
+/** The pause before retry n (from 0): 100 ms, doubling, at most 1 s. */
+export function retry429Pause(retry: number): number {
+  return Math.min(100 * 2 ** retry, 1000);
+}
+
+/**
+ * `attempt` again while it answers 429 (the request was not served, so a retry of a write is
+ * safe too), pausing retry429Pause, until `boundMs` would be passed; then the last
+ * answer, for the caller to fail on.
+ */
+export async function retry429<T extends { status: number }>(
+  attempt: () => Promise<T>,
+  boundMs: number = RETRY_429_MS,
+  pauseMs: (retry: number) => number = retry429Pause,
+): Promise<T> {
+  const started = Date.now();
+  for (let retry = 0; ; retry++) {
+    const res = await attempt();
+    if (res.status !== 429) return res;
+    const wait = pauseMs(retry);
+    if (Date.now() - started + wait > boundMs) return res;
+    await sleep(wait);
+  }
 }
 
 /** A node https client with the harness's client certificate: no token, no kubeconfig. */
 export function createModernApi(o: ModernApiOptions): ModernApi {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const call = (method: string, path: string, body?: unknown) =>
+    retry429(() => once(method, path, body), o.retry429Ms);
+  const once = (method: string, path: string, body?: unknown) =>
     new Promise<{ status: number; json: unknown; text: string }>((done, fail) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(

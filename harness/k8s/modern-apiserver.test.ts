@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { RETRY_429_MS, retry429, retry429Pause } from './modern-apiserver.ts';
+
+/** Answers the statuses in turn, counting the calls. */
+function answering(...statuses: number[]) {
+  let calls = 0;
+  const attempt = async () => ({ status: statuses[Math.min(calls++, statuses.length - 1)] as number });
+  return { attempt, calls: () => calls };
+}
+
+describe('apiextensions-apiserver client: 429 "storage is (re)initializing" after a start', () => {
+  it('tries a 429 again until another answer', async () => {
+    const a = answering(429, 429, 200);
+    expect(await retry429(a.attempt, 1000, () => 1)).toEqual({ status: 200 });
+    expect(a.calls()).toBe(3);
+  });
+
+  it('does not retry any other answer, an error status included', async () => {
+    for (const status of [200, 404, 500, 503]) {
+      const a = answering(status, 200);
+      expect(await retry429(a.attempt, 1000, () => 1)).toEqual({ status });
+      expect(a.calls()).toBe(1);
+    }
+  });
+
+  it('gives the last 429 once the next pause would pass the bound', async () => {
+    const a = answering(429);
+    const started = Date.now();
+    expect(await retry429(a.attempt, 50, () => 20)).toEqual({ status: 429 });
+    expect(a.calls()).toBe(3);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // A bound of 0: one try, no pause.
+    const once = answering(429, 200);
+    expect(await retry429(once.attempt, 0)).toEqual({ status: 429 });
+    expect(once.calls()).toBe(1);
+  });
+
+  it('pauses 100 ms, doubling, at most 1 s, within a bound of seconds', () => {
+    expect([0, 1, 2, 3, 4, 5].map(retry429Pause)).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(RETRY_429_MS).toBeGreaterThanOrEqual(2000);
+  });
+});
