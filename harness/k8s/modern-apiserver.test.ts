@@ -1,5 +1,15 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RETRY_429_MS, retry429, retry429Pause } from './modern-apiserver.ts';
+import { testContext } from '../test-support/helpers.ts';
+import {
+  leftovers,
+  RETRY_429_MS,
+  retry429,
+  retry429Pause,
+  startModernApiserver,
+} from './modern-apiserver.ts';
 
 /** Answers the statuses in turn, counting the calls. */
 function answering(...statuses: number[]) {
@@ -38,5 +48,27 @@ describe('apiextensions-apiserver client: 429 "storage is (re)initializing" afte
   it('pauses 100 ms, doubling, at most 1 s, within a bound of seconds', () => {
     expect([0, 1, 2, 3, 4, 5].map(retry429Pause)).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(RETRY_429_MS).toBeGreaterThanOrEqual(2000);
+  });
+});
+
+describe('startModernApiserver: a failure before the process starts', () => {
+  it('leaves no private key behind (everything but the log is removed)', async () => {
+    const ctx = await testContext();
+    try {
+      const dir = join(ctx.workDir, 'k8s-modern');
+      // The PKI and the kubeconfig are written; the etcd client key then fails to be.
+      const tls = { ca: 'ca', cert: 'cert', key: undefined as unknown as string };
+      const err = await startModernApiserver({
+        dist: { apiserver: '/bin/true' },
+        etcd: { endpoints: ['https://127.0.0.1:1'], tls },
+        dir,
+        ctx,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(existsSync(dir)).toBe(true);
+      expect(await leftovers(dir)).toEqual([]);
+    } finally {
+      await rm(ctx.workDir, { recursive: true, force: true });
+    }
   });
 });

@@ -337,45 +337,15 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     );
   });
   await mkdir(dir, { recursive: true });
-  // Everything but the log goes under run/: removed on stop.
+  // Everything but the log goes under run/: removed on stop, and on any failure from here on
+  // (the PKI's private keys among it).
   const runDir = join(dir, 'run');
   const logFile = join(dir, `${MODERN_APISERVER}.log`);
-  const [port] = (await allocatePorts(1)) as [number];
-  const url = `https://127.0.0.1:${port}`;
-  // Serving certificate (SANs localhost, 127.0.0.1) and the harness's client certificate from one
-  // throwaway CA; O=system:masters is authorized without any webhook.
-  const pki = await createPki(join(runDir, 'pki'), [MODERN_APISERVER], {}, '/O=system:masters/CN=etcd-drill');
-  const serving = pki.members[MODERN_APISERVER] as { cert: string; key: string };
-  const kubeconfig = join(runDir, 'none.kubeconfig');
-  await writeFile(kubeconfig, unreachableKubeconfig());
-  const etcdTls = await etcdTlsFlags(join(runDir, 'etcd-client'), opts.etcd.tls);
-  const args = [
-    `--etcd-servers=${opts.etcd.endpoints.join(',')}`,
-    ...etcdTls,
-    `--etcd-prefix=${MODERN_ETCD_PREFIX}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-    `--cert-dir=${join(runDir, 'cert-dir')}`,
-    `--tls-cert-file=${serving.cert}`,
-    `--tls-private-key-file=${serving.key}`,
-    `--client-ca-file=${pki.caFile}`,
-    '--authentication-skip-lookup',
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    `--kubeconfig=${kubeconfig}`,
-    `--disable-admission-plugins=${DISABLED_ADMISSION.join(',')}`,
-    // As run by hand; untested without it.
-    '--enable-priority-and-fairness=false',
-    '--v=1',
-    ...(opts.extraArgs ?? []),
-  ];
   const proc = new Supervised({
     name: MODERN_APISERVER,
     ctx,
     ...(opts.supervise ? { restart: { backoffMs: BACKOFF_MS } } : {}),
   });
-  const [ca, cert, key] = [pki.clientTls.ca, pki.clientTls.cert, pki.clientTls.key];
-  const api = createModernApi({ server: url, ca, cert, key });
   const onAbort = () => proc.killNow();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   let stopped: Promise<void> | undefined;
@@ -391,7 +361,46 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     return stopped;
   };
 
+  let url: string;
+  let api: ModernApi;
   try {
+    const [port] = (await allocatePorts(1)) as [number];
+    url = `https://127.0.0.1:${port}`;
+    // Serving certificate (SANs localhost, 127.0.0.1) and the harness's client certificate from one
+    // throwaway CA; O=system:masters is authorized without any webhook.
+    const pki = await createPki(
+      join(runDir, 'pki'),
+      [MODERN_APISERVER],
+      {},
+      '/O=system:masters/CN=etcd-drill',
+    );
+    const serving = pki.members[MODERN_APISERVER] as { cert: string; key: string };
+    const kubeconfig = join(runDir, 'none.kubeconfig');
+    await writeFile(kubeconfig, unreachableKubeconfig());
+    const etcdTls = await etcdTlsFlags(join(runDir, 'etcd-client'), opts.etcd.tls);
+    const args = [
+      `--etcd-servers=${opts.etcd.endpoints.join(',')}`,
+      ...etcdTls,
+      `--etcd-prefix=${MODERN_ETCD_PREFIX}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(runDir, 'cert-dir')}`,
+      `--tls-cert-file=${serving.cert}`,
+      `--tls-private-key-file=${serving.key}`,
+      `--client-ca-file=${pki.caFile}`,
+      '--authentication-skip-lookup',
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      `--kubeconfig=${kubeconfig}`,
+      `--disable-admission-plugins=${DISABLED_ADMISSION.join(',')}`,
+      // As run by hand; untested without it.
+      '--enable-priority-and-fairness=false',
+      '--v=1',
+      ...(opts.extraArgs ?? []),
+    ];
+    const [ca, cert, key] = [pki.clientTls.ca, pki.clientTls.cert, pki.clientTls.key];
+    api = createModernApi({ server: url, ca, cert, key });
+
     const env = cleanEnv();
     // In-cluster settings would make it ignore its --kubeconfig.
     for (const k of Object.keys(env)) if (/^(KUBECONFIG|KUBERNETES_)/.test(k)) delete env[k];
