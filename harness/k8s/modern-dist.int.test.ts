@@ -10,14 +10,11 @@ import { silentLogger } from '../log.ts';
 import { MODERN_SOURCE, resolveModernK8s } from './modern-dist.ts';
 
 describe('apiextensions-apiserver 1.36 from Debian sid', () => {
-  it('a second resolve builds nothing: cached, fast, the recorded version and packages', async () => {
+  it('a second resolve builds nothing: cached, the recorded version and packages', async () => {
     const first = await resolveModernK8s({ log: silentLogger });
-    const started = Date.now();
+    // Its time (a networked apt-get update and a --help) is not asserted: timings are the bench's.
     const again = await resolveModernK8s({ log: silentLogger });
-    const ms = Date.now() - started;
     expect(again.cached).toBe(true);
-    // The package lists' refresh and a --help, nothing built.
-    expect(ms).toBeLessThan(30_000);
     expect(again.binDir).toBe(first.binDir);
     expect(again.version).toMatch(/^1\.\d+\.\d+$/);
     const pins = again.packages ?? [];
