@@ -334,6 +334,7 @@ async function runMake(
     cwd: src,
     env,
     what: 'Kubernetes',
+    step: `make WHAT="${what}"`,
     log,
     signal,
     timeoutMs: BUILD_TIMEOUT_MS,

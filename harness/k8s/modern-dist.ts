@@ -566,6 +566,7 @@ async function build(
       cwd: staging,
       env,
       what: 'apiextensions-apiserver',
+      step: `go build ${MODERN_SOURCE.goPackage}`,
       log,
       signal,
       timeoutMs: BUILD_TIMEOUT_MS,

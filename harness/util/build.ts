@@ -9,6 +9,8 @@ export interface LongBuildOptions {
   readonly env: Record<string, string>;
   /** Names the build in the heartbeat and the error, e.g. 'Kubernetes'. */
   readonly what: string;
+  /** Names the step that ran in the error, e.g. 'make WHAT=cmd/kube-apiserver' (argv[0] may be a wrapper such as nice). */
+  readonly step: string;
   readonly log: Logger;
   readonly signal?: AbortSignal;
   readonly timeoutMs: number;
@@ -71,8 +73,8 @@ export async function runLongBuild(opts: LongBuildOptions): Promise<void> {
       signal?.throwIfAborted();
       throw new HarnessError(
         'ETCD_DIST',
-        `building ${opts.what} failed (${res.timedOut ? 'timed out' : `${bin} exit ${res.exitCode ?? res.signal}`}): ${tail.slice(-8).join(' | ')}`,
-        { details: { tail } },
+        `building ${opts.what} failed: ${opts.step} ${res.timedOut ? `timed out after ${opts.timeoutMs} ms` : res.exitCode !== undefined ? `exited ${res.exitCode}` : `was killed (${res.signal})`}; its output ends: ${tail.slice(-8).join(' | ')}`,
+        { details: { tail, step: opts.step } },
       );
     }
   } catch (err) {
