@@ -60,6 +60,10 @@ describe('apiextensions-apiserver 1.36 from Debian sid', () => {
       expect(String((err as Error).message)).toMatch(
         /no longer serves golang-k8s-etcd-drill-vanished-dev.*--k8s-modern-bin-dir/,
       );
+      // A fresh cache: nothing to fall back on, and it says so.
+      expect(String((err as Error).message)).toContain(
+        `no cached build exists in ${join(cacheDir, 'k8s-modern')}`,
+      );
     } finally {
       await rm(cacheDir, { recursive: true, force: true });
     }

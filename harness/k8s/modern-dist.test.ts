@@ -8,6 +8,7 @@ import {
   parseShowVersions,
   pickGo,
   unprovidedDeps,
+  vanished,
   vanishedPackage,
 } from './modern-dist.ts';
 
@@ -149,6 +150,20 @@ describe('apiextensions-apiserver build: cache key and versions', () => {
     // apt-cache depends names nothing: the caller knows what it asked.
     expect(vanishedPackage('E: No packages found')).toBeUndefined();
     expect(vanishedPackage('E: Failed to fetch http://deb.debian.org/… 404')).toBeUndefined();
+  });
+
+  it('a vanished package: the way out names the real newest cached build, or says there is none', () => {
+    const root = '/home/u/.cache/etcd-drill/k8s-modern';
+    const binDir = `${root}/a2635561dd0f5579/bin`;
+    const some = vanished('golang-k8s-kms-dev', { root, newest: { binDir, version: '1.36.4' } });
+    expect(some).toMatchObject({ code: 'ETCD_DIST', details: { package: 'golang-k8s-kms-dev' } });
+    expect(some.message).toContain('no longer serves golang-k8s-kms-dev');
+    expect(some.message).toContain(`newest cached build (1.36.4): --k8s-modern-bin-dir ${binDir}`);
+    expect(some.message).not.toContain('<');
+    const none = vanished('golang-k8s-kms-dev', { root, newest: undefined });
+    expect(none.message).toContain(`no cached build exists in ${root}`);
+    expect(none.message).toContain('--k8s-modern-bin-dir');
+    expect(none.message).not.toContain('<');
   });
 });
 

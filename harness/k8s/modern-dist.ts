@@ -202,7 +202,16 @@ export async function resolveModernK8s(opts: ResolveModernK8sOptions): Promise<M
   const root = join(opts.cacheDir ?? defaultCacheDir(), 'k8s-modern');
   await mkdir(root, { recursive: true });
   // One apt state and one build per machine at a time: a second caller waits, then finds the first one's binary.
-  return withFileLock(join(root, 'build.lock'), () => resolveLocked(root, opts), 2 * BUILD_TIMEOUT_MS);
+  return withFileLock(
+    join(root, 'build.lock'),
+    () =>
+      resolveLocked(root, opts).catch(async (err: unknown) => {
+        const pkg = err instanceof HarnessError ? err.details?.package : undefined;
+        if (typeof pkg !== 'string') throw err;
+        throw vanished(pkg, { root, newest: await newestCached(root).catch(() => undefined) });
+      }),
+    2 * BUILD_TIMEOUT_MS,
+  );
 }
 
 async function fromBinDir(binDir: string): Promise<ModernK8sDist> {
@@ -428,10 +437,22 @@ async function packageSet(
   return { pins, goMinor: go.minor };
 }
 
-function vanished(pkg: string): HarnessError {
+/**
+ * The error for a package sid no longer serves. With `cache` (resolveModernK8s adds it), the way
+ * out names the newest cached build's folder, or says there is none.
+ */
+export function vanished(
+  pkg: string,
+  cache?: { root: string; newest: Pick<ModernK8sDist, 'binDir' | 'version'> | undefined },
+): HarnessError {
+  const fromCache = !cache
+    ? ''
+    : cache.newest
+      ? `, or use the newest cached build (${cache.newest.version}): --k8s-modern-bin-dir ${cache.newest.binDir}`
+      : ` (no cached build exists in ${cache.root} to fall back on)`;
   return new HarnessError(
     'ETCD_DIST',
-    `Debian ${MODERN_SOURCE.suite} no longer serves ${pkg}, which building apiextensions-apiserver (Kubernetes 1.36) needs: ${OVERRIDE_HINT}, or use a cached build (--k8s-modern-bin-dir <cache>/k8s-modern/<key>/bin)`,
+    `Debian ${MODERN_SOURCE.suite} no longer serves ${pkg}, which building apiextensions-apiserver (Kubernetes 1.36) needs: ${OVERRIDE_HINT}${fromCache}`,
     { details: { package: pkg } },
   );
 }
