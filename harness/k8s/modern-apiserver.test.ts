@@ -72,3 +72,33 @@ describe('startModernApiserver: a failure before the process starts', () => {
     }
   });
 });
+
+describe('startModernApiserver: bad input', () => {
+  it('names the problem and the fix', async () => {
+    const ctx = await testContext();
+    try {
+      const outside = startModernApiserver({
+        dist: { apiserver: '/bin/true' },
+        etcd: { endpoints: ['http://127.0.0.1:1'] },
+        dir: '/tmp/elsewhere',
+        ctx,
+      });
+      await expect(outside).rejects.toMatchObject({
+        code: 'BAD_INPUT',
+        message: expect.stringMatching(/is not inside the run's folder.*: pass a dir under ctx\.workDir/),
+      });
+      const noEndpoints = startModernApiserver({
+        dist: { apiserver: '/bin/true' },
+        etcd: { endpoints: [] },
+        dir: join(ctx.workDir, 'k8s-modern'),
+        ctx,
+      });
+      await expect(noEndpoints).rejects.toMatchObject({
+        code: 'BAD_INPUT',
+        message: expect.stringMatching(/no etcd endpoints given: pass .*cluster\.access\(\)/),
+      });
+    } finally {
+      await rm(ctx.workDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -323,11 +323,14 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
   if (!resolve(dir).startsWith(`${resolve(ctx.workDir)}/`)) {
     throw new HarnessError(
       'BAD_INPUT',
-      `startModernApiserver: ${dir} is not inside the run's folder ${ctx.workDir}`,
+      `startModernApiserver: ${dir} is not inside the run's folder ${ctx.workDir} (the crash sweep would miss its process): pass a dir under ctx.workDir, e.g. join(ctx.workDir, 'k8s-modern')`,
     );
   }
   if (opts.etcd.endpoints.length === 0) {
-    throw new HarnessError('BAD_INPUT', 'startModernApiserver: no etcd endpoints given');
+    throw new HarnessError(
+      'BAD_INPUT',
+      "startModernApiserver: no etcd endpoints given: pass the drilled cluster's access (cluster.access()) as etcd",
+    );
   }
   await access(opts.dist.apiserver, constants.X_OK).catch((err: unknown) => {
     throw new HarnessError(
