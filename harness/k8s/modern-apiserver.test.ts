@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testContext } from '../test-support/helpers.ts';
 import {
+  createModernApi,
   leftovers,
   RETRY_429_MS,
   retry429,
@@ -100,5 +101,23 @@ describe('startModernApiserver: bad input', () => {
     } finally {
       await rm(ctx.workDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ModernApi.waitEstablished', () => {
+  it('ends at once with ABORTED when the run is interrupted', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const api = createModernApi({
+      server: 'https://127.0.0.1:1',
+      ca: '',
+      cert: '',
+      key: '',
+      signal: ac.signal,
+    });
+    await expect(api.waitEstablished('widgets.x.io', 60_000)).rejects.toMatchObject({
+      code: 'ABORTED',
+      message: expect.stringContaining('CRD widgets.x.io'),
+    });
   });
 });
