@@ -36,7 +36,7 @@ export interface ModernK8sDist {
   readonly version: string;
   readonly binDir: string;
   readonly apiserver: string;
-  /** 'debian sid golang-k8s-apiserver-dev 0.36.4-2 (324 packages, key a2635561dd0f5579), built with go 1.27.3' or 'bin-dir /x'. */
+  /** 'debian sid golang-k8s-apiserver-dev 0.36.4-2 (317 packages, key 8f89993cecab5f4b), built with go 1.27.3' or 'bin-dir /x'. */
   readonly origin: string;
   /** The exact packages it was built from (absent for a user's own build). */
   readonly packages?: readonly PackagePin[];
