@@ -274,11 +274,13 @@ describe('control plane over a 3-member etcd 3.5.30', () => {
 
   it('noOrphansRecreated reports what controllers create inside a Namespace that must stay absent', async () => {
     const gone = { kind: 'Namespace', name: 'drill-gone' } as const;
-    const watching = noOrphansRecreated(cp.api, [gone], 8000, { everyMs: 200 });
     await createWorkload(cp.api, [{ kind: 'Namespace', manifest: { metadata: { name: gone.name } } }]);
-    const res = await watching;
+    // The controller-manager's root CA publisher writes this into every namespace; the check stops at
+    // its first sighting, so it starts once the ConfigMap is there.
+    const rootCa = { kind: 'ConfigMap', namespace: gone.name, name: 'kube-root-ca.crt' } as const;
+    for (let i = 0; i < 60 && !(await cp.api.get(rootCa)); i++) await sleep(500);
+    const res = await noOrphansRecreated(cp.api, [gone], 8000, { everyMs: 200 });
     expect(res.ok).toBe(false);
-    // The controller-manager's root CA publisher and service account controllers act on every namespace.
     expect((res.evidence.seen as { object: string }[]).map((s) => s.object)).toContain(
       'ConfigMap drill-gone/kube-root-ca.crt (in Namespace drill-gone)',
     );
