@@ -550,9 +550,13 @@ export async function noOrphansRecreated(
         : {}),
     });
   };
-  const owners = absent.filter((r) => r.kind === 'Deployment' || r.kind === 'ReplicaSet');
-  const namespaces = [...new Set(owners.map((r) => r.namespace ?? ''))];
   const goneNamespaces = absent.filter((r) => r.kind === 'Namespace').map((r) => r.name);
+  // An owner in a removed namespace needs no look of its own: everything in that namespace is listed.
+  const owners = absent.filter(
+    (r) =>
+      (r.kind === 'Deployment' || r.kind === 'ReplicaSet') && !goneNamespaces.includes(r.namespace ?? ''),
+  );
+  const namespaces = [...new Set(owners.map((r) => r.namespace ?? ''))];
   const look = async () => {
     for (const r of absent) {
       const o = await api.get(r);
