@@ -1,24 +1,11 @@
 import { existsSync } from 'node:fs';
-import {
-  access,
-  constants,
-  copyFile,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { access, constants, copyFile, mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { HarnessError, type HarnessErrorCode } from '../errors.ts';
 import { defaultCacheDir } from '../etcd/dist.ts';
 import type { Logger } from '../log.ts';
 import { machineMirror, privateApt } from '../util/apt.ts';
-import { runLongBuild } from '../util/build.ts';
+import { BUILD_TIMEOUT_MS, commitBuild, goBuildEnv, inStaging, runLongBuild } from '../util/build.ts';
 import { execa } from '../util/exec.ts';
 import { withFileLock } from '../util/lock.ts';
 
@@ -73,9 +60,6 @@ const BUILD_TOOLS: Readonly<Record<string, string>> = {
   xz: 'xz-utils',
 };
 
-const HEARTBEAT_MS = 30_000;
-const BUILD_TIMEOUT_MS = 60 * 60_000;
-
 /** `kube-apiserver --version` prints "Kubernetes v1.20.2" (all three components alike). */
 export function parseK8sVersionOutput(out: string): string | undefined {
   return /^Kubernetes v(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)\s*$/m.exec(out)?.[1];
@@ -100,7 +84,8 @@ export async function resolveK8s(opts: ResolveK8sOptions): Promise<K8sDist> {
   // One build per machine at a time: a second caller waits, then finds the first one's binaries.
   return withFileLock(
     join(root, 'build.lock'),
-    async () => (await fromCache(root)) ?? build(root, opts),
+    async () =>
+      (await fromCache(root)) ?? inStaging(root, opts.signal, (staging) => build(root, staging, opts)),
     2 * BUILD_TIMEOUT_MS,
   );
 }
@@ -203,122 +188,90 @@ async function fromCache(root: string): Promise<K8sDist | undefined> {
   return undefined;
 }
 
-async function build(root: string, opts: ResolveK8sOptions): Promise<K8sDist> {
+async function build(root: string, staging: string, opts: ResolveK8sOptions): Promise<K8sDist> {
   const { log, signal } = opts;
-  // We hold the lock: staging folders left by a killed build are garbage (GBs of Go cache).
-  for (const e of await readdir(root)) {
-    if (e.startsWith('staging-')) await rm(join(root, e), { recursive: true, force: true });
-  }
-  const staging = await mkdtemp(join(root, 'staging-'));
   const started = Date.now();
-  try {
-    await ensureBuildTools(log, signal);
-    const hint = 'pass --k8s-bin-dir with your own Kubernetes binaries';
-    const apt = await privateApt({
-      dir: join(staging, 'apt'),
-      mirror: await machineMirror(`${hint} instead`),
-      entries: [
-        { types: 'deb-src', suites: [K8S_SOURCE.suite] },
-        { types: 'deb', suites: [K8S_SOURCE.goSuite] },
-      ],
-      hint,
-      signal,
-      timeoutMs: 900_000,
-    });
-    log.progress(
-      `building Kubernetes from Debian ${K8S_SOURCE.suite}'s sources with Go 1.15 (first use; about 8 min on 2 cores; cached afterwards)`,
-    );
-    log.progress(`apt: updating private package lists (${K8S_SOURCE.suite} sources, ${K8S_SOURCE.goSuite})`);
-    await apt('apt-get', ['update']);
-    const dl = join(staging, 'dl');
-    await mkdir(dl);
-    log.progress(
-      `apt: downloading the ${K8S_SOURCE.package} source package and ${K8S_SOURCE.goPackages.join(', ')}`,
-    );
-    await apt('apt-get', ['source', '--download-only', `${K8S_SOURCE.package}/${K8S_SOURCE.suite}`], dl);
-    await apt('apt-get', ['download', ...K8S_SOURCE.goPackages], dl);
+  await ensureBuildTools(log, signal);
+  const hint = 'pass --k8s-bin-dir with your own Kubernetes binaries';
+  const apt = await privateApt({
+    dir: join(staging, 'apt'),
+    mirror: await machineMirror(`${hint} instead`),
+    entries: [
+      { types: 'deb-src', suites: [K8S_SOURCE.suite] },
+      { types: 'deb', suites: [K8S_SOURCE.goSuite] },
+    ],
+    hint,
+    signal,
+    timeoutMs: 900_000,
+  });
+  log.progress(
+    `building Kubernetes from Debian ${K8S_SOURCE.suite}'s sources with Go 1.15 (first use; about 8 min on 2 cores; cached afterwards)`,
+  );
+  log.progress(`apt: updating private package lists (${K8S_SOURCE.suite} sources, ${K8S_SOURCE.goSuite})`);
+  await apt('apt-get', ['update']);
+  const dl = join(staging, 'dl');
+  await mkdir(dl);
+  log.progress(
+    `apt: downloading the ${K8S_SOURCE.package} source package and ${K8S_SOURCE.goPackages.join(', ')}`,
+  );
+  await apt('apt-get', ['source', '--download-only', `${K8S_SOURCE.package}/${K8S_SOURCE.suite}`], dl);
+  await apt('apt-get', ['download', ...K8S_SOURCE.goPackages], dl);
 
-    const files = await readdir(dl);
-    const dsc = files.find((f) => f.endsWith('.dsc'));
-    const debianVersion = dsc ? parseDscVersion(await readFile(join(dl, dsc), 'utf8')) : undefined;
-    if (!dsc || !debianVersion) {
-      throw new HarnessError(
-        'ETCD_DIST',
-        `apt-get source left no readable .dsc in ${dl} (found: ${files.join(', ')})`,
-      );
-    }
-    log.progress(`unpacking ${dsc} and Go 1.15`);
-    const src = join(staging, 'src');
-    // No keyring for the .dsc signature here: apt already checked the files against the signed Sources index.
-    await execa('dpkg-source', ['-x', dsc, src], { cwd: dl, cancelSignal: signal });
-    const goTree = join(staging, 'go');
-    for (const f of files.filter((f) => f.endsWith('.deb'))) {
-      await execa('dpkg-deb', ['-x', join(dl, f), goTree], { cancelSignal: signal });
-    }
-    await rm(dl, { recursive: true, force: true });
-    const goroot = join(goTree, K8S_SOURCE.goRoot);
-    const env = buildEnv(goroot, src, staging);
-    const goVersion = parseGoVersionOutput(
-      (await execa(join(goroot, 'bin', 'go'), ['version'], { env, extendEnv: false })).stdout,
-    );
-    if (!goVersion) throw new HarnessError('ETCD_DIST', `no usable Go in ${goroot}`);
-
-    // Debian's rules: GOPATH=$src/.go with k8s.io/kubernetes pointing back at the tree.
-    await mkdir(join(src, '.go', 'src', 'k8s.io'), { recursive: true });
-    await symlink('../../..', join(src, '.go', 'src', 'k8s.io', 'kubernetes'));
-    await runMake(src, env, log, signal);
-
-    const out = join(staging, 'out');
-    await mkdir(join(out, 'bin'), { recursive: true });
-    for (const [, name] of BINARIES) {
-      await copyFile(join(src, '_output', 'bin', name), join(out, 'bin', name));
-    }
-    const origin = `debian ${K8S_SOURCE.suite} ${debianVersion}, built with go ${goVersion}`;
-    const { version } = await checkBinaries(
-      join(out, 'bin'),
+  const files = await readdir(dl);
+  const dsc = files.find((f) => f.endsWith('.dsc'));
+  const debianVersion = dsc ? parseDscVersion(await readFile(join(dl, dsc), 'utf8')) : undefined;
+  if (!dsc || !debianVersion) {
+    throw new HarnessError(
       'ETCD_DIST',
-      'the build produced binaries that do not run',
-      log,
+      `apt-get source left no readable .dsc in ${dl} (found: ${files.join(', ')})`,
     );
-    const buildSeconds = Math.round((Date.now() - started) / 1000);
-    const manifest: Manifest = {
-      version,
-      debianVersion,
-      goVersion,
-      origin,
-      builtAt: new Date().toISOString(),
-      buildSeconds,
-    };
-    await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    const dir = join(root, debianVersion);
-    await rm(dir, { recursive: true, force: true });
-    await rename(out, dir);
-    log.progress(`Kubernetes ${version} built in ${buildSeconds} s and cached in ${dir}`);
-    return { version, binDir: join(dir, 'bin'), origin, cached: false, ...paths(join(dir, 'bin')) };
-  } catch (err) {
-    if (signal?.aborted) throw signal.reason ?? err;
-    throw err;
-  } finally {
-    await rm(staging, { recursive: true, force: true });
   }
-}
+  log.progress(`unpacking ${dsc} and Go 1.15`);
+  const src = join(staging, 'src');
+  // No keyring for the .dsc signature here: apt already checked the files against the signed Sources index.
+  await execa('dpkg-source', ['-x', dsc, src], { cwd: dl, cancelSignal: signal });
+  const goTree = join(staging, 'go');
+  for (const f of files.filter((f) => f.endsWith('.deb'))) {
+    await execa('dpkg-deb', ['-x', join(dl, f), goTree], { cancelSignal: signal });
+  }
+  await rm(dl, { recursive: true, force: true });
+  const goroot = join(goTree, K8S_SOURCE.goRoot);
+  const env = goBuildEnv(goroot, staging, { GOPATH: join(src, '.go') });
+  const goVersion = parseGoVersionOutput(
+    (await execa(join(goroot, 'bin', 'go'), ['version'], { env, extendEnv: false })).stdout,
+  );
+  if (!goVersion) throw new HarnessError('ETCD_DIST', `no usable Go in ${goroot}`);
 
-/** Like Debian's rules, but every cache inside staging and no GO* or KUBE_* settings from the caller. */
-function buildEnv(goroot: string, src: string, staging: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(GO|KUBE_|CGO_)/.test(k)) env[k] = v;
+  // Debian's rules: GOPATH=$src/.go with k8s.io/kubernetes pointing back at the tree.
+  await mkdir(join(src, '.go', 'src', 'k8s.io'), { recursive: true });
+  await symlink('../../..', join(src, '.go', 'src', 'k8s.io', 'kubernetes'));
+  await runMake(src, env, log, signal);
+
+  const out = join(staging, 'out');
+  await mkdir(join(out, 'bin'), { recursive: true });
+  for (const [, name] of BINARIES) {
+    await copyFile(join(src, '_output', 'bin', name), join(out, 'bin', name));
   }
-  return {
-    ...env,
-    PATH: `${join(goroot, 'bin')}${delimiter}${process.env.PATH ?? '/usr/bin:/bin'}`,
-    GOROOT: goroot,
-    GOPATH: join(src, '.go'),
-    GOCACHE: join(staging, 'gocache'),
-    GOPROXY: 'off',
-    CGO_ENABLED: '0',
-    HOME: join(staging, 'home'),
+  const origin = `debian ${K8S_SOURCE.suite} ${debianVersion}, built with go ${goVersion}`;
+  const { version } = await checkBinaries(
+    join(out, 'bin'),
+    'ETCD_DIST',
+    'the build produced binaries that do not run',
+    log,
+  );
+  const buildSeconds = Math.round((Date.now() - started) / 1000);
+  const manifest: Manifest = {
+    version,
+    debianVersion,
+    goVersion,
+    origin,
+    builtAt: new Date().toISOString(),
+    buildSeconds,
   };
+  const dir = join(root, debianVersion);
+  await commitBuild(out, dir, manifest);
+  log.progress(`Kubernetes ${version} built in ${buildSeconds} s and cached in ${dir}`);
+  return { version, binDir: join(dir, 'bin'), origin, cached: false, ...paths(join(dir, 'bin')) };
 }
 
 async function runMake(
@@ -338,7 +291,6 @@ async function runMake(
     log,
     signal,
     timeoutMs: BUILD_TIMEOUT_MS,
-    heartbeatMs: HEARTBEAT_MS,
   });
 }
 

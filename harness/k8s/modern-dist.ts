@@ -10,22 +10,20 @@ import {
   access,
   constants,
   mkdir,
-  mkdtemp,
   readdir,
   readFile,
   readlink,
-  rename,
   rm,
   stat,
   symlink,
   writeFile,
 } from 'node:fs/promises';
-import { delimiter, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { HarnessError, type HarnessErrorCode } from '../errors.ts';
 import { defaultCacheDir } from '../etcd/dist.ts';
 import type { Logger } from '../log.ts';
 import { machineMirror, type PrivateApt, privateApt } from '../util/apt.ts';
-import { runLongBuild } from '../util/build.ts';
+import { BUILD_TIMEOUT_MS, commitBuild, goBuildEnv, inStaging, runLongBuild } from '../util/build.ts';
 import { execa } from '../util/exec.ts';
 import { withFileLock } from '../util/lock.ts';
 import { parseGoVersionOutput } from './dist.ts';
@@ -72,8 +70,6 @@ export const MODERN_SOURCE = {
   binary: 'apiextensions-apiserver',
 } as const;
 
-const HEARTBEAT_MS = 30_000;
-const BUILD_TIMEOUT_MS = 60 * 60_000;
 const OVERRIDE_HINT =
   'pass --k8s-modern-bin-dir with a folder holding your own apiextensions-apiserver build';
 
@@ -506,130 +502,122 @@ async function resolveLocked(root: string, opts: ResolveModernK8sOptions): Promi
   const key = cacheKey(set.pins);
   const hit = await cached(root, key);
   if (hit) return hit;
-  return build(root, key, set, apt, opts);
+  return inStaging(root, opts.signal, (staging) => build(root, staging, key, set, apt, opts));
 }
 
 async function build(
   root: string,
+  staging: string,
   key: string,
   set: { pins: PackagePin[]; goMinor: number },
   apt: PrivateApt,
   opts: ResolveModernK8sOptions,
 ): Promise<ModernK8sDist> {
   const { log, signal } = opts;
-  // We hold the lock: staging folders left by a killed build are garbage (a GB of Go cache).
-  for (const e of await readdir(root)) {
-    if (e.startsWith('staging-')) await rm(join(root, e), { recursive: true, force: true });
-  }
-  const staging = await mkdtemp(join(root, 'staging-'));
   const started = Date.now();
-  try {
-    const apiserverPin = set.pins.find((p) => p.name === MODERN_SOURCE.versionPackage);
-    const k8sVersion = apiserverPin && k8sVersionFromDebian(apiserverPin.version);
-    if (!apiserverPin || !k8sVersion) {
-      throw new HarnessError(
-        'ETCD_DIST',
-        `cannot tell the Kubernetes version from ${MODERN_SOURCE.versionPackage} ${apiserverPin?.version ?? '(not in the package set)'}: ${OVERRIDE_HINT}`,
-      );
-    }
-    log.progress(
-      `building apiextensions-apiserver ${k8sVersion} from Debian ${MODERN_SOURCE.suite}'s Go sources (${set.pins.length} packages, Go 1.${set.goMinor}; first use: about 6-10 min on one niced core; cached afterwards)`,
-    );
-    const dl = join(staging, 'dl');
-    await mkdir(dl);
-    log.progress(`apt: downloading ${set.pins.length} packages`);
-    // Pinned to the versions the key was computed from.
-    await aptNaming(() => apt('apt-get', ['download', ...set.pins.map((p) => `${p.name}=${p.version}`)], dl));
-    const debs = (await readdir(dl)).filter((f) => f.endsWith('.deb'));
-    log.progress(`unpacking ${debs.length} packages`);
-    const tree = join(staging, 'root');
-    for (const f of debs) {
-      await execa('dpkg-deb', ['-x', join(dl, f), tree], { cancelSignal: signal });
-    }
-    await rm(dl, { recursive: true, force: true });
-    await rootSymlinks(tree);
-
-    const goroot = join(tree, 'usr', 'lib', `go-1.${set.goMinor}`);
-    const env = buildEnv(goroot, tree, staging);
-    const goBin = join(goroot, 'bin', 'go');
-    const goVersion = parseGoVersionOutput(
-      (await execa(goBin, ['version'], { env, extendEnv: false, reject: false })).stdout,
-    );
-    if (!goVersion) throw new HarnessError('ETCD_DIST', `no usable Go in ${goroot}`);
-
-    const out = join(staging, 'out');
-    await mkdir(join(out, 'bin'), { recursive: true });
-    const [major, minor] = k8sVersion.split('.') as [string, string];
-    const ldflags = [
-      '-s -w',
-      `-X k8s.io/component-base/version.gitVersion=v${k8sVersion}`,
-      `-X k8s.io/component-base/version.gitMajor=${major}`,
-      `-X k8s.io/component-base/version.gitMinor=${minor}`,
-    ].join(' ');
-    log.progress(`go build ${MODERN_SOURCE.goPackage} (niced, one core; its output goes to the debug log)`);
-    // nice and -p 1 / GOMAXPROCS=1: two cores, and the other one may be running a benchmark.
-    await runLongBuild({
-      argv: [
-        'nice',
-        '-n',
-        '19',
-        goBin,
-        'build',
-        '-p',
-        '1',
-        // No -trimpath: Go then leaves -ldflags (the stamped gitVersion) out of the build information.
-        '-o',
-        join(out, 'bin', MODERN_SOURCE.binary),
-        '-ldflags',
-        ldflags,
-        MODERN_SOURCE.goPackage,
-      ],
-      cwd: staging,
-      env,
-      what: 'apiextensions-apiserver',
-      step: `go build ${MODERN_SOURCE.goPackage}`,
-      log,
-      signal,
-      timeoutMs: BUILD_TIMEOUT_MS,
-      heartbeatMs: HEARTBEAT_MS,
-    });
-    const version = await checkBinary(
-      join(out, 'bin'),
+  const apiserverPin = set.pins.find((p) => p.name === MODERN_SOURCE.versionPackage);
+  const k8sVersion = apiserverPin && k8sVersionFromDebian(apiserverPin.version);
+  if (!apiserverPin || !k8sVersion) {
+    throw new HarnessError(
       'ETCD_DIST',
-      'the build produced a binary that does not run',
+      `cannot tell the Kubernetes version from ${MODERN_SOURCE.versionPackage} ${apiserverPin?.version ?? '(not in the package set)'}: ${OVERRIDE_HINT}`,
     );
-    const origin = `debian ${MODERN_SOURCE.suite} ${MODERN_SOURCE.versionPackage} ${apiserverPin.version} (${set.pins.length} packages, key ${key}), built with go ${goVersion}`;
-    const buildSeconds = Math.round((Date.now() - started) / 1000);
-    const manifest: Manifest = {
-      version,
-      key,
-      packages: set.pins,
-      goVersion,
-      origin,
-      builtAt: new Date().toISOString(),
-      buildSeconds,
-    };
-    await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await writeFile(join(out, 'packages.txt'), set.pins.map((p) => `${p.name}=${p.version}\n`).join(''));
-    const dir = join(root, key);
-    await rm(dir, { recursive: true, force: true });
-    await rename(out, dir);
-    log.progress(`apiextensions-apiserver ${version} built in ${buildSeconds} s and cached in ${dir}`);
-    const binDir = join(dir, 'bin');
-    return {
-      version,
-      binDir,
-      apiserver: join(binDir, MODERN_SOURCE.binary),
-      origin,
-      packages: set.pins,
-      cached: false,
-    };
-  } catch (err) {
-    if (signal?.aborted) throw signal.reason ?? err;
-    throw err;
-  } finally {
-    await rm(staging, { recursive: true, force: true });
   }
+  log.progress(
+    `building apiextensions-apiserver ${k8sVersion} from Debian ${MODERN_SOURCE.suite}'s Go sources (${set.pins.length} packages, Go 1.${set.goMinor}; first use: about 6-10 min on one niced core; cached afterwards)`,
+  );
+  const dl = join(staging, 'dl');
+  await mkdir(dl);
+  log.progress(`apt: downloading ${set.pins.length} packages`);
+  // Pinned to the versions the key was computed from.
+  await aptNaming(() => apt('apt-get', ['download', ...set.pins.map((p) => `${p.name}=${p.version}`)], dl));
+  const debs = (await readdir(dl)).filter((f) => f.endsWith('.deb'));
+  log.progress(`unpacking ${debs.length} packages`);
+  const tree = join(staging, 'root');
+  for (const f of debs) {
+    await execa('dpkg-deb', ['-x', join(dl, f), tree], { cancelSignal: signal });
+  }
+  await rm(dl, { recursive: true, force: true });
+  await rootSymlinks(tree);
+
+  const goroot = join(tree, 'usr', 'lib', `go-1.${set.goMinor}`);
+  const env = goBuildEnv(goroot, staging, {
+    GOPATH: join(tree, 'usr', 'share', 'gocode'),
+    GO111MODULE: 'off',
+    GOTOOLCHAIN: 'local',
+    GOFLAGS: '',
+    GOMAXPROCS: '1',
+  });
+  const goBin = join(goroot, 'bin', 'go');
+  const goVersion = parseGoVersionOutput(
+    (await execa(goBin, ['version'], { env, extendEnv: false, reject: false })).stdout,
+  );
+  if (!goVersion) throw new HarnessError('ETCD_DIST', `no usable Go in ${goroot}`);
+
+  const out = join(staging, 'out');
+  await mkdir(join(out, 'bin'), { recursive: true });
+  const [major, minor] = k8sVersion.split('.') as [string, string];
+  const ldflags = [
+    '-s -w',
+    `-X k8s.io/component-base/version.gitVersion=v${k8sVersion}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+  ].join(' ');
+  log.progress(`go build ${MODERN_SOURCE.goPackage} (niced, one core; its output goes to the debug log)`);
+  // nice and -p 1 / GOMAXPROCS=1: two cores, and the other one may be running a benchmark.
+  await runLongBuild({
+    argv: [
+      'nice',
+      '-n',
+      '19',
+      goBin,
+      'build',
+      '-p',
+      '1',
+      // No -trimpath: Go then leaves -ldflags (the stamped gitVersion) out of the build information.
+      '-o',
+      join(out, 'bin', MODERN_SOURCE.binary),
+      '-ldflags',
+      ldflags,
+      MODERN_SOURCE.goPackage,
+    ],
+    cwd: staging,
+    env,
+    what: 'apiextensions-apiserver',
+    step: `go build ${MODERN_SOURCE.goPackage}`,
+    log,
+    signal,
+    timeoutMs: BUILD_TIMEOUT_MS,
+  });
+  const version = await checkBinary(
+    join(out, 'bin'),
+    'ETCD_DIST',
+    'the build produced a binary that does not run',
+  );
+  const origin = `debian ${MODERN_SOURCE.suite} ${MODERN_SOURCE.versionPackage} ${apiserverPin.version} (${set.pins.length} packages, key ${key}), built with go ${goVersion}`;
+  const buildSeconds = Math.round((Date.now() - started) / 1000);
+  const manifest: Manifest = {
+    version,
+    key,
+    packages: set.pins,
+    goVersion,
+    origin,
+    builtAt: new Date().toISOString(),
+    buildSeconds,
+  };
+  await writeFile(join(out, 'packages.txt'), set.pins.map((p) => `${p.name}=${p.version}\n`).join(''));
+  const dir = join(root, key);
+  await commitBuild(out, dir, manifest);
+  log.progress(`apiextensions-apiserver ${version} built in ${buildSeconds} s and cached in ${dir}`);
+  const binDir = join(dir, 'bin');
+  return {
+    version,
+    binDir,
+    apiserver: join(binDir, MODERN_SOURCE.binary),
+    origin,
+    packages: set.pins,
+    cached: false,
+  };
 }
 
 /**
@@ -652,26 +640,4 @@ async function rootSymlinks(tree: string): Promise<void> {
     }
   };
   if (existsSync(tree)) await walk(tree);
-}
-
-/** GOPATH mode, offline, every cache inside staging, no GO* settings from the caller. */
-function buildEnv(goroot: string, tree: string, staging: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(GO|CGO_)/.test(k)) env[k] = v;
-  }
-  return {
-    ...env,
-    PATH: `${join(goroot, 'bin')}${delimiter}${process.env.PATH ?? '/usr/bin:/bin'}`,
-    GOROOT: goroot,
-    GOPATH: join(tree, 'usr', 'share', 'gocode'),
-    GO111MODULE: 'off',
-    GOPROXY: 'off',
-    GOTOOLCHAIN: 'local',
-    GOFLAGS: '',
-    GOMAXPROCS: '1',
-    GOCACHE: join(staging, 'gocache'),
-    CGO_ENABLED: '0',
-    HOME: join(staging, 'home'),
-  };
 }

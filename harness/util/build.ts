@@ -1,3 +1,5 @@
+import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { execa } from './exec.ts';
@@ -84,4 +86,63 @@ export async function runLongBuild(opts: LongBuildOptions): Promise<void> {
     clearInterval(heartbeat);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** How long a first build of Kubernetes may take (and, doubled, how long another process waits for its lock). */
+export const BUILD_TIMEOUT_MS = 60 * 60_000;
+
+/**
+ * A build in a fresh staging folder under `root`, removed afterwards whatever happens. The caller
+ * holds root's lock, so staging folders left by a killed build are garbage (GBs of Go cache) and go
+ * first. An abort surfaces as the abort, not as the failed step it cut short.
+ */
+export async function inStaging<T>(
+  root: string,
+  signal: AbortSignal | undefined,
+  body: (staging: string) => Promise<T>,
+): Promise<T> {
+  for (const e of await readdir(root)) {
+    if (e.startsWith('staging-')) await rm(join(root, e), { recursive: true, force: true });
+  }
+  const staging = await mkdtemp(join(root, 'staging-'));
+  try {
+    return await body(staging);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason ?? err;
+    throw err;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Writes the manifest into the built `out` folder and moves it to `dir` in one rename: readers see all or nothing. */
+export async function commitBuild(out: string, dir: string, manifest: object): Promise<void> {
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rm(dir, { recursive: true, force: true });
+  await rename(out, dir);
+}
+
+/**
+ * A Go build's environment: the caller's without its GO*, CGO_* or KUBE_* settings, Go first on PATH,
+ * offline, no cgo, every cache inside staging; `extra` adds the build's own (GOPATH, module mode).
+ */
+export function goBuildEnv(
+  goroot: string,
+  staging: string,
+  extra: Record<string, string>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(GO|KUBE_|CGO_)/.test(k)) env[k] = v;
+  }
+  return {
+    ...env,
+    PATH: `${join(goroot, 'bin')}${delimiter}${process.env.PATH ?? '/usr/bin:/bin'}`,
+    GOROOT: goroot,
+    GOCACHE: join(staging, 'gocache'),
+    GOPROXY: 'off',
+    CGO_ENABLED: '0',
+    HOME: join(staging, 'home'),
+    ...extra,
+  };
 }
