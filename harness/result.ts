@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { K8S_CHECKS } from './k8s/check-names.ts';
+import { K8S_CHECKS, MODERN_K8S_CHECKS } from './k8s/check-names.ts';
 
 /**
  * The one result model: results.json is validated by these schemas and every type here is inferred
@@ -230,6 +230,34 @@ export const K8sReportSchema = z.object({
 });
 
 export type K8sReport = z.infer<typeof K8sReportSchema>;
+
+/** Kubernetes 1.36's storage layer (apiextensions-apiserver) over the drilled etcd: --k8s 1.36. */
+export const ModernK8sReportSchema = z.object({
+  version: z.string(),
+  origin: z.string(),
+  /** apiserver start to ready, before the seed. */
+  startMs: ms,
+  /** Restart of the apiserver after the restore, until ready. */
+  restartMs: ms,
+  checks: z
+    .array(
+      z.object({
+        check: z.enum(MODERN_K8S_CHECKS),
+        /** As for K8sReport: recovered / needs-restart / not-recovered / unknown. */
+        outcome: z.enum(PROBE_OUTCOME_VALUES),
+        kept: modeResult,
+        restarted: modeResult,
+        error: z.string().optional(),
+      }),
+    )
+    .readonly(),
+  /** Times the apiserver exited on its own and was restarted by the supervisor. */
+  exits: z
+    .array(z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() }))
+    .readonly(),
+});
+export type ModernK8sReport = z.infer<typeof ModernK8sReportSchema>;
+
 export type K8sCheckReport = K8sReport['checks'][number];
 
 export const IntegrityViewSchema = z.object({
@@ -429,6 +457,7 @@ export const ObservationsSchema = z
     v2Readiness: V2ReadinessSchema,
     components: z.array(ProbeReportSchema),
     k8s: K8sReportSchema,
+    k8sModern: ModernK8sReportSchema,
     strategy: StrategyNotesSchema,
     errors: z.record(z.string(), SerializedErrorSchema),
   })

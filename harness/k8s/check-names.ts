@@ -17,3 +17,28 @@ export const K8S_CHECK_TITLES: Record<K8sCheckName, string> = {
   schedule: 'the new pods get a node',
   'leader-election': 'controller-manager and scheduler Leases: one holder each, renewing',
 };
+
+/**
+ * The Kubernetes 1.36 storage-layer checks (apiextensions-apiserver over custom objects), each run
+ * with the apiserver kept running and again after its restart. Ids `k8s-1.36-<name>`.
+ */
+export const MODERN_K8S_CHECKS = [
+  'quorum-list',
+  'cache-list',
+  'list-revision',
+  'write-visible',
+  'watch-list',
+  'informer',
+  'watch-cache-revision',
+] as const;
+export type ModernK8sCheckName = (typeof MODERN_K8S_CHECKS)[number];
+
+export const MODERN_K8S_CHECK_TITLES: Record<ModernK8sCheckName, string> = {
+  'quorum-list': "a quorum list serves exactly etcd's custom objects",
+  'cache-list': "a resourceVersion=0 list (the watch cache) serves exactly etcd's custom objects",
+  'list-revision': "a quorum list's resourceVersion is etcd's current revision",
+  'write-visible': 'an object created after the restore appears in quorum and cache lists and in a watch',
+  'watch-list': "a watch-list stream sends etcd's objects, then the initial-events-end bookmark",
+  informer: "a client-go-style informer started before the backup comes to hold etcd's objects",
+  'watch-cache-revision': "the watch cache's resourceVersion (metrics) is not ahead of etcd's revision",
+};
