@@ -11,7 +11,7 @@ import { CORRUPT_SNAPSHOT, errorLine } from '../etcd/log-lines.ts';
 import { answer, poll } from '../util/poll.ts';
 import { boundedBackup } from './bound.ts';
 import { dataDirForRestore } from './data-dir.ts';
-import type { BackupArtifact, Recorder } from './types.ts';
+import type { BackupArtifact, Recorder, Support } from './types.ts';
 
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -220,6 +220,19 @@ export async function forceNewClusterThenAdd(cluster: Cluster, rec: Recorder): P
   const adds = {};
   for (const m of rest) await addMember(cluster, m, rec, adds);
   await rec.step('full membership healthy', () => cluster.waitHealthy(cluster.members));
+}
+
+/** etcd's restore for Kubernetes (3.5.10+ / 3.4.27+): clients that remember revisions are forced to notice. */
+export const BUMP_FLAGS = ['--bump-revision', '1000000000', '--mark-compacted'] as const;
+
+/** Whether this version's etcdutl restore has the bump flags (asked of the binary). */
+export async function supportsBump(dist: EtcdDist): Promise<Support> {
+  for (const flag of ['--bump-revision', '--mark-compacted']) {
+    if (!(await helpMentions(dist, 'etcdutl', ['snapshot', 'restore'], flag))) {
+      return { ok: false, reason: `etcdutl snapshot restore of etcd ${dist.version} has no ${flag}` };
+    }
+  }
+  return { ok: true };
 }
 
 /** Whether a tool's --help defines a flag: version gating by asking the binary, not a table. */

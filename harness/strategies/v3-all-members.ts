@@ -1,22 +1,12 @@
 import { HarnessError } from '../errors.ts';
-import { helpMentions, restoreSnapshot, saveSnapshot } from './common.ts';
+import { BUMP_FLAGS, restoreSnapshot, saveSnapshot, supportsBump } from './common.ts';
 import type { Strategy } from './types.ts';
-
-const BUMP = ['--bump-revision', '1000000000', '--mark-compacted'];
 
 function allMembers(name: string, title: string, extraFlags: readonly string[]): Strategy {
   return {
     name,
     title,
-    async supports(dist) {
-      if (extraFlags.length === 0) return { ok: true };
-      for (const flag of ['--bump-revision', '--mark-compacted']) {
-        if (!(await helpMentions(dist, 'etcdutl', ['snapshot', 'restore'], flag))) {
-          return { ok: false, reason: `etcdutl snapshot restore of etcd ${dist.version} has no ${flag}` };
-        }
-      }
-      return { ok: true };
-    },
+    supports: extraFlags.length === 0 ? async () => ({ ok: true }) : supportsBump,
     // The backup is a plain `snapshot save`, which every version has; only the restore needs the flags.
     supportsBackup: async () => ({ ok: true }),
     rebuild: 'all-members',
@@ -47,5 +37,5 @@ export const v3SnapshotAllMembers = allMembers(
 export const v3SnapshotBumpRevision = allMembers(
   'v3-snapshot-bump-revision',
   'etcdutl snapshot restore --bump-revision 1000000000 --mark-compacted on every member, all started together',
-  BUMP,
+  BUMP_FLAGS,
 );

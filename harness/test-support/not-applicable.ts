@@ -3,6 +3,8 @@ export const EXPECTED_NOT_APPLICABLE: readonly { cell: string; reason: RegExp }[
   // etcdutl snapshot restore --bump-revision / --mark-compacted arrived with 3.5's etcdutl.
   { cell: 's6-v3-snapshot-bump-revision@3.3.25', reason: /has no --bump-revision/ },
   { cell: 's6-v3-snapshot-bump-revision@3.4.23', reason: /has no --bump-revision/ },
+  { cell: 's6b-bump-revision-force-new-cluster@3.3.25', reason: /has no --bump-revision/ },
+  { cell: 's6b-bump-revision-force-new-cluster@3.4.23', reason: /has no --bump-revision/ },
   // The chaos catalogue's S6 combinations, likewise.
   ...['c-s6-kill-restore', 'c-s6-load-backup', 'c-s6-partition-rebuild', 'c-s6-quorum-loss'].flatMap((id) =>
     ['3.3.25', '3.4.23'].map((v) => ({ cell: `${id}@${v}`, reason: /has no --bump-revision/ })),
