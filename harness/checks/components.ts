@@ -5,6 +5,7 @@ import {
   MODERN_K8S_CHECK_TITLES,
   MODERN_K8S_CHECKS,
   MODERN_K8S_EXTENSION,
+  MODERN_K8S_KEY,
 } from '../k8s/check-names.ts';
 import { PROBES } from '../probes/index.ts';
 import { DEFAULT_EXPECTATIONS } from '../scenario.ts';
@@ -88,7 +89,7 @@ export const k8sChecks: CheckDef[] = kubeChecks({
 export const modernK8sChecks: CheckDef[] = kubeChecks({
   names: MODERN_K8S_CHECKS,
   titles: MODERN_K8S_CHECK_TITLES,
-  prefix: '1.36-',
+  prefix: MODERN_K8S_KEY,
   label: 'Kubernetes 1.36',
   extension: MODERN_K8S_EXTENSION,
   key: 'k8sModern',
