@@ -64,19 +64,28 @@ const program = new Command('etcd-drill')
 // What run and matrix share.
 const k8sOption = () =>
   new Option(
-    '--k8s',
-    'run a real Kubernetes control plane over each cluster, judged kept running and restarted',
+    '--k8s [version]',
+    'run Kubernetes over each cluster, judged kept running and restarted: 1.20 (bare --k8s) a real control plane, 1.36 (alias modern) the apiserver storage layer',
   );
 const k8sBinDirOption = () =>
   new Option(
     '--k8s-bin-dir <dir>',
-    'with --k8s: kube-apiserver, kube-controller-manager and kube-scheduler from this folder',
+    'with --k8s 1.20: kube-apiserver, kube-controller-manager and kube-scheduler from this folder',
   );
 const k8sShortLeasesOption = () =>
   new Option(
     '--k8s-short-leases',
-    "with --k8s: leader election 4/3/1 s instead of the components' shipped 15/10/2 s (faster, less like production)",
+    "with --k8s 1.20: leader election 4/3/1 s instead of the components' shipped 15/10/2 s (faster, less like production)",
   );
+const k8sModernBinDirOption = () =>
+  new Option('--k8s-modern-bin-dir <dir>', 'with --k8s 1.36: apiextensions-apiserver from this folder');
+/** What run and matrix pass on from the --k8s options (drill.ts checks they go together). */
+const k8sOpts = (opts: Record<string, unknown>) => ({
+  k8s: opts.k8s as boolean | string | undefined,
+  k8sBinDir: opts.k8sBinDir as string | undefined,
+  k8sShortLeases: opts.k8sShortLeases as boolean | undefined,
+  k8sModernBinDir: opts.k8sModernBinDir as string | undefined,
+});
 const noProbesOption = () =>
   new Option(
     '--no-probes',
@@ -208,6 +217,7 @@ program
   .addOption(k8sOption())
   .addOption(k8sBinDirOption())
   .addOption(k8sShortLeasesOption())
+  .addOption(k8sModernBinDirOption())
   .addOption(noProbesOption())
   .addOption(outOption())
   .addOption(requireOption())
@@ -243,9 +253,7 @@ program
       keep: opts.keep,
       tls: opts.tls,
       probes: opts.probes,
-      k8s: opts.k8s,
-      k8sBinDir: opts.k8sBinDir,
-      k8sShortLeases: opts.k8sShortLeases,
+      ...k8sOpts(opts),
       out: opts.out,
       quiet: opts.quiet,
       require: cmd.getOptionValueSource('require') === 'default' && opts.runbook ? undefined : opts.require,
@@ -277,6 +285,7 @@ program
   .addOption(k8sOption())
   .addOption(k8sBinDirOption())
   .addOption(k8sShortLeasesOption())
+  .addOption(k8sModernBinDirOption())
   .addOption(noProbesOption())
   .addOption(outOption())
   .addOption(requireOption())
@@ -324,9 +333,7 @@ program
       provider: opts.provider,
       tls: opts.tls,
       probes: opts.probes,
-      k8s: opts.k8s,
-      k8sBinDir: opts.k8sBinDir,
-      k8sShortLeases: opts.k8sShortLeases,
+      ...k8sOpts(opts),
       out: opts.out,
       quiet: opts.quiet,
       // A runbook's default bar is "safe", as for run.

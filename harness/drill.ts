@@ -17,6 +17,7 @@ import { preflightFlags } from './etcd/preflight.ts';
 import { DEFAULT_ETCD_VERSION } from './etcd/versions.ts';
 import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
+import { checkK8sFlags, K8S_EXTENSION, type K8sVersion, k8sVersionOf } from './k8s/choice.ts';
 import { resolveK8s } from './k8s/dist.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pairKey, parsePair, type VersionPair } from './pairs.ts';
@@ -64,12 +65,17 @@ export interface DrillOptions {
   /** Report folder root; the run writes <out>/<runId>/. @default reports/out */
   readonly out?: string;
   readonly quiet?: boolean;
-  /** Run a real Kubernetes control plane over each cluster (binaries built or reused, or k8sBinDir). */
-  readonly k8s?: boolean;
+  /**
+   * Run Kubernetes over each cluster (binaries built or reused, or the bin dirs): true or '1.20' is a
+   * real 1.20 control plane, '1.36' (alias 'modern') the 1.36 apiserver storage layer.
+   */
+  readonly k8s?: boolean | string;
   /** Kubernetes binaries the user already has (kube-apiserver, kube-controller-manager, kube-scheduler). */
   readonly k8sBinDir?: string;
   /** Shortened leader election (4/3/1 s) instead of the components' shipped 15/10/2 s. */
   readonly k8sShortLeases?: boolean;
+  /** With k8s '1.36': the user's own apiextensions-apiserver build. */
+  readonly k8sModernBinDir?: string;
   /** Run the component probes across each disaster. @default true */
   readonly probes?: boolean;
   /** Test hook: how long each probe gets to agree with etcd (default RECOVERY_BOUND_MS). */
@@ -242,6 +248,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   checkWritableDir(o.out ?? join('reports', 'out'), '--out');
   checkWritableDir(workRoot(), 'ETCD_DRILL_WORK');
   const parallel = checkParallel(o);
+  const k8sVersion = checkK8sFlags(o);
   const rb = o.runbook ? withRunbook(o) : undefined;
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
   const scenarios = rb ? rb.scenarios(all) : selectScenarios(all, o.scenarios, o.catalogue);
@@ -296,19 +303,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   // Every flag a drill always passes, asked of each version's binaries: a missing one is bad input.
   for (const d of cache.values())
     await preflightFlags(d, { tls: jobs.some((j) => j.dist === d && (o.tls ?? j.scenario.cluster.tls)) });
-  for (const [set, flag] of [
-    [o.k8sBinDir, '--k8s-bin-dir'],
-    [o.k8sShortLeases, '--k8s-short-leases'],
-  ] as const)
-    if (set && !o.k8s)
-      throw new HarnessError('BAD_INPUT', `${flag} only means something with --k8s: add --k8s, or drop it`);
   // A first build takes minutes (ci/setup.sh does it once per machine); a missing binary fails here.
-  const k8s = o.k8s
-    ? await resolveK8s({ ...(o.k8sBinDir ? { binDir: o.k8sBinDir } : {}), log: early, signal })
-    : undefined;
-  // The Kubernetes client takes ~0.4 s to load: only --k8s runs load it.
-  const short = o.k8sShortLeases ? (await import('./k8s/controlplane.ts')).SHORT_LEADER_ELECTION : undefined;
-  const k8sExtension = k8s && (await import('./extensions/k8s.ts')).k8sExtension.bind(null, k8s, short);
+  const k8s = await k8sExtensionFor(o, k8sVersion, early, signal);
 
   const runId = newRunId();
   const reportDir = resolve(o.out ?? join('reports', 'out'), runId);
@@ -335,7 +331,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   log.progress(`provider ${provider.name} (${why})`);
   for (const d of cache.values())
     log.progress(`etcd ${d.version}: ${d.origin}${d.cached ? ' (cached)' : ''}`);
-  if (k8s) log.progress(`Kubernetes ${k8s.version}: ${k8s.origin}${k8s.cached ? ' (cached)' : ''}`);
+  if (k8s) log.progress(k8s.line);
 
   // Containers first: the sweep reads the run folders (kept or not) that sweepLeftovers removes.
   if (docker) await sweepContainers(docker, log);
@@ -352,7 +348,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
       slots[i] = await runJob(o, job, {
         ctx,
         provider,
-        k8sExtension,
+        k8sExtension: k8s?.make,
         reportDir,
         progress,
         parallel,
@@ -394,7 +390,8 @@ function shardInfo(
   const of = planned.map((p) => p.cell);
   const { shards, assignment } = assignShards(of, spec.total, recorded);
   const slice = new Set(shards[spec.index - 1] ?? []);
-  const extensions = [...(o.probes === false ? [] : ['probes']), ...(o.k8s ? ['k8s'] : [])];
+  const k8s = k8sVersionOf(o.k8s);
+  const extensions = [...(o.probes === false ? [] : ['probes']), ...(k8s ? [K8S_EXTENSION[k8s]] : [])];
   return {
     index: spec.index,
     total: spec.total,
@@ -411,6 +408,38 @@ function shardInfo(
     }),
     ...(o.runLabel ? { label: o.runLabel } : {}),
   };
+}
+
+/** The binaries and progress line behind a --k8s extension, and a maker of a fresh one per drill. */
+interface K8sRun {
+  readonly make: () => Extension;
+  readonly line: string;
+}
+
+/** Resolves (builds or reuses) --k8s's binaries; the Kubernetes code loads (~0.4 s) only for such runs. */
+async function k8sExtensionFor(
+  o: DrillOptions,
+  version: K8sVersion | undefined,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<K8sRun | undefined> {
+  const line = (d: { version: string; origin: string; cached: boolean }, what: string) =>
+    `Kubernetes ${d.version} ${what}: ${d.origin}${d.cached ? ' (cached)' : ''}`;
+  if (version === '1.36') {
+    const { resolveModernK8s } = await import('./k8s/modern-dist.ts');
+    const d = await resolveModernK8s({
+      ...(o.k8sModernBinDir ? { binDir: o.k8sModernBinDir } : {}),
+      log,
+      signal,
+    });
+    const { k8sModernExtension } = await import('./extensions/k8s-modern.ts');
+    return { make: () => k8sModernExtension(d), line: line(d, 'storage layer (apiextensions-apiserver)') };
+  }
+  if (version !== '1.20') return undefined;
+  const d = await resolveK8s({ ...(o.k8sBinDir ? { binDir: o.k8sBinDir } : {}), log, signal });
+  const short = o.k8sShortLeases ? (await import('./k8s/controlplane.ts')).SHORT_LEADER_ELECTION : undefined;
+  const { k8sExtension } = await import('./extensions/k8s.ts');
+  return { make: () => k8sExtension(d, short), line: line(d, 'control plane') };
 }
 
 interface Job {

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHECKS } from './checks/index.ts';
 import { HarnessError } from './errors.ts';
 import { legacyObserved } from './expectations.ts';
 import { expectPathOf, recordExpectations } from './expectations-record.ts';
@@ -82,6 +83,12 @@ async function threeRuns(): Promise<string[]> {
 }
 
 describe('expectPathOf', () => {
+  it('records every component and Kubernetes check where the check itself reads it', () => {
+    const kube = CHECKS.filter((c) => /^(component|k8s)-/.test(c.id));
+    expect(kube.map((c) => c.id)).toContain('k8s-1.36-informer');
+    for (const c of kube) expect(expectPathOf(c.id), c.id).toEqual(c.expectPath);
+  });
+
   it('maps every check id the harness grades to its place in expect', () => {
     expect(expectPathOf('v3-data')).toEqual(['v3']);
     expect(expectPathOf('v2-data')).toEqual(['v2']);
@@ -89,6 +96,7 @@ describe('expectPathOf', () => {
       expect(expectPathOf(id)).toEqual([id]);
     expect(expectPathOf('component-lease-lock')).toEqual(['components', 'lease-lock']);
     expect(expectPathOf('k8s-watch-cache')).toEqual(['k8s', 'watch-cache']);
+    expect(expectPathOf('k8s-1.36-watch-list')).toEqual(['k8s', '1.36-watch-list']);
     expect(expectPathOf('peer-url')).toEqual(['peerUrl']);
     expect(expectPathOf('member-ids')).toEqual(['memberIds']);
     expect(expectPathOf('member-add')).toEqual(['memberAdd']);

@@ -86,6 +86,18 @@ describe('scenario files', () => {
     expect(msg).toMatch(/watcher/);
   });
 
+  it('expect.k8s takes 1.20 check names and 1.36 ones as 1.36-<name>, nothing else', () => {
+    const raw = JSON.parse(s1Text);
+    const want = { outcome: 'needs-restart', source: { kind: 'default', ref: 'x' } };
+    raw.expect.k8s = { 'watch-cache': want, '1.36-watch-list': want };
+    const s = parseScenario(JSON.stringify(raw), 'x.json', known);
+    expect(s.expect.k8s?.['1.36-watch-list']?.outcome).toBe('needs-restart');
+    raw.expect.k8s = { '1.36-watch-cache': want, '1.20-watch-cache': want };
+    const msg = badInput(() => parseScenario(JSON.stringify(raw), 'x.json', known)).message;
+    expect(msg).toMatch(/1\.36-watch-cache/);
+    expect(msg).toMatch(/1\.20-watch-cache/);
+  });
+
   it('data expectations may be left out only when the restore is expected to be refused', () => {
     const raw = JSON.parse(s1Text);
     delete raw.expect.v3;

@@ -8,7 +8,7 @@ import { V2_LEVELS, V2_OUTCOMES } from './checks/v2-readiness-outcomes.ts';
 import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema, NOT_RECORDED } from './expectations.ts';
 import { FaultSchema } from './faults/index.ts';
-import { K8S_CHECKS } from './k8s/check-names.ts';
+import { K8S_CHECKS, MODERN_K8S_CHECKS, MODERN_K8S_KEY } from './k8s/check-names.ts';
 import { fromRoot } from './paths.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
 import { DATA_OUTCOMES } from './result.ts';
@@ -99,6 +99,9 @@ const recoveryPer = <N extends string>(names: readonly N[]) =>
     )
     .strict();
 
+/** expect.k8s's keys: 1.20's check names, and 1.36's as `1.36-<name>` (check ids k8s-1.36-<name>). */
+const K8S_EXPECT_KEYS = [...K8S_CHECKS, ...MODERN_K8S_CHECKS.map((n) => `${MODERN_K8S_KEY}${n}` as const)];
+
 export const ScenarioSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
@@ -150,8 +153,8 @@ export const ScenarioSchema = z
         memberUpdate: expectationSchema(MEMBER_UPDATE_OUTCOMES).optional(),
         /** Per component probe (harness/probes); a probe without one is expected to recover. */
         components: recoveryPer(PROBE_NAMES).optional(),
-        /** Per control-plane check (--k8s); a check without one is expected to recover. */
-        k8s: recoveryPer(K8S_CHECKS).optional(),
+        /** Per Kubernetes check (--k8s, --k8s 1.36); a check without one is expected to recover. */
+        k8s: recoveryPer(K8S_EXPECT_KEYS).optional(),
       })
       .strict()
       .superRefine((e, ctx) => {

@@ -208,6 +208,24 @@ describe('cells added and gone', () => {
     expect(d.cells).toEqual({ compared: 0, added: 4, gone: 4 });
     expect(d.changes.at(-1)?.label).toBe('s6-v3-snapshot-bump-revision @ 3.4.23 (process, tls)');
   });
+  it('a k8s 1.20, a k8s 1.36 and a plain run are other cells (older results list 1.20 as k8s)', () => {
+    const withExt = (ext: string) => {
+      const r = copy();
+      for (const x of r.results) x.extensions = [...x.extensions, ext];
+      return r;
+    };
+    const v120 = withExt('k8s');
+    const v136 = withExt('k8s-1.36');
+    expect(diffRuns(fixture, v120).cells).toEqual({ compared: 0, added: 4, gone: 4 });
+    expect(diffRuns(v120, v136).cells).toEqual({ compared: 0, added: 4, gone: 4 });
+    expect(diffRuns(v136, withExt('k8s-1.36')).cells).toEqual({ compared: 4, added: 0, gone: 0 });
+    expect(diffRuns(v120, v136).changes.map((c) => c.label)).toContain(
+      's6-v3-snapshot-bump-revision @ 3.4.23 (process, k8s 1.36)',
+    );
+    expect(diffRuns(fixture, v120).changes.map((c) => c.label)).toContain(
+      's6-v3-snapshot-bump-revision @ 3.4.23 (process, k8s)',
+    );
+  });
   it('a run holding one cell twice is bad input', () => {
     const twice = copy();
     twice.results.push(structuredClone(cell(twice)));

@@ -1,5 +1,6 @@
 import { gradeText } from '../harness/engine/grade.ts';
 import { HarnessError } from '../harness/errors.ts';
+import { K8S_EXTENSION, K8S_VERSIONS, type K8sVersion } from '../harness/k8s/choice.ts';
 import { versionKey } from '../harness/pairs.ts';
 import {
   type CheckResult,
@@ -39,13 +40,14 @@ export function parseRtoThreshold(text: string): RtoThreshold {
   return t;
 }
 
-/** A cell: one drill of a run. tls and k8s are part of it, so runs with and without them never match up. */
+/** A cell: one drill of a run. tls and k8s are part of it, so runs with and without them (or with another k8s) never match up. */
 export interface CellKey {
   readonly scenarioId: string;
   readonly etcd: string;
   readonly provider: string;
   readonly tls: boolean;
-  readonly k8s: boolean;
+  /** Which Kubernetes ran over it: results that predate 1.36 list 1.20's as 'k8s'. */
+  readonly k8s: K8sVersion | 'none';
 }
 
 export type Effect = 'regression' | 'improvement' | 'change';
@@ -96,12 +98,14 @@ export function cellKey(r: ScenarioResult): CellKey {
     etcd: versionKey(r),
     provider: r.provider,
     tls: r.tls,
-    k8s: r.extensions.includes('k8s'),
+    k8s: K8S_VERSIONS.find((v) => r.extensions.includes(K8S_EXTENSION[v])) ?? 'none',
   };
 }
 
 export function cellLabel(k: CellKey): string {
-  const how = [k.provider, ...(k.tls ? ['tls'] : []), ...(k.k8s ? ['k8s'] : [])];
+  // 1.20 keeps the bare 'k8s' its labels had before 1.36.
+  const k8s = { none: [], '1.20': ['k8s'], '1.36': ['k8s 1.36'] }[k.k8s];
+  const how = [k.provider, ...(k.tls ? ['tls'] : []), ...k8s];
   return `${k.scenarioId} @ ${k.etcd} (${how.join(', ')})`;
 }
 

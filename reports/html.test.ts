@@ -88,6 +88,24 @@ describe('HTML report', () => {
     expect(unknownRule).not.toContain('--safe');
   });
 
+  it('per drill: each Kubernetes report headed with its version and what ran', () => {
+    const mode = { ok: true, ms: 500, evidence: {} };
+    const modern = {
+      version: '1.36.4',
+      origin: 'debian sid',
+      startMs: 1,
+      restartMs: 1,
+      checks: [{ check: 'watch-list' as const, outcome: 'recovered' as const, kept: mode, restarted: mode }],
+      exits: [],
+    };
+    const html = renderHtml(
+      withResult(0, (r) => ({ ...r, observations: { ...r.observations, k8sModern: modern } })),
+    );
+    const d0 = html.match(/<details [^>]*id="d0"[\s\S]*?<\/details>/)?.[0] ?? '';
+    expect(d0).toContain('<h4>Kubernetes 1.36.4 storage layer, apiextensions-apiserver</h4>');
+    expect(d0).toContain('<td>watch-list</td>');
+  });
+
   it('per drill: phases, faults, counts, per-type counts, probes; members only where they diverge', () => {
     const i = run.results.findIndex((r) => r.faults.length > 1);
     const section = (html: string) =>

@@ -327,3 +327,41 @@ describe('an etcd without a v2 API (real run: 3.5.30 behind a stub bin dir whose
     expect(withV2).not.toContain('v2 part (seeding');
   });
 });
+
+describe('Kubernetes 1.36 checks', () => {
+  const m = (ok: boolean) => ({ ok, ms: 700, evidence: ok ? {} : { staleInCacheList: ['Drill x/late'] } });
+  const r = withObs({
+    k8sModern: {
+      version: '1.36.4',
+      origin: 'debian sid',
+      startMs: 4100,
+      restartMs: 2200,
+      checks: [
+        { check: 'quorum-list', outcome: 'recovered', kept: m(true), restarted: m(true) },
+        { check: 'cache-list', outcome: 'needs-restart', kept: m(false), restarted: m(true) },
+      ],
+      exits: [],
+    },
+  });
+  it('are labelled with their version in the matrix line and the section, apart from 1.20', () => {
+    expect(k8sLine(r)).toBe('');
+    expect(k8sLine(r, 'k8sModern')).toBe('needs restart: cache-list; recovered: quorum-list');
+    const md = renderSummary(run([r]));
+    expect(md).toContain(
+      'Kubernetes 1.36.4 storage layer, apiextensions-apiserver (debian sid): ready in 4.1s',
+    );
+    expect(md).toContain(
+      '| Kubernetes 1.36 check | apiserver kept running | after restarting it | outcome |',
+    );
+    expect(md).toContain('| cache-list | FAILED (0.7s) | ok 0.7s | needs restart |');
+    expect(md).toContain('- cache-list (kept running): {"staleInCacheList":["Drill x/late"]}');
+    expect(md).not.toContain('| Kubernetes check |');
+    expect(RunResultSchema.safeParse(run([r])).success).toBe(true);
+  });
+  it('have their own part of a matrix cell', () => {
+    const on = (version: string) => ({ ...r, etcd: { version, origin: 'x' } });
+    const md = renderSummary(run([on('3.4.23'), on('3.5.30')]));
+    expect(md).toContain(' · Kubernetes 1.36: needs restart: cache-list; recovered: quorum-list · ');
+    expect(md).not.toContain(' · Kubernetes: ');
+  });
+});

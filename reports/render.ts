@@ -1,6 +1,7 @@
 import { gradeText } from '../harness/engine/grade.ts';
 import { isPairKey, versionKey, versionLabel } from '../harness/pairs.ts';
 import type { CheckResult, FaultRecord, Observations, RunResult, ScenarioResult } from '../harness/result.ts';
+import { type KubeView, kubeReports } from './kube.ts';
 import { phaseTimes } from './rto.ts';
 
 type ProbeReport = NonNullable<Observations['components']>[number];
@@ -102,10 +103,40 @@ export function componentsLine(r: ScenarioResult): string {
 const mode = (m: { ok: boolean; ms: number; error?: string | undefined }) =>
   m.error ? 'UNKNOWN' : m.ok ? `ok ${secs(m.ms)}` : `FAILED (${secs(m.ms)})`;
 
-/** The control-plane checks in one line. */
-export function k8sLine(r: ScenarioResult): string {
-  const checks = r.observations.k8s?.checks ?? [];
+/** One Kubernetes report's checks in one line (1.20's unless told). */
+export function k8sLine(r: ScenarioResult, key: KubeView['key'] = 'k8s'): string {
+  const checks: readonly { check: string; outcome: string }[] = r.observations[key]?.checks ?? [];
   return checks.length ? groupedOutcomes(checks.map((c) => ({ name: c.check, outcome: c.outcome }))) : '';
+}
+
+/** A Kubernetes report in the drill's section: both modes per check, what failed, what exited. */
+function kubeSection({ label, what, parts, report: k }: KubeView): string[] {
+  const lines = [
+    `Kubernetes ${k.version} ${what} (${k.origin}): ready in ${secs(k.startMs)}; restarted after the restore in ${secs(k.restartMs)}.`,
+    '',
+    `| ${label} check | ${parts} kept running | after restarting ${parts === 'apiserver' ? 'it' : 'them'} | outcome |`,
+    '| --- | --- | --- | --- |',
+    ...k.checks.map(
+      (c) => `| ${c.check} | ${mode(c.kept)} | ${mode(c.restarted)} | ${PROBE_WORDS[c.outcome]} |`,
+    ),
+  ];
+  const failed = k.checks.flatMap((c) =>
+    (['kept', 'restarted'] as const)
+      .filter((m) => !c[m].ok || c[m].error)
+      .map(
+        (m) =>
+          `- ${c.check} (${m === 'kept' ? 'kept running' : 'restarted'}): ${cell(c[m].error ?? JSON.stringify(c[m].evidence)).slice(0, 400)}`,
+      ),
+  );
+  if (failed.length) lines.push('', ...failed);
+  if (k.exits.length)
+    lines.push(
+      '',
+      `${label} processes that exited on their own (restarted by the supervisor, as kubelet restarts static pods): ${k.exits
+        .map((e) => `${e.component} at ${e.at} (${e.how}: ${cell(e.reason)})`)
+        .join('; ')}.`,
+    );
+  return lines;
 }
 
 function probeTime(p: ProbeReport): string {
@@ -139,7 +170,9 @@ function matrixCell(r: ScenarioResult | undefined): string {
   if (stop) return `${cell(stop)}${grade} · ${secs(r.durationMs)}${flag}`;
   const o = r.observations;
   const components = o.components ? ` · components: ${cell(componentsLine(r))}` : '';
-  const k8s = o.k8s ? ` · Kubernetes: ${cell(k8sLine(r))}` : '';
+  const k8s = kubeReports(o)
+    .map((k) => ` · ${k.label}: ${cell(k8sLine(r, k.key))}`)
+    .join('');
   return `v2 ${observed(r, 'v2-data')} · v3 ${observed(r, 'v3-data')} · ${observed(r, 'membership')}${components}${k8s}${grade} · ${secs(r.durationMs)}${flag}`;
 }
 
@@ -275,36 +308,7 @@ export function renderSummary(run: RunResult): string {
       }
       lines.push('');
     }
-    if (o.k8s) {
-      const k = o.k8s;
-      lines.push(
-        `Kubernetes ${k.version} control plane (${k.origin}): ready in ${secs(k.startMs)}; restarted after the restore in ${secs(k.restartMs)}.`,
-        '',
-        '| Kubernetes check | components kept running | after restarting them | outcome |',
-        '| --- | --- | --- | --- |',
-      );
-      for (const c of k.checks) {
-        lines.push(`| ${c.check} | ${mode(c.kept)} | ${mode(c.restarted)} | ${PROBE_WORDS[c.outcome]} |`);
-      }
-      const failed = k.checks.flatMap((c) =>
-        (['kept', 'restarted'] as const)
-          .filter((m) => !c[m].ok || c[m].error)
-          .map(
-            (m) =>
-              `- ${c.check} (${m === 'kept' ? 'kept running' : 'restarted'}): ${cell(c[m].error ?? JSON.stringify(c[m].evidence)).slice(0, 400)}`,
-          ),
-      );
-      if (failed.length) lines.push('', ...failed);
-      if (k.exits.length) {
-        lines.push(
-          '',
-          `Components that exited on their own (restarted by the supervisor, as kubelet restarts static pods): ${k.exits
-            .map((e) => `${e.component} at ${e.at} (${e.how}: ${cell(e.reason)})`)
-            .join('; ')}.`,
-        );
-      }
-      lines.push('');
-    }
+    for (const k of kubeReports(o)) lines.push(...kubeSection(k), '');
     const bt = o.backupPoint?.byType;
     const at = o.restored?.byType;
     if (bt && at && Object.keys(bt).length > 0) {

@@ -1,5 +1,12 @@
 import { type CheckDef, type GradeInput, need } from '../engine/check.ts';
-import { K8S_CHECK_TITLES, K8S_CHECKS } from '../k8s/check-names.ts';
+import {
+  K8S_CHECK_TITLES,
+  K8S_CHECKS,
+  MODERN_K8S_CHECK_TITLES,
+  MODERN_K8S_CHECKS,
+  MODERN_K8S_EXTENSION,
+  MODERN_K8S_KEY,
+} from '../k8s/check-names.ts';
 import { PROBES } from '../probes/index.ts';
 import { DEFAULT_EXPECTATIONS } from '../scenario.ts';
 import { restoredReached } from './data.ts';
@@ -35,22 +42,55 @@ export const componentChecks: CheckDef[] = PROBES.map(({ name: probe, standsFor 
   },
 }));
 
-/** One per control-plane check, across the two modes (kept running, then restarted). */
-export const k8sChecks: CheckDef[] = K8S_CHECKS.map((check) => ({
-  id: `k8s-${check}`,
-  title: `Kubernetes: ${K8S_CHECK_TITLES[check]}`,
-  expectPath: ['k8s', check],
-  fallback: DEFAULT_EXPECTATIONS.component,
-  applies: ran('k8s'),
-  observe(i) {
-    const c = need(i, 'k8s').checks.find((x) => x.check === check);
-    if (!c) throw new Error(`the Kubernetes check ${check} left no report`);
-    return {
-      observed: settled(c.outcome, c.error ?? c.kept.error ?? c.restarted.error),
-      evidence: {
-        keptRunning: { ok: c.kept.ok, ms: c.kept.ms, evidence: c.kept.evidence },
-        restarted: { ok: c.restarted.ok, ms: c.restarted.ms, evidence: c.restarted.evidence },
-      },
-    };
-  },
-}));
+type KubeKey = 'k8s' | 'k8sModern';
+
+/**
+ * One per Kubernetes check, across the two modes (kept running, then restarted); the 1.20 control
+ * plane's and the 1.36 storage layer's reports have the same shape.
+ */
+function kubeChecks<N extends string>(k: {
+  names: readonly N[];
+  titles: Record<N, string>;
+  /** Id and expectation key prefix after 'k8s-': '' for 1.20, '1.36-' for 1.36. */
+  prefix: string;
+  label: string;
+  extension: string;
+  key: KubeKey;
+}): CheckDef[] {
+  return k.names.map((check) => ({
+    id: `k8s-${k.prefix}${check}`,
+    title: `${k.label}: ${k.titles[check]}`,
+    expectPath: ['k8s', `${k.prefix}${check}`],
+    fallback: DEFAULT_EXPECTATIONS.component,
+    applies: ran(k.extension),
+    observe(i) {
+      const c = need(i, k.key).checks.find((x) => x.check === check);
+      if (!c) throw new Error(`the ${k.label} check ${check} left no report`);
+      return {
+        observed: settled(c.outcome, c.error ?? c.kept.error ?? c.restarted.error),
+        evidence: {
+          keptRunning: { ok: c.kept.ok, ms: c.kept.ms, evidence: c.kept.evidence },
+          restarted: { ok: c.restarted.ok, ms: c.restarted.ms, evidence: c.restarted.evidence },
+        },
+      };
+    },
+  }));
+}
+
+export const k8sChecks: CheckDef[] = kubeChecks({
+  names: K8S_CHECKS,
+  titles: K8S_CHECK_TITLES,
+  prefix: '',
+  label: 'Kubernetes',
+  extension: 'k8s',
+  key: 'k8s',
+});
+
+export const modernK8sChecks: CheckDef[] = kubeChecks({
+  names: MODERN_K8S_CHECKS,
+  titles: MODERN_K8S_CHECK_TITLES,
+  prefix: MODERN_K8S_KEY,
+  label: 'Kubernetes 1.36',
+  extension: MODERN_K8S_EXTENSION,
+  key: 'k8sModern',
+});

@@ -54,6 +54,19 @@ describe('procedure grade', () => {
       'needs Kubernetes component restart (watch-cache)',
     ]);
   });
+  it('names Kubernetes 1.36 findings as such, never again under 1.20', () => {
+    const g = procedureGrade([
+      c('k8s-watch-cache', 'not-recovered'),
+      c('k8s-1.36-cache-list', 'needs-restart'),
+      c('k8s-1.36-informer', 'not-recovered'),
+      c('k8s-1.36-quorum-list', 'recovered'),
+    ]);
+    expect(g.reasons).toEqual([
+      'Kubernetes component not recovered (watch-cache)',
+      'needs Kubernetes 1.36 apiserver restart (cache-list)',
+      'Kubernetes 1.36 apiserver not recovered (informer)',
+    ]);
+  });
   it('names which member serves what when the members diverge', () => {
     const members = {
       etcd1: { outcome: 'restored', keys: 270 },

@@ -1,3 +1,4 @@
+import { MODERN_K8S_KEY } from '../k8s/check-names.ts';
 import type { CheckResult, ProcedureGrade } from '../result.ts';
 
 type Finding = (c: CheckResult) => string | undefined;
@@ -57,21 +58,32 @@ const FINDINGS: Record<string, Finding> = {
     })[c.observed],
 };
 
+/** Who a component finding names, by check id prefix. */
+const COMPONENT_GROUPS = [
+  { prefix: 'component-', who: 'component' },
+  { prefix: 'k8s-', who: 'Kubernetes component' },
+  { prefix: `k8s-${MODERN_K8S_KEY}`, who: 'Kubernetes 1.36 apiserver' },
+] as const;
+
+/** The longest prefix that fits: 1.36's ids start with 1.20's 'k8s-' too. */
+function groupOf(id: string): (typeof COMPONENT_GROUPS)[number] | undefined {
+  return COMPONENT_GROUPS.filter((g) => id.startsWith(g.prefix)).sort(
+    (a, b) => b.prefix.length - a.prefix.length,
+  )[0];
+}
+
 /** Components: grouped into one reason per outcome, naming the components. */
 function componentReasons(checks: readonly CheckResult[]): string[] {
-  const named = (prefix: string, outcome: string) =>
-    checks
-      .filter((c) => c.id.startsWith(prefix) && c.observed === outcome)
-      .map((c) => c.id.slice(prefix.length));
   const out: string[] = [];
-  for (const [prefix, label] of [
-    ['component-', ''],
-    ['k8s-', 'Kubernetes '],
-  ] as const) {
-    const restart = named(prefix, 'needs-restart');
-    const never = named(prefix, 'not-recovered');
-    if (restart.length) out.push(`needs ${label}component restart (${restart.join(', ')})`);
-    if (never.length) out.push(`${label}component not recovered (${never.join(', ')})`);
+  for (const g of COMPONENT_GROUPS) {
+    const named = (outcome: string) =>
+      checks
+        .filter((c) => c.observed === outcome && groupOf(c.id) === g)
+        .map((c) => c.id.slice(g.prefix.length));
+    const restart = named('needs-restart');
+    const never = named('not-recovered');
+    if (restart.length) out.push(`needs ${g.who} restart (${restart.join(', ')})`);
+    if (never.length) out.push(`${g.who} not recovered (${never.join(', ')})`);
   }
   return out;
 }

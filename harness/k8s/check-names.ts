@@ -18,6 +18,11 @@ export const K8S_CHECK_TITLES: Record<K8sCheckName, string> = {
   'leader-election': 'controller-manager and scheduler Leases: one holder each, renewing',
 };
 
+/** The 1.36 extension's name as results list it ('k8s' stays 1.20's, as older results have it). */
+export const MODERN_K8S_EXTENSION = 'k8s-1.36';
+/** Before each 1.36 check name in expect.k8s's keys and, after 'k8s-', in check ids: k8s-1.36-informer. */
+export const MODERN_K8S_KEY = '1.36-';
+
 /**
  * The Kubernetes 1.36 storage-layer checks (apiextensions-apiserver over custom objects), each run
  * with the apiserver kept running and again after its restart. Ids `k8s-1.36-<name>`.

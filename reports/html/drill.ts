@@ -2,6 +2,7 @@ import { gradeText } from '../../harness/engine/grade.ts';
 import { PHASES } from '../../harness/engine/phases.ts';
 import { versionKey, versionLabel } from '../../harness/pairs.ts';
 import type { CheckResult, FaultRecord, ScenarioResult } from '../../harness/result.ts';
+import { kubeReports } from '../kube.ts';
 import { esc } from './assets.ts';
 
 export const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -151,13 +152,21 @@ function probes(r: ScenarioResult): string {
   return `<h4>Component probes</h4>${table(['probe', 'outcome', 'recovered in', 'after a restart', 'warnings / error'], rows)}`;
 }
 
+/** Each Kubernetes report, headed with its version and what ran (1.20 control plane, 1.36 storage layer). */
 function k8s(r: ScenarioResult): string {
-  const k = r.observations.k8s;
-  if (!k) return '';
   const mode = (m: { ok: boolean; ms: number; error?: string | undefined }) =>
     m.error ? 'unknown' : m.ok ? `ok ${secs(m.ms)}` : `failed (${secs(m.ms)})`;
-  const rows = k.checks.map((c) => [esc(c.check), esc(mode(c.kept)), esc(mode(c.restarted)), esc(c.outcome)]);
-  return `<h4>Kubernetes ${esc(k.version)}</h4>${table(['check', 'kept running', 'restarted', 'outcome'], rows)}`;
+  return kubeReports(r.observations)
+    .map(({ what, report: k }) => {
+      const rows = k.checks.map((c) => [
+        esc(c.check),
+        esc(mode(c.kept)),
+        esc(mode(c.restarted)),
+        esc(c.outcome),
+      ]);
+      return `<h4>Kubernetes ${esc(k.version)} ${esc(what)}</h4>${table(['check', 'kept running', 'restarted', 'outcome'], rows)}`;
+    })
+    .join('\n');
 }
 
 function checks(list: readonly CheckResult[]): string {
