@@ -107,6 +107,20 @@ export interface ModernApi {
   list(ref: ResourceRef, opts?: { resourceVersion?: string }): Promise<ModernList>;
   /** False when it was already gone (404). */
   delete(ref: ResourceRef, name: string): Promise<boolean>;
+  /** A streaming watch (`path` with its query, `watch=1` added); events to `onEvent` as they arrive. */
+  watch(path: string, onEvent: (ev: WatchEvent) => void): WatchStream;
+}
+
+/** One event of a watch stream, as the API sends it (ERROR carries a Status as its object). */
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: KubeJson & { code?: number; reason?: string; message?: string };
+}
+
+export interface WatchStream {
+  /** When the stream ended: the HTTP status (a watch refused answers non-2xx, with its message) or a socket error. */
+  readonly ended: Promise<{ status?: number; message?: string; error?: string }>;
+  close(): void;
 }
 
 export function resourcePath(ref: ResourceRef, name?: string): string {
@@ -244,6 +258,7 @@ export function createModernApi(o: ModernApiOptions): ModernApi {
   };
   const crds = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   const api: ModernApi = {
+    watch: (path, onEvent) => openWatch(o, path, onEvent),
     request: ok,
     async createCrd(crd) {
       return (await ok('POST', crds, crd)).json as KubeJson;
@@ -294,6 +309,52 @@ export function createModernApi(o: ModernApiOptions): ModernApi {
     },
   };
   return api;
+}
+
+/** Splits newline-delimited JSON: the complete lines of `buffer`, and what is left of it. */
+export function ndjsonLines(buffer: string): { lines: string[]; rest: string } {
+  const parts = buffer.split('\n');
+  const rest = parts.pop() ?? '';
+  return { lines: parts.filter((l) => l.trim() !== ''), rest };
+}
+
+/** A watch over node https: no timeout while it streams (the server ends it, or close()). */
+function openWatch(o: ModernApiOptions, path: string, onEvent: (ev: WatchEvent) => void): WatchStream {
+  const sep = path.includes('?') ? '&' : '?';
+  let end: (r: { status?: number; message?: string; error?: string }) => void = () => {};
+  const ended = new Promise<{ status?: number; message?: string; error?: string }>((r) => {
+    end = r;
+  });
+  const req = request(
+    `${o.server}${path}${sep}watch=1`,
+    { method: 'GET', agent: false, ca: o.ca, cert: o.cert, key: o.key, headers: { accept: 'application/json' } },
+    (res) => {
+      const status = res.statusCode ?? 0;
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buf += c;
+        if (status < 200 || status > 299) return;
+        const { lines, rest } = ndjsonLines(buf);
+        buf = rest;
+        for (const l of lines) onEvent(JSON.parse(l) as WatchEvent);
+      });
+      res.on('end', () => end({ status, ...(status > 299 ? { message: statusMessage(buf) } : {}) }));
+      res.on('error', (err) => end({ status, error: err.message }));
+      res.on('close', () => end({ status }));
+    },
+  );
+  req.on('error', (err) => end({ error: err.message }));
+  req.end();
+  return { ended, close: () => req.destroy() };
+}
+
+function statusMessage(text: string): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text.slice(0, 300);
+  } catch {
+    return text.slice(0, 300);
+  }
 }
 
 /** A kubeconfig for the delegated authentication/authorization lookups it must be given but never needs. */
