@@ -32,7 +32,11 @@ export interface InformerEvent {
  * watchHandler: every event, bookmarks included, moves the last-sync resourceVersion), or undefined
  * for an ERROR event, whose Status the caller judges.
  */
-export function applyEvent(cache: Map<string, CacheEntry>, plural: string, ev: WatchEvent): string | undefined {
+export function applyEvent(
+  cache: Map<string, CacheEntry>,
+  plural: string,
+  ev: WatchEvent,
+): string | undefined {
   if (ev.type === 'ERROR') return undefined;
   const rv = ev.object.metadata?.resourceVersion ?? '';
   if (ev.type === 'BOOKMARK') return rv;
@@ -147,7 +151,10 @@ export class Informer {
     const json = res.json as { metadata?: { resourceVersion?: string }; items?: KubeJson[] };
     this.cache.clear();
     for (const o of json.items ?? [])
-      this.cache.set(objectId(this.ref.plural, o), { resourceVersion: o.metadata.resourceVersion ?? '', object: o });
+      this.cache.set(objectId(this.ref.plural, o), {
+        resourceVersion: o.metadata.resourceVersion ?? '',
+        object: o,
+      });
     this.lastRv = json.metadata?.resourceVersion ?? '';
     this.unavailable = false;
     this.note(first ? 'list' : 'relist', `${q || '(quorum)'}: ${this.cache.size} objects at ${this.lastRv}`);

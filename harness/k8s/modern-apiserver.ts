@@ -16,7 +16,7 @@ import type { Access } from '../etcd/api.ts';
 import { cleanEnv } from '../etcd/ctl.ts';
 import { createPki } from '../tls.ts';
 import { poll } from '../util/poll.ts';
-import { START_MARK, Supervised } from '../util/supervisor.ts';
+import { type ProcessExit, START_MARK, Supervised } from '../util/supervisor.ts';
 import { etcdTlsFlags } from './controlplane.ts';
 import type { ModernK8sDist } from './modern-dist.ts';
 
@@ -54,6 +54,8 @@ export interface ModernApiserverOptions {
   readonly supervise?: boolean;
   /** Extra flags, last (they win). */
   readonly extraArgs?: readonly string[];
+  /** Each exit nobody asked for (the supervisor restarts it when `supervise`). */
+  readonly onExit?: (exit: ProcessExit) => void;
 }
 
 export interface ModernApiserver extends AsyncDisposable {
@@ -67,6 +69,11 @@ export interface ModernApiserver extends AsyncDisposable {
   readonly pid: number | undefined;
   /** Stops the process (SIGTERM, SIGKILL after a grace) and removes everything but its log. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops the process and starts it again with the same flags, port and certificates (clients, an
+   * informer among them, keep working, as against a real restarted apiserver); resolves once ready.
+   */
+  restart(): Promise<void>;
 }
 
 /** A custom object or a CRD: JSON as the API serves it. */
@@ -327,7 +334,14 @@ function openWatch(o: ModernApiOptions, path: string, onEvent: (ev: WatchEvent) 
   });
   const req = request(
     `${o.server}${path}${sep}watch=1`,
-    { method: 'GET', agent: false, ca: o.ca, cert: o.cert, key: o.key, headers: { accept: 'application/json' } },
+    {
+      method: 'GET',
+      agent: false,
+      ca: o.ca,
+      cert: o.cert,
+      key: o.key,
+      headers: { accept: 'application/json' },
+    },
     (res) => {
       const status = res.statusCode ?? 0;
       let buf = '';
@@ -411,6 +425,7 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     name: MODERN_APISERVER,
     ctx,
     ...(opts.supervise ? { restart: { backoffMs: BACKOFF_MS } } : {}),
+    ...(opts.onExit ? { onExit: opts.onExit } : {}),
   });
   const onAbort = () => proc.killNow();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -427,8 +442,43 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     return stopped;
   };
 
-  let url: string;
-  let api: ModernApi;
+  let url = '';
+  let api: ModernApi | undefined;
+  let argv: string[] = [];
+  let env: Record<string, string> = {};
+  const waitReady = async () => {
+    const ready = api as ModernApi;
+    const pid = proc.pid;
+    const timeoutMs = opts.readyTimeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    let said = '';
+    for (;;) {
+      if (ctx.signal.aborted)
+        throw new HarnessError('ABORTED', `interrupted while starting ${MODERN_APISERVER}`);
+      if (!proc.running || proc.pid !== pid) {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${MODERN_APISERVER} exited while starting (${proc.lastExit?.how ?? 'unknown'}); its log ${logFile} ends:\n${await tailOf(logFile, 12)}`,
+          { details: { logFile } },
+        );
+      }
+      try {
+        const res = await ready.request('GET', READYZ_PATH);
+        if (res.status === 200) break;
+        said = `${res.status}`;
+      } catch (err) {
+        said = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+      }
+      if (Date.now() > deadline) {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${MODERN_APISERVER} not ready within ${timeoutMs} ms (${url}${READYZ_PATH}: ${said.slice(0, 300)}); see its log ${logFile}, which ends:\n${await tailOf(logFile, 12)}`,
+          { details: { logFile } },
+        );
+      }
+      await sleep(250);
+    }
+  };
   try {
     const [port] = (await allocatePorts(1)) as [number];
     url = `https://127.0.0.1:${port}`;
@@ -467,40 +517,12 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     const [ca, cert, key] = [pki.clientTls.ca, pki.clientTls.cert, pki.clientTls.key];
     api = createModernApi({ server: url, ca, cert, key, signal: ctx.signal });
 
-    const env = cleanEnv();
+    env = cleanEnv();
     // In-cluster settings would make it ignore its --kubeconfig.
     for (const k of Object.keys(env)) if (/^(KUBECONFIG|KUBERNETES_)/.test(k)) delete env[k];
-    await proc.start([opts.dist.apiserver, ...args], env, logFile);
-    const pid = proc.pid;
-    const timeoutMs = opts.readyTimeoutMs ?? 120_000;
-    const deadline = Date.now() + timeoutMs;
-    let said = '';
-    for (;;) {
-      if (ctx.signal.aborted)
-        throw new HarnessError('ABORTED', `interrupted while starting ${MODERN_APISERVER}`);
-      if (!proc.running || proc.pid !== pid) {
-        throw new HarnessError(
-          'PROVIDER_START',
-          `${MODERN_APISERVER} exited while starting (${proc.lastExit?.how ?? 'unknown'}); its log ${logFile} ends:\n${await tailOf(logFile, 12)}`,
-          { details: { logFile } },
-        );
-      }
-      try {
-        const res = await api.request('GET', READYZ_PATH);
-        if (res.status === 200) break;
-        said = `${res.status}`;
-      } catch (err) {
-        said = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-      }
-      if (Date.now() > deadline) {
-        throw new HarnessError(
-          'PROVIDER_START',
-          `${MODERN_APISERVER} not ready within ${timeoutMs} ms (${url}${READYZ_PATH}: ${said.slice(0, 300)}); see its log ${logFile}, which ends:\n${await tailOf(logFile, 12)}`,
-          { details: { logFile } },
-        );
-      }
-      await sleep(250);
-    }
+    argv = [opts.dist.apiserver, ...args];
+    await proc.start(argv, env, logFile);
+    await waitReady();
   } catch (err) {
     await stop().catch(() => {});
     throw err;
@@ -511,8 +533,14 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     url,
     etcdPrefix: MODERN_ETCD_PREFIX,
     logFile,
-    api,
+    api: api as ModernApi,
     startMs,
+    async restart() {
+      if (stopped) throw new HarnessError('PROVIDER_START', `${MODERN_APISERVER} was stopped`);
+      await proc.stop(STOP_GRACE_MS);
+      await proc.start(argv, env, logFile);
+      await waitReady();
+    },
     get running() {
       return proc.running;
     },

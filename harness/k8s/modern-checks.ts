@@ -34,7 +34,10 @@ export interface ObjectsDiff {
 }
 
 /** Served (id → resourceVersion) against etcd (id → mod_revision). */
-export function diffObjects(served: ReadonlyMap<string, string>, etcd: ReadonlyMap<string, string>): ObjectsDiff {
+export function diffObjects(
+  served: ReadonlyMap<string, string>,
+  etcd: ReadonlyMap<string, string>,
+): ObjectsDiff {
   const otherVersion: ObjectsDiff['otherVersion'] = [];
   for (const [id, rv] of served) {
     const e = etcd.get(id);
@@ -62,7 +65,9 @@ export function watchCacheRevisions(metrics: string, group: string): Map<string,
   for (const line of metrics.split('\n')) {
     const m = re.exec(line);
     if (!m) continue;
-    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const labels = Object.fromEntries(
+      [...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]),
+    );
     const resource = labels.resource ?? '';
     const name = labels.group !== undefined ? `${resource}.${labels.group}` : resource;
     if (name.endsWith(`.${group}`)) out.set(name.slice(0, -group.length - 1), Number(m[2]));
@@ -114,8 +119,13 @@ export function listRevision(input: ModernCheckInput): Promise<CheckOutcome> {
       const r1 = await currentRevision(input.etcd);
       const { resourceVersions } = await listed(input);
       const r2 = await currentRevision(input.etcd);
-      const outside = Object.entries(resourceVersions).filter(([, rv]) => !(r1 <= Number(rv) && Number(rv) <= r2));
-      return { ok: outside.length === 0, evidence: { etcdBefore: r1, listResourceVersions: resourceVersions, etcdAfter: r2 } };
+      const outside = Object.entries(resourceVersions).filter(
+        ([, rv]) => !(r1 <= Number(rv) && Number(rv) <= r2),
+      );
+      return {
+        ok: outside.length === 0,
+        evidence: { etcdBefore: r1, listResourceVersions: resourceVersions, etcdAfter: r2 },
+      };
     },
     opts(input),
   );
@@ -154,7 +164,10 @@ export async function writeVisible(input: ModernCheckInput, name: string): Promi
         const has = async (rv?: string) => (await listed({ ...input, refs: [ref] }, rv)).objects.has(id);
         const seen = { quorumList: await has(), cacheList: await has('0'), watch: watchSaw(w.events, name) };
         const watchEnded = w.ended();
-        return { ok: Object.values(seen).every(Boolean), evidence: { object: id, ...seen, ...(watchEnded ? { watchEnded } : {}) } };
+        return {
+          ok: Object.values(seen).every(Boolean),
+          evidence: { object: id, ...seen, ...(watchEnded ? { watchEnded } : {}) },
+        };
       },
       opts(input),
     );
@@ -188,7 +201,8 @@ async function watchListOnce(input: ModernCheckInput, ref: ResourceRef, waitMs: 
     throw new HarnessError('CLUSTER_UNHEALTHY', `watch-list of ${ref.plural}: ${ended.error}`);
   const added = new Map<string, string>();
   for (const e of w.events)
-    if (e.type === 'ADDED') added.set(objectId(ref.plural, e.object), e.object.metadata.resourceVersion ?? '');
+    if (e.type === 'ADDED')
+      added.set(objectId(ref.plural, e.object), e.object.metadata.resourceVersion ?? '');
   const error = w.events.find((e) => e.type === 'ERROR')?.object;
   return { added, bookmarkRv: bookmark()?.object.metadata.resourceVersion, ended, error };
 }
@@ -213,14 +227,20 @@ export function watchList(input: ModernCheckInput): Promise<CheckOutcome> {
       }
       const etcd = await etcdModernObjects(input.etcd);
       const diff = diffObjects(added, etcd.objects);
-      return { ok: allBookmarked && sameObjects(diff), evidence: { ...diff, streams, etcdRevision: etcd.revision } };
+      return {
+        ok: allBookmarked && sameObjects(diff),
+        evidence: { ...diff, streams, etcdRevision: etcd.revision },
+      };
     },
     opts(input),
   );
 }
 
 /** The informer's cache (started before the backup) holds exactly etcd's objects. */
-export function informerAgrees(input: ModernCheckInput, informers: readonly Informer[]): Promise<CheckOutcome> {
+export function informerAgrees(
+  input: ModernCheckInput,
+  informers: readonly Informer[],
+): Promise<CheckOutcome> {
   return pollUntil(
     input.boundMs ?? MODERN_BOUND.informer,
     async () => {
@@ -229,7 +249,10 @@ export function informerAgrees(input: ModernCheckInput, informers: readonly Info
       const etcd = await etcdModernObjects(input.etcd);
       const diff = diffObjects(cached, etcd.objects);
       const informer = Object.fromEntries(
-        informers.map((i) => [i.ref.plural, { lastRv: i.lastRv, counts: i.counts(), recent: i.log.slice(-4) }]),
+        informers.map((i) => [
+          i.ref.plural,
+          { lastRv: i.lastRv, counts: i.counts(), recent: i.log.slice(-4) },
+        ]),
       );
       return { ok: sameObjects(diff), evidence: { ...diff, informer, etcdRevision: etcd.revision } };
     },

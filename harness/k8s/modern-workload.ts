@@ -4,7 +4,13 @@
  */
 import { HarnessError, oneLine } from '../errors.ts';
 import { type Access, withV3 } from '../etcd/api.ts';
-import { type KubeJson, MODERN_ETCD_PREFIX, type ModernApi, type ResourceRef, simpleCrd } from './modern-apiserver.ts';
+import {
+  type KubeJson,
+  MODERN_ETCD_PREFIX,
+  type ModernApi,
+  type ResourceRef,
+  simpleCrd,
+} from './modern-apiserver.ts';
 
 export const MODERN_GROUP = 'drill.etcd-drill.io';
 export const MODERN_NS = 'default';
@@ -93,6 +99,7 @@ export async function etcdModernObjects(etcd: Access): Promise<EtcdObjects> {
     });
   });
   const objects = new Map<string, string>();
-  for (const kv of res.kvs) objects.set(kv.key.toString('utf8').slice(MODERN_KEY_PREFIX.length), kv.mod_revision);
+  for (const kv of res.kvs)
+    objects.set(kv.key.toString('utf8').slice(MODERN_KEY_PREFIX.length), kv.mod_revision);
   return { objects, revision: Number(res.header.revision) };
 }
