@@ -2,7 +2,9 @@
  * A client that behaves like client-go's reflector and informer (k8s.io/client-go/tools/cache/
  * reflector.go, 0.36): list, then watch from the list's resourceVersion with bookmarks, re-watch from
  * the last resourceVersion seen when a watch ends, relist when it cannot. Started before the backup
- * and kept through the disaster and the restore, as a controller's would be.
+ * and kept through the disaster and the restore, as a controller's would be. client-go 0.35+ turns
+ * on WatchListClient by default (a watch-list instead of the first list); the list+watch path here is
+ * its fallback, and watch-list has its own check (modern-checks.ts).
  */
 import { oneLine } from '../errors.ts';
 import { pause } from '../util/poll.ts';

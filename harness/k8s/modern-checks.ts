@@ -56,8 +56,8 @@ export function sameObjects(d: ObjectsDiff): boolean {
 
 /**
  * The watch cache's resourceVersion per resource from /metrics text: the gauge
- * `apiserver_watch_cache_resource_version` (k8s.io/apiserver/pkg/storage/cacher/metrics), labelled
- * `group` and `resource` (1.36) or one `resource` label `<plural>.<group>` (older releases).
+ * `apiserver_watch_cache_resource_version` (k8s.io/apiserver/pkg/storage/cacher/metrics/metrics.go
+ * 0.36: labels `group`, `resource`); a single `resource` label `<plural>.<group>` is read too.
  */
 export function watchCacheRevisions(metrics: string, group: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -180,6 +180,7 @@ function watchSaw(events: readonly WatchEvent[], name: string): boolean {
   return events.some((e) => e.type !== 'BOOKMARK' && e.type !== 'ERROR' && e.object.metadata?.name === name);
 }
 
+/** Served by default: the WatchList gate is on from 1.34 (k8s.io/apiserver/pkg/features/kube_features.go). */
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 const WATCH_LIST_QUERY = '?sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true';
 
