@@ -15,9 +15,10 @@ import type { ModeResult } from '../result.ts';
 import type { Recorder } from '../strategies/types.ts';
 import { v3SnapshotAllMembers } from '../strategies/v3-all-members.ts';
 import { kubeProcesses, testContext } from '../test-support/helpers.ts';
-import type { ModernK8sCheckName } from './check-names.ts';
+import { MODERN_K8S_CHECKS, type ModernK8sCheckName } from './check-names.ts';
 import { type ModernK8sDist, resolveModernK8s } from './modern-dist.ts';
 import { type ModernAssessment, ModernStage } from './modern-stage.ts';
+import { modeState } from './stage.ts';
 
 const rec: Recorder = { step: (_t, fn) => fn(), note: () => undefined };
 let ctx: RunContext;
@@ -59,7 +60,11 @@ describe('Kubernetes 1.36 storage-layer checks over etcd 3.5.30', () => {
     await v3SnapshotAllMembers.restore(backup, cluster, rec);
     report = await stage.assess(cluster.access());
     process.stdout.write(`k8s-modern stage report:\n${JSON.stringify(report, null, 1)}\n`);
-    expect(report.checks).toHaveLength(7);
+    expect(report.checks.map((c) => c.check)).toEqual([...MODERN_K8S_CHECKS]);
+    // After a restart the apiserver reads etcd afresh: its lists serve etcd's objects.
+    const after = byCheck(report);
+    for (const c of ['quorum-list', 'cache-list'] as const)
+      expect(after[c]?.restarted.ok, JSON.stringify(after[c]?.restarted)).toBe(true);
   });
 
   it('with the apiserver not answering, its checks are unknown', async () => {
@@ -71,5 +76,8 @@ describe('Kubernetes 1.36 storage-layer checks over etcd 3.5.30', () => {
       new AbortController().signal,
     );
     process.stdout.write(`k8s-modern unreachable:\n${JSON.stringify(r, null, 1)}\n`);
+    // The informer's check reads its cache and etcd only: it does not need the apiserver to answer.
+    const needApi = MODERN_K8S_CHECKS.filter((c) => c !== 'informer');
+    for (const c of needApi) expect(modeState(r[c]), `${c}: ${JSON.stringify(r[c])}`).toBe('unknown');
   });
 });
