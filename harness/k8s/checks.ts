@@ -248,7 +248,7 @@ function unanswered(what: string, err: unknown, evidence: Record<string, unknown
  * Runs `probe` until ok or the bound. A look the API answered with an error status counts as not ok,
  * its error kept as evidence; a look without an answer too, but if the last look had none, it throws.
  */
-async function pollUntil(
+export async function pollUntil(
   boundMs: number,
   probe: () => Promise<Poll>,
   opts: CheckOptions & { everyMs?: number } = {},

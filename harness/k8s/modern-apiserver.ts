@@ -16,7 +16,7 @@ import type { Access } from '../etcd/api.ts';
 import { cleanEnv } from '../etcd/ctl.ts';
 import { createPki } from '../tls.ts';
 import { poll } from '../util/poll.ts';
-import { START_MARK, Supervised } from '../util/supervisor.ts';
+import { type ProcessExit, START_MARK, Supervised } from '../util/supervisor.ts';
 import { etcdTlsFlags } from './controlplane.ts';
 import type { ModernK8sDist } from './modern-dist.ts';
 
@@ -54,6 +54,8 @@ export interface ModernApiserverOptions {
   readonly supervise?: boolean;
   /** Extra flags, last (they win). */
   readonly extraArgs?: readonly string[];
+  /** Each exit nobody asked for (the supervisor restarts it when `supervise`). */
+  readonly onExit?: (exit: ProcessExit) => void;
 }
 
 export interface ModernApiserver extends AsyncDisposable {
@@ -67,6 +69,11 @@ export interface ModernApiserver extends AsyncDisposable {
   readonly pid: number | undefined;
   /** Stops the process (SIGTERM, SIGKILL after a grace) and removes everything but its log. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops the process and starts it again with the same flags, port and certificates (clients, an
+   * informer among them, keep working, as against a real restarted apiserver); resolves once ready.
+   */
+  restart(): Promise<void>;
 }
 
 /** A custom object or a CRD: JSON as the API serves it. */
@@ -107,6 +114,20 @@ export interface ModernApi {
   list(ref: ResourceRef, opts?: { resourceVersion?: string }): Promise<ModernList>;
   /** False when it was already gone (404). */
   delete(ref: ResourceRef, name: string): Promise<boolean>;
+  /** A streaming watch (`path` with its query, `watch=1` added); events to `onEvent` as they arrive. */
+  watch(path: string, onEvent: (ev: WatchEvent) => void): WatchStream;
+}
+
+/** One event of a watch stream, as the API sends it (ERROR carries a Status as its object). */
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: KubeJson & { code?: number; reason?: string; message?: string };
+}
+
+export interface WatchStream {
+  /** When the stream ended: the HTTP status (a watch refused answers non-2xx, with its message) or a socket error. */
+  readonly ended: Promise<{ status?: number; message?: string; error?: string }>;
+  close(): void;
 }
 
 export function resourcePath(ref: ResourceRef, name?: string): string {
@@ -244,6 +265,7 @@ export function createModernApi(o: ModernApiOptions): ModernApi {
   };
   const crds = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   const api: ModernApi = {
+    watch: (path, onEvent) => openWatch(o, path, onEvent),
     request: ok,
     async createCrd(crd) {
       return (await ok('POST', crds, crd)).json as KubeJson;
@@ -294,6 +316,59 @@ export function createModernApi(o: ModernApiOptions): ModernApi {
     },
   };
   return api;
+}
+
+/** Splits newline-delimited JSON: the complete lines of `buffer`, and what is left of it. */
+export function ndjsonLines(buffer: string): { lines: string[]; rest: string } {
+  const parts = buffer.split('\n');
+  const rest = parts.pop() ?? '';
+  return { lines: parts.filter((l) => l.trim() !== ''), rest };
+}
+
+/** A watch over node https: no timeout while it streams (the server ends it, or close()). */
+function openWatch(o: ModernApiOptions, path: string, onEvent: (ev: WatchEvent) => void): WatchStream {
+  const sep = path.includes('?') ? '&' : '?';
+  let end: (r: { status?: number; message?: string; error?: string }) => void = () => {};
+  const ended = new Promise<{ status?: number; message?: string; error?: string }>((r) => {
+    end = r;
+  });
+  const req = request(
+    `${o.server}${path}${sep}watch=1`,
+    {
+      method: 'GET',
+      agent: false,
+      ca: o.ca,
+      cert: o.cert,
+      key: o.key,
+      headers: { accept: 'application/json' },
+    },
+    (res) => {
+      const status = res.statusCode ?? 0;
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buf += c;
+        if (status < 200 || status > 299) return;
+        const { lines, rest } = ndjsonLines(buf);
+        buf = rest;
+        for (const l of lines) onEvent(JSON.parse(l) as WatchEvent);
+      });
+      res.on('end', () => end({ status, ...(status > 299 ? { message: statusMessage(buf) } : {}) }));
+      res.on('error', (err) => end({ status, error: err.message }));
+      res.on('close', () => end({ status }));
+    },
+  );
+  req.on('error', (err) => end({ error: err.message }));
+  req.end();
+  return { ended, close: () => req.destroy() };
+}
+
+function statusMessage(text: string): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text.slice(0, 300);
+  } catch {
+    return text.slice(0, 300);
+  }
 }
 
 /** A kubeconfig for the delegated authentication/authorization lookups it must be given but never needs. */
@@ -350,6 +425,7 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     name: MODERN_APISERVER,
     ctx,
     ...(opts.supervise ? { restart: { backoffMs: BACKOFF_MS } } : {}),
+    ...(opts.onExit ? { onExit: opts.onExit } : {}),
   });
   const onAbort = () => proc.killNow();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -366,8 +442,43 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     return stopped;
   };
 
-  let url: string;
-  let api: ModernApi;
+  let url = '';
+  let api: ModernApi | undefined;
+  let argv: string[] = [];
+  let env: Record<string, string> = {};
+  const waitReady = async () => {
+    const ready = api as ModernApi;
+    const pid = proc.pid;
+    const timeoutMs = opts.readyTimeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    let said = '';
+    for (;;) {
+      if (ctx.signal.aborted)
+        throw new HarnessError('ABORTED', `interrupted while starting ${MODERN_APISERVER}`);
+      if (!proc.running || proc.pid !== pid) {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${MODERN_APISERVER} exited while starting (${proc.lastExit?.how ?? 'unknown'}); its log ${logFile} ends:\n${await tailOf(logFile, 12)}`,
+          { details: { logFile } },
+        );
+      }
+      try {
+        const res = await ready.request('GET', READYZ_PATH);
+        if (res.status === 200) break;
+        said = `${res.status}`;
+      } catch (err) {
+        said = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+      }
+      if (Date.now() > deadline) {
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${MODERN_APISERVER} not ready within ${timeoutMs} ms (${url}${READYZ_PATH}: ${said.slice(0, 300)}); see its log ${logFile}, which ends:\n${await tailOf(logFile, 12)}`,
+          { details: { logFile } },
+        );
+      }
+      await sleep(250);
+    }
+  };
   try {
     const [port] = (await allocatePorts(1)) as [number];
     url = `https://127.0.0.1:${port}`;
@@ -406,40 +517,12 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     const [ca, cert, key] = [pki.clientTls.ca, pki.clientTls.cert, pki.clientTls.key];
     api = createModernApi({ server: url, ca, cert, key, signal: ctx.signal });
 
-    const env = cleanEnv();
+    env = cleanEnv();
     // In-cluster settings would make it ignore its --kubeconfig.
     for (const k of Object.keys(env)) if (/^(KUBECONFIG|KUBERNETES_)/.test(k)) delete env[k];
-    await proc.start([opts.dist.apiserver, ...args], env, logFile);
-    const pid = proc.pid;
-    const timeoutMs = opts.readyTimeoutMs ?? 120_000;
-    const deadline = Date.now() + timeoutMs;
-    let said = '';
-    for (;;) {
-      if (ctx.signal.aborted)
-        throw new HarnessError('ABORTED', `interrupted while starting ${MODERN_APISERVER}`);
-      if (!proc.running || proc.pid !== pid) {
-        throw new HarnessError(
-          'PROVIDER_START',
-          `${MODERN_APISERVER} exited while starting (${proc.lastExit?.how ?? 'unknown'}); its log ${logFile} ends:\n${await tailOf(logFile, 12)}`,
-          { details: { logFile } },
-        );
-      }
-      try {
-        const res = await api.request('GET', READYZ_PATH);
-        if (res.status === 200) break;
-        said = `${res.status}`;
-      } catch (err) {
-        said = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-      }
-      if (Date.now() > deadline) {
-        throw new HarnessError(
-          'PROVIDER_START',
-          `${MODERN_APISERVER} not ready within ${timeoutMs} ms (${url}${READYZ_PATH}: ${said.slice(0, 300)}); see its log ${logFile}, which ends:\n${await tailOf(logFile, 12)}`,
-          { details: { logFile } },
-        );
-      }
-      await sleep(250);
-    }
+    argv = [opts.dist.apiserver, ...args];
+    await proc.start(argv, env, logFile);
+    await waitReady();
   } catch (err) {
     await stop().catch(() => {});
     throw err;
@@ -450,8 +533,14 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     url,
     etcdPrefix: MODERN_ETCD_PREFIX,
     logFile,
-    api,
+    api: api as ModernApi,
     startMs,
+    async restart() {
+      if (stopped) throw new HarnessError('PROVIDER_START', `${MODERN_APISERVER} was stopped`);
+      await proc.stop(STOP_GRACE_MS);
+      await proc.start(argv, env, logFile);
+      await waitReady();
+    },
     get running() {
       return proc.running;
     },
