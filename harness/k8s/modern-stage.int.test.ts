@@ -63,11 +63,16 @@ describe('Kubernetes 1.36 storage-layer checks over etcd 3.5.30', () => {
     expect(report.checks.map((c) => c.check)).toEqual([...MODERN_K8S_CHECKS]);
     // After a restart the apiserver reads etcd afresh: its lists serve etcd's objects.
     const after = byCheck(report);
-    // Observed (etcd 3.5.30, one run): kept running, the cache still serves the late objects the restore removed.
-    expect(after['cache-list']?.kept.ok).toBe(false);
-    expect(after['cache-list']?.kept.evidence.extra).toContain('widgets/default/widgets-late-1');
-    for (const c of ['quorum-list', 'cache-list'] as const)
-      expect(after[c]?.restarted.ok, JSON.stringify(after[c]?.restarted)).toBe(true);
+    // Each check can fail: with no write after the restore, etcd's revision stays below the one the
+    // kept-running cache holds, so every view of it is stale (observed in 3 of 3 runs, 2026-12-02).
+    for (const c of MODERN_K8S_CHECKS) {
+      const r = after[c];
+      expect(r?.kept.error, c).toBeUndefined();
+      expect(r?.kept.ok, `${c} kept: ${JSON.stringify(r?.kept)}`).toBe(false);
+      expect(r?.restarted.ok, `${c} restarted: ${JSON.stringify(r?.restarted)}`).toBe(true);
+    }
+    for (const c of ['quorum-list', 'cache-list', 'watch-list', 'informer'] as const)
+      expect(after[c]?.kept.evidence.extra, c).toContain('widgets/default/widgets-late-1');
   });
 
   it('with the apiserver not answering, its checks are unknown', async () => {
