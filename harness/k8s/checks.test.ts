@@ -12,6 +12,7 @@ import {
   inScope,
   leaderElection,
   leaderElectionAfterRestart,
+  noAnswer,
   noOrphansRecreated,
   parseRegistryKey,
   type ServedObject,
@@ -321,5 +322,15 @@ describe('polling checks: an API that answers with an error is behaviour, one th
         { boundMs: 50 },
       ),
     ).rejects.toThrow(/could not read etcd's keys/);
+  });
+});
+
+describe('noAnswer', () => {
+  it("takes an etcd gRPC error's numeric code for no answer, not an HTTP status", () => {
+    expect(
+      noAnswer(Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 })),
+    ).toBe(true);
+    expect(noAnswer(Object.assign(new Error('HTTP-Code: 404'), { code: 404 }))).toBe(false);
+    expect(noAnswer(new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBe(true);
   });
 });

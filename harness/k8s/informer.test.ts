@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, type CacheEntry, classify, listQuery } from './informer.ts';
+import { applyEvent, type CacheEntry, classify, listQuery, watchEnd } from './informer.ts';
 import { ndjsonLines, type WatchEvent } from './modern-apiserver.ts';
 
 const obj = (name: string, rv: string) => ({ metadata: { name, namespace: 'default', resourceVersion: rv } });
@@ -41,5 +41,21 @@ describe('watch stream framing', () => {
   it('keeps a partial line for the next chunk', () => {
     expect(ndjsonLines('{"a":1}\n{"b"')).toEqual({ lines: ['{"a":1}'], rest: '{"b"' });
     expect(ndjsonLines('{"a":1}\n\n')).toEqual({ lines: ['{"a":1}'], rest: '' });
+  });
+});
+
+describe("what follows a watch's end (reflector.go's watch loop)", () => {
+  it('re-watches after a 2xx stream, even one cut off (a killed apiserver), without relisting', () => {
+    expect(watchEnd(false, { status: 200 })).toBe('rewatch');
+    expect(watchEnd(false, { status: 200, error: 'aborted' })).toBe('rewatch');
+  });
+  it('retries a refused connection or a 429 after a pause', () => {
+    expect(watchEnd(false, { error: 'connect ECONNREFUSED 127.0.0.1:1' })).toBe('retry');
+    expect(watchEnd(false, { status: 429, message: 'storage is (re)initializing' })).toBe('retry');
+    expect(watchEnd(true, { status: 429 })).toBe('retry');
+  });
+  it('relists on an expired resourceVersion or any other failure', () => {
+    expect(watchEnd(true, { status: 410, message: 'too old resource version: 5 (20)' })).toBe('relist');
+    expect(watchEnd(false, { status: 500, message: 'internal error' })).toBe('relist');
   });
 });

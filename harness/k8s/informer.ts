@@ -89,6 +89,10 @@ export class Informer {
   readonly cache = new Map<string, CacheEntry>();
   readonly log: InformerEvent[] = [];
   lastRv = '';
+  /** A watch the server answered 2xx is open now. */
+  watching = false;
+  /** When the apiserver last answered it (a list, a watch's answer, an event); 0 before any. */
+  lastContactMs = 0;
   /** reflector.go isLastSyncResourceVersionUnavailable. */
   private unavailable = false;
   private stopped = false;
@@ -151,6 +155,7 @@ export class Informer {
     const q = listQuery(this.lastRv, this.unavailable);
     const res = await this.api.request('GET', `${resourcePath(this.ref)}${q}`);
     const json = res.json as { metadata?: { resourceVersion?: string }; items?: KubeJson[] };
+    this.lastContactMs = Date.now();
     this.cache.clear();
     for (const o of json.items ?? [])
       this.cache.set(objectId(this.ref.plural, o), {
@@ -181,6 +186,7 @@ export class Informer {
     let failed: WatchEvent['object'] | undefined;
     this.note('watch', `from ${this.lastRv}`);
     const stream = this.api.watch(`${resourcePath(this.ref)}${q}`, (ev) => {
+      this.lastContactMs = Date.now();
       const rv = applyEvent(this.cache, this.ref.plural, ev);
       if (rv === undefined) {
         failed ??= ev.object;
@@ -191,14 +197,32 @@ export class Informer {
       if (ev.type === 'BOOKMARK') this.note('bookmark', rv);
     });
     this.stream = stream;
+    void stream.answered.then((status) => {
+      if (status !== undefined && status >= 200 && status < 300 && !this.stopped) {
+        this.watching = true;
+        this.lastContactMs = Date.now();
+      }
+    });
     const end = await stream.ended;
+    this.watching = false;
     if (this.stopped) return 'relist';
     const why = failed ? { status: failed.code, reason: failed.reason, message: failed.message } : end;
     this.note('watch-ended', JSON.stringify(why));
-    if (!failed && !end.error && (end.status ?? 0) >= 200 && (end.status ?? 0) < 300) return 'rewatch';
-    // reflector.go: a refused connection is retried as a watch; anything else (expired included) relists.
-    return classify(why) === 'refused' ? 'retry' : 'relist';
+    return watchEnd(failed !== undefined, why);
   }
+}
+
+/**
+ * What follows a watch's end, as reflector.go's watch loop decides: a stream the server had answered
+ * 2xx (ended cleanly or cut off: utilnet.IsProbableEOF) is watched again from the last
+ * resourceVersion; a refused connection or a 429 (apierrors.IsTooManyRequests) is retried after a
+ * pause; anything else, an expired resourceVersion included, relists.
+ */
+export function watchEnd(errorEvent: boolean, why: { status?: number; message?: string; error?: string }) {
+  const status = why.status ?? 0;
+  if (!errorEvent && status >= 200 && status < 300) return 'rewatch' as const;
+  if (status === 429 || classify(why) === 'refused') return 'retry' as const;
+  return 'relist' as const;
 }
 
 function failureOf(err: unknown): { status?: number; message?: string } {

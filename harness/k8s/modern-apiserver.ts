@@ -127,6 +127,8 @@ export interface WatchEvent {
 export interface WatchStream {
   /** When the stream ended: the HTTP status (a watch refused answers non-2xx, with its message) or a socket error. */
   readonly ended: Promise<{ status?: number; message?: string; error?: string }>;
+  /** Resolves with the HTTP status once the server answered (the watch is registered), or at the end. */
+  readonly answered: Promise<number | undefined>;
   close(): void;
 }
 
@@ -329,9 +331,14 @@ export function ndjsonLines(buffer: string): { lines: string[]; rest: string } {
 function openWatch(o: ModernApiOptions, path: string, onEvent: (ev: WatchEvent) => void): WatchStream {
   const sep = path.includes('?') ? '&' : '?';
   let end: (r: { status?: number; message?: string; error?: string }) => void = () => {};
+  let answer: (status: number | undefined) => void = () => {};
+  const answered = new Promise<number | undefined>((r) => {
+    answer = r;
+  });
   const ended = new Promise<{ status?: number; message?: string; error?: string }>((r) => {
     end = r;
   });
+  void ended.then((e) => answer(e.status));
   const req = request(
     `${o.server}${path}${sep}watch=1`,
     {
@@ -344,6 +351,7 @@ function openWatch(o: ModernApiOptions, path: string, onEvent: (ev: WatchEvent) 
     },
     (res) => {
       const status = res.statusCode ?? 0;
+      answer(status);
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
@@ -351,7 +359,13 @@ function openWatch(o: ModernApiOptions, path: string, onEvent: (ev: WatchEvent) 
         if (status < 200 || status > 299) return;
         const { lines, rest } = ndjsonLines(buf);
         buf = rest;
-        for (const l of lines) onEvent(JSON.parse(l) as WatchEvent);
+        try {
+          for (const l of lines) onEvent(JSON.parse(l) as WatchEvent);
+        } catch (err) {
+          // A line we cannot read ends this stream (not the harness): the caller sees why.
+          end({ status, error: `unreadable watch event: ${(err as Error).message}` });
+          req.destroy();
+        }
       });
       res.on('end', () => end({ status, ...(status > 299 ? { message: statusMessage(buf) } : {}) }));
       res.on('error', (err) => end({ status, error: err.message }));
@@ -360,7 +374,7 @@ function openWatch(o: ModernApiOptions, path: string, onEvent: (ev: WatchEvent) 
   );
   req.on('error', (err) => end({ error: err.message }));
   req.end();
-  return { ended, close: () => req.destroy() };
+  return { ended, answered, close: () => req.destroy() };
 }
 
 function statusMessage(text: string): string {
@@ -538,6 +552,9 @@ export async function startModernApiserver(opts: ModernApiserverOptions): Promis
     async restart() {
       if (stopped) throw new HarnessError('PROVIDER_START', `${MODERN_APISERVER} was stopped`);
       await proc.stop(STOP_GRACE_MS);
+      // A Ctrl-C during the stop: its kill already ran, so no new process may start after it.
+      if (stopped || ctx.signal.aborted)
+        throw new HarnessError('ABORTED', `${MODERN_APISERVER} restart interrupted`);
       await proc.start(argv, env, logFile);
       await waitReady();
     },

@@ -4,8 +4,9 @@
  * which the API serves as metadata.resourceVersion. As in checks.ts: product behaviour is a result
  * (ok: false); a harness that could not look (no answer from the API, etcd unreadable) throws.
  */
-import { HarnessError } from '../errors.ts';
+import { HarnessError, oneLine } from '../errors.ts';
 import { type Access, currentRevision } from '../etcd/api.ts';
+import { pause } from '../util/poll.ts';
 import { type CheckOutcome, pollUntil } from './checks.ts';
 import type { Informer } from './informer.ts';
 import { type ModernApi, type ResourceRef, resourcePath, type WatchEvent } from './modern-apiserver.ts';
@@ -111,14 +112,23 @@ function listMatches(input: ModernCheckInput, resourceVersion?: string): Promise
 export const quorumList = (input: ModernCheckInput) => listMatches(input);
 export const cacheList = (input: ModernCheckInput) => listMatches(input, '0');
 
+/** etcd's current revision; a failed read is the harness's (no answer), never a product outcome. */
+async function etcdRevision(etcd: Access): Promise<number> {
+  return currentRevision(etcd).catch((err: unknown) => {
+    throw new HarnessError('CLUSTER_UNHEALTHY', `could not read etcd's revision: ${oneLine(err)}`, {
+      cause: err,
+    });
+  });
+}
+
 /** Read etcd's revision r1, a quorum list's resourceVersion rv, then r2: ok iff r1 ≤ rv ≤ r2 for every resource. */
 export function listRevision(input: ModernCheckInput): Promise<CheckOutcome> {
   return pollUntil(
     input.boundMs ?? MODERN_BOUND.list,
     async () => {
-      const r1 = await currentRevision(input.etcd);
+      const r1 = await etcdRevision(input.etcd);
       const { resourceVersions } = await listed(input);
-      const r2 = await currentRevision(input.etcd);
+      const r2 = await etcdRevision(input.etcd);
       const outside = Object.entries(resourceVersions).filter(
         ([, rv]) => !(r1 <= Number(rv) && Number(rv) <= r2),
       );
@@ -150,6 +160,8 @@ export async function writeVisible(input: ModernCheckInput, name: string): Promi
   const ref = input.refs[0] as ResourceRef;
   const w = collect(input, `${resourcePath(ref)}?allowWatchBookmarks=true`);
   try {
+    // Registered before the create, so an ADDED for it is a live event, not the watch's initial state.
+    await w.stream.answered;
     try {
       await input.api.create(ref, modernObject(ref, name, 'check'));
     } catch (err) {
@@ -157,7 +169,7 @@ export async function writeVisible(input: ModernCheckInput, name: string): Promi
       if (statusOf(err) === undefined) throw err;
       return { ok: false, ms: 0, evidence: { object: name, createError: String((err as Error).message) } };
     }
-    const id = `${ref.plural}/${ref.namespace ?? ''}/${name}`;
+    const id = objectId(ref.plural, modernObject(ref, name, 'check'));
     return await pollUntil(
       input.boundMs ?? MODERN_BOUND.write,
       async () => {
@@ -194,8 +206,11 @@ async function watchListOnce(input: ModernCheckInput, ref: ResourceRef, waitMs: 
   const bookmark = () =>
     w.events.find((e) => e.type === 'BOOKMARK' && annotationsOf(e)[INITIAL_EVENTS_END] === 'true');
   const t0 = Date.now();
-  while (!bookmark() && !w.ended() && Date.now() - t0 < waitMs) await new Promise((r) => setTimeout(r, 50));
-  w.stream.close();
+  try {
+    while (!bookmark() && !w.ended() && Date.now() - t0 < waitMs) await pause(50, input.signal);
+  } finally {
+    w.stream.close();
+  }
   const ended = w.ended();
   // A stream that got no answer at all: the harness could not look.
   if (ended?.error && ended.status === undefined && w.events.length === 0)
@@ -242,13 +257,22 @@ export function informerAgrees(
   input: ModernCheckInput,
   informers: readonly Informer[],
 ): Promise<CheckOutcome> {
+  const t0 = Date.now();
   return pollUntil(
     input.boundMs ?? MODERN_BOUND.informer,
     async () => {
       const cached = new Map<string, string>();
       for (const inf of informers) for (const [id, e] of inf.cache) cached.set(id, e.resourceVersion);
+      const since = Date.now() - t0;
       const etcd = await etcdModernObjects(input.etcd);
       const diff = diffObjects(cached, etcd.objects);
+      // Not in agreement and cut off from the apiserver all along: we could not see it catch up.
+      const cutOff = informers.filter((i) => !i.watching && i.lastContactMs < t0).map((i) => i.ref.plural);
+      if (!sameObjects(diff) && cutOff.length > 0)
+        throw new HarnessError(
+          'CLUSTER_UNHEALTHY',
+          `the informer of ${cutOff.join(', ')} has had no answer from the apiserver for the check's ${since} ms`,
+        );
       const informer = Object.fromEntries(
         informers.map((i) => [
           i.ref.plural,
@@ -261,20 +285,30 @@ export function informerAgrees(
   );
 }
 
-/** The watch cache's resourceVersion (from /metrics) is not ahead of etcd's current revision. */
+/**
+ * The watch cache's resourceVersion (from /metrics) is not ahead of etcd's current revision. It can
+ * only catch a cache ahead of etcd (a plain restore, no write since); one stuck behind, as after
+ * --bump-revision, passes here and is the lists' and the informer's to catch: the gauge moves with
+ * events only (an idle resource's stays at its last event, seen below lists' resourceVersions).
+ */
 export function watchCacheRevision(input: ModernCheckInput): Promise<CheckOutcome> {
   return pollUntil(
     input.boundMs ?? MODERN_BOUND.metrics,
     async () => {
       const text = (await input.api.request('GET', '/metrics')).text;
-      const etcdRevision = await currentRevision(input.etcd);
+      const etcdRev = await etcdRevision(input.etcd);
       const cache = watchCacheRevisions(text, MODERN_GROUP);
       const plurals = input.refs.map((r) => r.plural);
       const absent = plurals.filter((p) => !cache.has(p));
-      const ahead = plurals.filter((p) => (cache.get(p) ?? 0) > etcdRevision);
+      const ahead = plurals.filter((p) => (cache.get(p) ?? 0) > etcdRev);
       return {
         ok: absent.length === 0 && ahead.length === 0,
-        evidence: { watchCacheResourceVersion: Object.fromEntries(cache), etcdRevision, ahead, absent },
+        evidence: {
+          watchCacheResourceVersion: Object.fromEntries(cache),
+          etcdRevision: etcdRev,
+          ahead,
+          absent,
+        },
       };
     },
     opts(input),

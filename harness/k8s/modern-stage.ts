@@ -146,7 +146,7 @@ export class ModernStage implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const i of this.informers) await i.stop();
+    await Promise.all(this.informers.map((i) => i.stop()));
     await this.apiserver.stop();
   }
 }

@@ -80,6 +80,7 @@ export function statusOf(err: unknown): number | undefined {
     const s = err.details?.status;
     return typeof s === 'number' ? s : undefined;
   }
+  // gRPC errors from etcd carry a numeric code too (0-16, e.g. 14 UNAVAILABLE): no HTTP answer.
   const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
+  return typeof code === 'number' && code >= 100 ? code : undefined;
 }
