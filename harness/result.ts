@@ -197,65 +197,48 @@ const modeResult = z.object({
 export type ProbeReport = z.infer<typeof ProbeReportSchema>;
 export type ModeResult = z.infer<typeof modeResult>;
 
-export const K8sReportSchema = z.object({
-  version: z.string(),
-  origin: z.string(),
-  /** Control plane start to ready, before the seed. */
-  startMs: ms,
+/** A Kubernetes stage's report (1.20's control plane, 1.36's storage layer): its checks in two modes. */
+function kubeReportSchema<T extends readonly [string, ...string[]]>(checks: T) {
+  return z.object({
+    version: z.string(),
+    origin: z.string(),
+    /** Start to ready, before the seed. */
+    startMs: ms,
+    /** Restart after the restore (1.20: all three components; 1.36: the apiserver), until ready. */
+    restartMs: ms,
+    checks: z
+      .array(
+        z.object({
+          check: z.enum(checks),
+          /**
+           * recovered: fine kept running; needs-restart: only after the restart; not-recovered: neither;
+           * unknown: a mode that mattered could not be judged (`error` says why).
+           */
+          outcome: z.enum(PROBE_OUTCOME_VALUES),
+          kept: modeResult,
+          restarted: modeResult,
+          error: z.string().optional(),
+        }),
+      )
+      .readonly(),
+    /** Components that exited on their own and were restarted by the supervisor. */
+    exits: z
+      .array(z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() }))
+      .readonly(),
+  });
+}
+
+export const K8sReportSchema = kubeReportSchema(K8S_CHECKS).extend({
   /** The components' leader election (seconds): shipped 15/10/2 unless --k8s-short-leases. Absent in older reports. */
   leaderElection: z
     .object({ leaseSeconds: z.number(), renewSeconds: z.number(), retrySeconds: z.number() })
     .optional(),
-  /** Restart of all three components after the restore, until ready. */
-  restartMs: ms,
-  checks: z
-    .array(
-      z.object({
-        check: z.enum(K8S_CHECKS),
-        /**
-         * recovered: fine with the components kept running; needs-restart: only after restarting them;
-         * unknown: a mode that mattered could not be judged (`error` says why).
-         */
-        outcome: z.enum(PROBE_OUTCOME_VALUES),
-        kept: modeResult,
-        restarted: modeResult,
-        error: z.string().optional(),
-      }),
-    )
-    .readonly(),
-  /** Components that exited on their own and were restarted by the supervisor. */
-  exits: z
-    .array(z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() }))
-    .readonly(),
 });
 
 export type K8sReport = z.infer<typeof K8sReportSchema>;
 
 /** Kubernetes 1.36's storage layer (apiextensions-apiserver) over the drilled etcd: --k8s 1.36. */
-export const ModernK8sReportSchema = z.object({
-  version: z.string(),
-  origin: z.string(),
-  /** apiserver start to ready, before the seed. */
-  startMs: ms,
-  /** Restart of the apiserver after the restore, until ready. */
-  restartMs: ms,
-  checks: z
-    .array(
-      z.object({
-        check: z.enum(MODERN_K8S_CHECKS),
-        /** As for K8sReport: recovered / needs-restart / not-recovered / unknown. */
-        outcome: z.enum(PROBE_OUTCOME_VALUES),
-        kept: modeResult,
-        restarted: modeResult,
-        error: z.string().optional(),
-      }),
-    )
-    .readonly(),
-  /** Times the apiserver exited on its own and was restarted by the supervisor. */
-  exits: z
-    .array(z.object({ component: z.string(), at: z.string(), how: z.string(), reason: z.string() }))
-    .readonly(),
-});
+export const ModernK8sReportSchema = kubeReportSchema(MODERN_K8S_CHECKS);
 export type ModernK8sReport = z.infer<typeof ModernK8sReportSchema>;
 
 export type K8sCheckReport = K8sReport['checks'][number];

@@ -20,7 +20,7 @@ import {
 } from './modern-checks.ts';
 import type { ModernK8sDist } from './modern-dist.ts';
 import { createLate, createSeed, MODERN_REFS } from './modern-workload.ts';
-import { modeResult, modesOutcome } from './stage.ts';
+import { bothModes, modeResult } from './stage.ts';
 
 export type ModernAssessment = Omit<ModernK8sReport, 'version' | 'origin' | 'startMs'>;
 
@@ -104,11 +104,7 @@ export class ModernStage implements AsyncDisposable {
     const restarted = await this.runChecks(access, 'restarted', signal);
     return {
       restartMs,
-      checks: MODERN_K8S_CHECKS.map((check) => {
-        const k = kept[check];
-        const r = restarted[check];
-        return { check, ...modesOutcome(k, r), kept: k, restarted: r };
-      }),
+      checks: bothModes(MODERN_K8S_CHECKS, kept, restarted),
       exits: [...this.exits],
     };
   }

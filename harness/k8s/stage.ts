@@ -69,6 +69,19 @@ export function modesOutcome(
   return { outcome: restarted.ok ? 'needs-restart' : 'not-recovered' };
 }
 
+/** Each check's two modes and their outcome, in `names`' order. */
+export function bothModes<N extends string>(
+  names: readonly N[],
+  kept: Record<N, ModeResult>,
+  restarted: Record<N, ModeResult>,
+): (Pick<K8sCheckReport, 'outcome' | 'error' | 'kept' | 'restarted'> & { check: N })[] {
+  return names.map((check) => {
+    const k = kept[check];
+    const r = restarted[check];
+    return { check, ...modesOutcome(k, r), kept: k, restarted: r };
+  });
+}
+
 /**
  * With a control plane, the key-level checks compare the workload's own objects (and the harness's
  * markers): the apiserver and controllers rewrite leases, events, nodes and endpoints every second.
@@ -197,11 +210,7 @@ export class K8sStage implements AsyncDisposable {
     const restarted = await this.runChecks(access, 'restarted', signal, { before: holders, restartedAt: t0 });
     return {
       restartMs,
-      checks: K8S_CHECKS.map((check) => {
-        const k = kept[check];
-        const r = restarted[check];
-        return { check, ...modesOutcome(k, r), kept: k, restarted: r };
-      }),
+      checks: bothModes(K8S_CHECKS, kept, restarted),
       exits: this.cp.exits(),
     };
   }
