@@ -37,9 +37,11 @@ describe('apiextensions-apiserver client: 429 "storage is (re)initializing" afte
   it('gives the last 429 once the next pause would pass the bound', async () => {
     const a = answering(429);
     const started = Date.now();
-    expect(await retry429(a.attempt, 50, () => 20)).toEqual({ status: 429 });
+    // Tries at ~0, 400 and 800 ms; a fourth would start past the 1000 ms bound. The margins (200 ms)
+    // keep timer lateness on a loaded machine from changing the count.
+    expect(await retry429(a.attempt, 1000, () => 400)).toEqual({ status: 429 });
     expect(a.calls()).toBe(3);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(3000);
     // A bound of 0: one try, no pause.
     const once = answering(429, 200);
     expect(await retry429(once.attempt, 0)).toEqual({ status: 429 });
