@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kubernetes 1.36's apiserver storage layer (issue 15) drilled on S1 and s6 to a verdict, process
 # provider. Builds apiextensions-apiserver first (~5-6 min cold on 2 cores; a cached build is reused),
-# then the stage test and two drills (~2x a --k8s drill). Both on etcd 3.5.30: s6's --bump-revision needs etcdutl 3.5, and
+# then two drills (~2x a --k8s drill; the stage test that shows each check failing is `npm run test:k8s-modern`, kept out to hold .ci/run near 70 min). Both on etcd 3.5.30: s6's --bump-revision needs etcdutl 3.5, and
 # the 1.36 apiserver was proven against 3.5.30. Exit 1 (a verdict off its expectation) is a verdict, so
 # it passes here, as in ci/record-expectations.sh; 2 (a harness error or an unknown check) fails.
 set -euo pipefail
@@ -10,9 +10,6 @@ cd "$(dirname "$0")/.."
 build_start=$(date +%s)
 node bin/etcd-drill.js fetch --k8s-modern
 echo "ci/k8s-modern-drills.sh: Kubernetes 1.36 binary ready after $(( $(date +%s) - build_start )) s"
-
-# Each 1.36 check can fail: a plain restore under the running apiserver, then a restart (~1.5 min).
-npx vitest run --project k8s-modern harness/k8s/modern-stage.int.test.ts
 
 out=reports/out/k8s-1.36
 mkdir -p "$out"
