@@ -17,7 +17,7 @@ import { abortable } from '../util/poll.ts';
 import { clusterOf, type DrillContext } from './context.ts';
 import type { Phase } from './phases.ts';
 
-type DeepReadonly<T> = T extends (infer E)[]
+export type DeepReadonly<T> = T extends (infer E)[]
   ? readonly DeepReadonly<E>[]
   : T extends object
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
