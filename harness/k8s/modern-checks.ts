@@ -170,7 +170,7 @@ export async function writeVisible(input: ModernCheckInput, name: string): Promi
       return { ok: false, ms: 0, evidence: { object: name, createError: String((err as Error).message) } };
     }
     const id = objectId(ref.plural, modernObject(ref, name, 'check'));
-    return await pollUntil(
+    const r = await pollUntil(
       input.boundMs ?? MODERN_BOUND.write,
       async () => {
         const has = async (rv?: string) => (await listed({ ...input, refs: [ref] }, rv)).objects.has(id);
@@ -183,6 +183,13 @@ export async function writeVisible(input: ModernCheckInput, name: string): Promi
       },
       opts(input),
     );
+    // A watch that never got an HTTP answer is ours that failed: its "not seen" says nothing of the API.
+    const ended = w.ended();
+    if (!r.ok && !r.evidence.watch && ended?.error !== undefined && ended.status === undefined)
+      throw new HarnessError('CLUSTER_UNHEALTHY', `the watch for ${id} got no answer: ${ended.error}`, {
+        details: { evidence: r.evidence },
+      });
+    return r;
   } finally {
     w.stream.close();
   }
