@@ -226,13 +226,18 @@ export async function forceNewClusterThenAdd(cluster: Cluster, rec: Recorder): P
 export const BUMP_FLAGS = ['--bump-revision', '1000000000', '--mark-compacted'] as const;
 
 /** Whether this version's etcdutl restore has the bump flags (asked of the binary). */
-export async function supportsBump(dist: EtcdDist): Promise<Support> {
+async function supportsBump(dist: EtcdDist): Promise<Support> {
   for (const flag of ['--bump-revision', '--mark-compacted']) {
     if (!(await helpMentions(dist, 'etcdutl', ['snapshot', 'restore'], flag))) {
       return { ok: false, reason: `etcdutl snapshot restore of etcd ${dist.version} has no ${flag}` };
     }
   }
   return { ok: true };
+}
+
+/** A restore's gate for its extra flags: none needs nothing; the bump flags ask etcdutl. */
+export function supportsRestoreFlags(extraFlags: readonly string[]): (dist: EtcdDist) => Promise<Support> {
+  return extraFlags.length === 0 ? async () => ({ ok: true }) : supportsBump;
 }
 
 /** Whether a tool's --help defines a flag: version gating by asking the binary, not a table. */

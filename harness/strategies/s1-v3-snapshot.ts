@@ -1,5 +1,11 @@
 import { HarnessError } from '../errors.ts';
-import { BUMP_FLAGS, forceNewClusterThenAdd, restoreSnapshot, saveSnapshot, supportsBump } from './common.ts';
+import {
+  BUMP_FLAGS,
+  forceNewClusterThenAdd,
+  restoreSnapshot,
+  saveSnapshot,
+  supportsRestoreFlags,
+} from './common.ts';
 import type { Strategy } from './types.ts';
 
 /**
@@ -11,7 +17,7 @@ function forceNewCluster(name: string, title: string, extraFlags: readonly strin
     name,
     title,
     // snapshot save/restore and --force-new-cluster exist in every 3.x; the bump flags do not.
-    supports: extraFlags.length === 0 ? async () => ({ ok: true }) : supportsBump,
+    supports: supportsRestoreFlags(extraFlags),
     supportsBackup: async () => ({ ok: true }),
     rebuild: 'member-add',
     backup: saveSnapshot,

@@ -1,12 +1,12 @@
 import { HarnessError } from '../errors.ts';
-import { BUMP_FLAGS, restoreSnapshot, saveSnapshot, supportsBump } from './common.ts';
+import { BUMP_FLAGS, restoreSnapshot, saveSnapshot, supportsRestoreFlags } from './common.ts';
 import type { Strategy } from './types.ts';
 
 function allMembers(name: string, title: string, extraFlags: readonly string[]): Strategy {
   return {
     name,
     title,
-    supports: extraFlags.length === 0 ? async () => ({ ok: true }) : supportsBump,
+    supports: supportsRestoreFlags(extraFlags),
     // The backup is a plain `snapshot save`, which every version has; only the restore needs the flags.
     supportsBackup: async () => ({ ok: true }),
     rebuild: 'all-members',
