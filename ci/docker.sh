@@ -14,6 +14,24 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get install -y -qq --no-install-recommends docker.io iptables >/dev/null
 fi
 
+# kind starts its nodes --privileged, which asks runc for every capability; where the machine's bounding
+# set lacks CAP_SYS_RESOURCE (ENVIRONMENT.md, kind) that fails, so the default runtime drops that one
+# capability first (ci/runc-nosysres). Other containers never ask for it, so nothing else changes.
+capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+if [ $(( (0x$capbnd >> 24) & 1 )) -eq 0 ]; then
+  command -v jq >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null; }
+  install -D -m 0755 "$(dirname "$0")/runc-nosysres" /usr/local/libexec/etcd-drill/runc-nosysres
+  conf=/etc/docker/daemon.json
+  mkdir -p /etc/docker
+  [ -s "$conf" ] || echo '{}' > "$conf"
+  want=$(jq -S '.runtimes["runc-nosysres"] = {"path": "/usr/local/libexec/etcd-drill/runc-nosysres"} | .["default-runtime"] = "runc-nosysres"' "$conf")
+  if [ "$want" != "$(jq -S . "$conf")" ]; then
+    echo "ci/docker.sh: registering the runc-nosysres runtime as Docker's default (no CAP_SYS_RESOURCE here)"
+    echo "$want" > "$conf"
+    pkill -HUP -x dockerd || true # both settings are reloadable
+  fi
+fi
+
 if ! docker info >/dev/null 2>&1; then
   echo "ci/docker.sh: starting dockerd (log: $log)"
   nohup dockerd >"$log" 2>&1 &

@@ -22,7 +22,7 @@ export function imageTag(dist: EtcdDist): string {
 }
 
 /** Shared libraries a binary links, from ldd (Debian's etcd links glibc; 3.3 also libpthread and libdl). */
-async function linkedLibs(binary: string): Promise<string[]> {
+export async function linkedLibs(binary: string): Promise<string[]> {
   const { stdout } = await execa('ldd', [binary], { reject: false });
   const libs: string[] = [];
   for (const line of stdout.split('\n')) {

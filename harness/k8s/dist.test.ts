@@ -8,6 +8,11 @@ describe('Kubernetes binaries: output parsing', () => {
     expect(parseK8sVersionOutput('Kubernetes v1.20.2-dirty\n')).toBe('1.20.2-dirty');
     expect(parseK8sVersionOutput('Kubernetes v1.30.1+k3s1')).toBe('1.30.1+k3s1');
   });
+  it('reads kubeadm and kubectl, which have no --version (kind node binaries)', () => {
+    expect(parseK8sVersionOutput('v1.20.2\n')).toBe('1.20.2');
+    expect(parseK8sVersionOutput('Client Version: v1.20.2\n')).toBe('1.20.2');
+    expect(parseK8sVersionOutput('Server Version: v1.20.2\n')).toBeUndefined();
+  });
   it('refuses output that is not a Kubernetes version line', () => {
     expect(parseK8sVersionOutput('')).toBeUndefined();
     expect(parseK8sVersionOutput('etcd Version: 3.4.23')).toBeUndefined();

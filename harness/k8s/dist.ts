@@ -21,6 +21,18 @@ export interface K8sDist {
   readonly origin: string;
   /** True when this call found them in the cache (nothing was built). */
   readonly cached: boolean;
+  /** A node's binaries from the same build, when asked for (`node`) or already cached. */
+  readonly node?: K8sNodeBinaries;
+}
+
+/** What a kind node image runs besides the control plane's images (issue 14). */
+export interface K8sNodeBinaries {
+  readonly kubelet: string;
+  readonly kubeadm: string;
+  readonly kubectl: string;
+  readonly kubeProxy: string;
+  /** Kubernetes' own pause, built from the same source (build/pause/linux/pause.c). */
+  readonly pause: string;
 }
 
 export interface ResolveK8sOptions {
@@ -30,6 +42,8 @@ export interface ResolveK8sOptions {
   readonly cacheDir?: string;
   readonly log: Logger;
   readonly signal?: AbortSignal;
+  /** Also kubelet, kubeadm, kubectl and kube-proxy (kind's node image); a cache without them is rebuilt. */
+  readonly node?: boolean;
 }
 
 /**
@@ -50,6 +64,16 @@ const BINARIES = [
   ['scheduler', 'kube-scheduler'],
 ] as const;
 
+/** kubeadm and kubectl have no --version: the third field is what prints theirs. */
+const NODE_BINARIES = [
+  ['kubelet', 'kubelet'],
+  ['kubeadm', 'kubeadm', ['version', '-o', 'short']],
+  ['kubectl', 'kubectl', ['version', '--client', '--short']],
+  ['kubeProxy', 'kube-proxy'],
+] as const;
+
+type Binaries = readonly (readonly [string, string, (readonly string[])?])[];
+
 /** Tools the build runs, and the Debian package that has each. */
 const BUILD_TOOLS: Readonly<Record<string, string>> = {
   make: 'make',
@@ -60,9 +84,12 @@ const BUILD_TOOLS: Readonly<Record<string, string>> = {
   xz: 'xz-utils',
 };
 
-/** `kube-apiserver --version` prints "Kubernetes v1.20.2" (all three components alike). */
+/** The node build also compiles Kubernetes' pause (build/pause/linux/pause.c), statically. */
+const NODE_BUILD_TOOLS: Readonly<Record<string, string>> = { gcc: 'gcc' };
+
+/** `kube-apiserver --version` prints "Kubernetes v1.20.2"; `kubeadm version -o short` "v1.20.2"; `kubectl version --client --short` "Client Version: v1.20.2". */
 export function parseK8sVersionOutput(out: string): string | undefined {
-  return /^Kubernetes v(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)\s*$/m.exec(out)?.[1];
+  return /^(?:Kubernetes |Client Version: )?v(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)\s*$/m.exec(out)?.[1];
 }
 
 /** `go version` prints "go version go1.15.15 linux/amd64". */
@@ -78,14 +105,15 @@ export function parseDscVersion(dsc: string): string | undefined {
 export async function resolveK8s(opts: ResolveK8sOptions): Promise<K8sDist> {
   if (opts.binDir) return fromBinDir(opts.binDir, opts.log);
   const root = join(opts.cacheDir ?? defaultCacheDir(), 'k8s');
-  const hit = await fromCache(root);
+  const node = opts.node === true;
+  const hit = await fromCache(root, node);
   if (hit) return hit;
   await mkdir(root, { recursive: true });
   // One build per machine at a time: a second caller waits, then finds the first one's binaries.
   return withFileLock(
     join(root, 'build.lock'),
     async () =>
-      (await fromCache(root)) ?? inStaging(root, opts.signal, (staging) => build(root, staging, opts)),
+      (await fromCache(root, node)) ?? inStaging(root, opts.signal, (staging) => build(root, staging, opts)),
     2 * BUILD_TIMEOUT_MS,
   );
 }
@@ -106,7 +134,15 @@ async function fromBinDir(binDir: string, log: Logger): Promise<K8sDist> {
     throw new HarnessError('BAD_INPUT', `--k8s-bin-dir ${binDir} is not a folder: ${what}`);
   }
   const versions = await checkBinaries(binDir, 'BAD_INPUT', what, log);
-  return { ...versions, binDir, origin: `bin-dir ${binDir}`, cached: false, ...paths(binDir) };
+  const node = await cachedNode(binDir, versions.version);
+  return {
+    ...versions,
+    binDir,
+    origin: `bin-dir ${binDir}`,
+    cached: false,
+    ...paths(binDir),
+    ...(node ? { node } : {}),
+  };
 }
 
 /**
@@ -118,17 +154,18 @@ async function checkBinaries(
   code: HarnessErrorCode,
   what: string,
   log?: Logger,
+  binaries: Binaries = BINARIES,
 ): Promise<{ version: string }> {
   // Every binary checked, so one message names all that are wrong.
   const seen = await Promise.all(
-    BINARIES.map(async ([, name]): Promise<{ name: string; v?: string; problem?: string }> => {
+    binaries.map(async ([, name, args]): Promise<{ name: string; v?: string; problem?: string }> => {
       const p = join(binDir, name);
       try {
         await access(p, constants.X_OK);
       } catch {
         return { name, problem: `missing Kubernetes binary ${p} (absent or not executable)` };
       }
-      const res = await execa(p, ['--version'], { reject: false, timeout: 30_000 });
+      const res = await execa(p, [...(args ?? ['--version'])], { reject: false, timeout: 30_000 });
       const v = parseK8sVersionOutput(res.stdout);
       if (v) return { name, v };
       const said = `${res.stderr} ${res.stdout}`.replace(/\s+/g, ' ').trim().slice(0, 200);
@@ -161,8 +198,30 @@ interface Manifest {
   buildSeconds: number;
 }
 
-/** Any complete build under <root>/<debian-version>/ (newest first), without asking the network. */
-async function fromCache(root: string): Promise<K8sDist | undefined> {
+function nodePaths(binDir: string): K8sNodeBinaries {
+  const p = Object.fromEntries(NODE_BINARIES.map(([key, name]) => [key, join(binDir, name)]));
+  return { ...p, pause: join(binDir, 'pause') } as unknown as K8sNodeBinaries;
+}
+
+/** The node binaries beside the control plane's, when all four are there and of `version`. */
+async function cachedNode(binDir: string, version: string): Promise<K8sNodeBinaries | undefined> {
+  try {
+    const node = await checkBinaries(binDir, 'ETCD_DIST', 'rebuilding', undefined, NODE_BINARIES);
+    const pause = await access(join(binDir, 'pause'), constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    return node.version === version && pause ? nodePaths(binDir) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Any complete build under <root>/<debian-version>/ (newest first), without asking the network;
+ * with `node`, only one that also holds the node binaries.
+ */
+async function fromCache(root: string, node: boolean): Promise<K8sDist | undefined> {
   if (!existsSync(root)) return undefined;
   const found: { dir: string; m: Manifest }[] = [];
   for (const e of await readdir(root, { withFileTypes: true })) {
@@ -180,7 +239,16 @@ async function fromCache(root: string): Promise<K8sDist | undefined> {
     try {
       const { version } = await checkBinaries(binDir, 'ETCD_DIST', 'rebuilding');
       if (version !== m.version) continue;
-      return { version, binDir, origin: m.origin, cached: true, ...paths(binDir) };
+      const nodeBins = await cachedNode(binDir, version);
+      if (node && !nodeBins) continue;
+      return {
+        version,
+        binDir,
+        origin: m.origin,
+        cached: true,
+        ...paths(binDir),
+        ...(nodeBins ? { node: nodeBins } : {}),
+      };
     } catch {
       // a damaged cache entry is rebuilt
     }
@@ -191,7 +259,7 @@ async function fromCache(root: string): Promise<K8sDist | undefined> {
 async function build(root: string, staging: string, opts: ResolveK8sOptions): Promise<K8sDist> {
   const { log, signal } = opts;
   const started = Date.now();
-  await ensureBuildTools(log, signal);
+  await ensureBuildTools(log, signal, opts.node ? { ...BUILD_TOOLS, ...NODE_BUILD_TOOLS } : BUILD_TOOLS);
   const hint = 'pass --k8s-bin-dir with your own Kubernetes binaries';
   const apt = await privateApt({
     dir: join(staging, 'apt'),
@@ -205,7 +273,7 @@ async function build(root: string, staging: string, opts: ResolveK8sOptions): Pr
     timeoutMs: 900_000,
   });
   log.progress(
-    `building Kubernetes from Debian ${K8S_SOURCE.suite}'s sources with Go 1.15 (first use; about 8 min on 2 cores; cached afterwards)`,
+    `building Kubernetes from Debian ${K8S_SOURCE.suite}'s sources with Go 1.15 (first use; about ${opts.node ? '12' : '8'} min on 2 cores; cached afterwards)`,
   );
   log.progress(`apt: updating private package lists (${K8S_SOURCE.suite} sources, ${K8S_SOURCE.goSuite})`);
   await apt('apt-get', ['update']);
@@ -245,19 +313,22 @@ async function build(root: string, staging: string, opts: ResolveK8sOptions): Pr
   // Debian's rules: GOPATH=$src/.go with k8s.io/kubernetes pointing back at the tree.
   await mkdir(join(src, '.go', 'src', 'k8s.io'), { recursive: true });
   await symlink('../../..', join(src, '.go', 'src', 'k8s.io', 'kubernetes'));
-  await runMake(src, env, log, signal);
+  const binaries: Binaries = opts.node ? [...BINARIES, ...NODE_BINARIES] : BINARIES;
+  await runMake(src, env, binaries, log, signal);
 
   const out = join(staging, 'out');
   await mkdir(join(out, 'bin'), { recursive: true });
-  for (const [, name] of BINARIES) {
+  for (const [, name] of binaries) {
     await copyFile(join(src, '_output', 'bin', name), join(out, 'bin', name));
   }
+  if (opts.node) await buildPause(src, join(out, 'bin', 'pause'), signal);
   const origin = `debian ${K8S_SOURCE.suite} ${debianVersion}, built with go ${goVersion}`;
   const { version } = await checkBinaries(
     join(out, 'bin'),
     'ETCD_DIST',
     'the build produced binaries that do not run',
     log,
+    binaries,
   );
   const buildSeconds = Math.round((Date.now() - started) / 1000);
   const manifest: Manifest = {
@@ -271,16 +342,32 @@ async function build(root: string, staging: string, opts: ResolveK8sOptions): Pr
   const dir = join(root, debianVersion);
   await commitBuild(out, dir, manifest);
   log.progress(`Kubernetes ${version} built in ${buildSeconds} s and cached in ${dir}`);
-  return { version, binDir: join(dir, 'bin'), origin, cached: false, ...paths(join(dir, 'bin')) };
+  const binDir = join(dir, 'bin');
+  return {
+    version,
+    binDir,
+    origin,
+    cached: false,
+    ...paths(binDir),
+    ...(opts.node ? { node: nodePaths(binDir) } : {}),
+  };
+}
+
+/** The sandbox every pod starts with; kubeadm 1.20 names it pause:3.2. Static: its image has no libc. */
+async function buildPause(src: string, dest: string, signal?: AbortSignal): Promise<void> {
+  const c = join(src, 'build', 'pause', 'linux', 'pause.c');
+  await execa('gcc', ['-Os', '-static', '-DVERSION=3.2-etcd-drill', '-o', dest, c], { cancelSignal: signal });
+  await execa('strip', [dest], { cancelSignal: signal, reject: false });
 }
 
 async function runMake(
   src: string,
   env: Record<string, string>,
+  binaries: Binaries,
   log: Logger,
   signal?: AbortSignal,
 ): Promise<void> {
-  const what = BINARIES.map(([, name]) => `cmd/${name}`).join(' ');
+  const what = binaries.map(([, name]) => `cmd/${name}`).join(' ');
   log.progress(`make WHAT="${what}" (make's output goes to the debug log)`);
   await runLongBuild({
     argv: ['make', `WHAT=${what}`],
@@ -299,10 +386,14 @@ function onPath(tool: string): boolean {
 }
 
 /** make, rsync, jq, … must be on PATH; as root, missing ones are installed from the machine's apt. */
-async function ensureBuildTools(log: Logger, signal?: AbortSignal): Promise<void> {
-  const missing = Object.keys(BUILD_TOOLS).filter((t) => !onPath(t));
+async function ensureBuildTools(
+  log: Logger,
+  signal: AbortSignal | undefined,
+  tools: Readonly<Record<string, string>>,
+): Promise<void> {
+  const missing = Object.keys(tools).filter((t) => !onPath(t));
   if (missing.length === 0) return;
-  const pkgs = [...new Set(missing.map((t) => BUILD_TOOLS[t] as string))];
+  const pkgs = [...new Set(missing.map((t) => tools[t] as string))];
   const advice = `install them (apt-get install ${pkgs.join(' ')}) or pass --k8s-bin-dir with your own Kubernetes binaries`;
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
     throw new HarnessError('ETCD_DIST', `building Kubernetes needs ${missing.join(', ')} on PATH: ${advice}`);
