@@ -6,7 +6,7 @@
  * Each image is labelled with a hash of its inputs and rebuilt only when they change.
  */
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { runLabels } from '../cluster/docker.ts';
@@ -460,10 +460,11 @@ async function binaryImage(
   await mkdir(join(root, 'usr/local/bin'), { recursive: true });
   await mkdir(join(root, 'tmp'), { recursive: true });
   for (const b of bins) {
-    await cp(b, join(root, 'usr/local/bin', basename(b)));
+    await copyFile(b, join(root, 'usr/local/bin', basename(b)));
     for (const lib of await linkedLibs(b)) {
       await mkdir(join(root, dirname(lib)), { recursive: true });
-      await cp(lib, join(root, lib));
+      // copyFile follows the link: /lib64/ld-linux-x86-64.so.2 is one.
+      await copyFile(lib, join(root, lib));
     }
   }
   const changes = [
@@ -483,7 +484,7 @@ async function binaryImage(
 }
 
 async function dockerImport(root: string, tag: string, changes: readonly string[], i: Inputs): Promise<void> {
-  const tar = execa('tar', ['-C', root, '-c', '.'], { cancelSignal: i.signal });
+  const tar = execa('tar', ['-C', root, '-c', '.'], { cancelSignal: i.signal, buffer: false });
   const imp = execa('docker', ['import', ...changes.flatMap((c) => ['--change', c]), '-', tag], {
     reject: false,
     cancelSignal: i.signal,
