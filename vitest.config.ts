@@ -17,7 +17,7 @@ export default defineConfig({
           name: 'integration',
           include: ['{harness,fixtures,reports,scenarios}/**/*.int.test.ts'],
           // Kubernetes 1.36 needs a binary CI does not build (~7 min): its own project, below.
-          exclude: ['harness/k8s/modern*.int.test.ts', 'node_modules/**'],
+          exclude: ['harness/k8s/modern*.int.test.ts', 'harness/kind/*.int.test.ts', 'node_modules/**'],
           globalSetup: ['harness/test-support/global-setup.ts'],
           // Real etcd clusters on 2 cores: one file at a time keeps timings honest.
           fileParallelism: false,
@@ -34,6 +34,16 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          // `npm run test:kind`: node images built here and 3-node clusters, ~3 min each on 2 cores.
+          name: 'kind',
+          include: ['harness/kind/*.int.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
         },
       },
     ],

@@ -1,7 +1,7 @@
 /**
  * kind itself, from Debian trixie (ENVIRONMENT.md, kind): the CLI from its .deb and the node image's
  * base files (entrypoint, systemd units, containerd config) and the load balancer's starter config
- * from the same upstream tarball. 0.27 is the last kind whose load balancer is haproxy, which Debian
+ * from the same upstream tarball; and Debian's static busybox for a workload image. 0.27 is the last kind whose load balancer is haproxy, which Debian
  * can provide; from 0.32 it is an Envoy image nothing here can build.
  */
 import { existsSync } from 'node:fs';
@@ -25,6 +25,8 @@ export interface KindDist {
   readonly baseFiles: string;
   /** kind's `images/haproxy` (the load balancer's starter config). */
   readonly haproxyDir: string;
+  /** Debian's static busybox, for the drills' workload image (pods that really run). */
+  readonly busybox: string;
   /** 'debian trixie kind 0.27.0-1+b2'. */
   readonly origin: string;
   readonly cached: boolean;
@@ -48,6 +50,7 @@ function layout(dir: string, m: Manifest, cached: boolean): KindDist {
     kind: join(dir, 'bin', 'kind'),
     baseFiles: join(src, 'images', 'base', 'files'),
     haproxyDir: join(src, 'images', 'haproxy'),
+    busybox: join(dir, 'bin', 'busybox'),
     origin: `debian ${KIND_SOURCE.suite} kind ${m.debianVersion}`,
     cached,
   };
@@ -58,7 +61,8 @@ async function fromCache(dir: string): Promise<KindDist | undefined> {
   const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
   const d = layout(dir, m, true);
   const res = await execa(d.kind, ['version'], { reject: false, timeout: 30_000 });
-  return parseKindVersionOutput(res.stdout) === m.version && existsSync(d.baseFiles) ? d : undefined;
+  const whole = existsSync(d.baseFiles) && existsSync(d.busybox);
+  return parseKindVersionOutput(res.stdout) === m.version && whole ? d : undefined;
 }
 
 /** kind 0.27 and its source's image files, fetched once into <cache>/kind/<version>. */
@@ -107,7 +111,7 @@ async function fetchKind(
   }
   const dl = join(staging, 'dl');
   await mkdir(dl);
-  await apt('apt-get', ['download', `${KIND_SOURCE.package}=${debianVersion}`], dl);
+  await apt('apt-get', ['download', `${KIND_SOURCE.package}=${debianVersion}`, 'busybox-static'], dl);
   // Only the upstream tarball: the .debian.tar.xz of this source is missing from the archive (a 404).
   await apt(
     'apt-get',
@@ -115,9 +119,10 @@ async function fetchKind(
     dl,
   );
   const files = await readdir(dl);
-  const deb = files.find((f) => f.endsWith('.deb'));
+  const deb = files.find((f) => f.startsWith('kind_') && f.endsWith('.deb'));
+  const busybox = files.find((f) => f.startsWith('busybox-static_'));
   const orig = files.find((f) => f.endsWith('.orig.tar.gz'));
-  if (!deb || !orig) {
+  if (!deb || !orig || !busybox) {
     throw new HarnessError(
       'ETCD_DIST',
       `kind's .deb or .orig.tar.gz did not arrive (found: ${files.join(', ')})`,
@@ -127,6 +132,13 @@ async function fetchKind(
   await execa('dpkg-deb', ['-x', join(dl, deb), join(staging, 'deb')], { cancelSignal: signal });
   await mkdir(join(out, 'bin'), { recursive: true });
   await rename(join(staging, 'deb', 'usr', 'bin', 'kind'), join(out, 'bin', 'kind'));
+  await execa('dpkg-deb', ['-x', join(dl, busybox), join(staging, 'busybox')], { cancelSignal: signal });
+  // bookworm's package has bin/busybox, trixie's (merged /usr) usr/bin/busybox.
+  const bb = ['usr/bin/busybox', 'bin/busybox']
+    .map((p) => join(staging, 'busybox', p))
+    .find((p) => existsSync(p));
+  if (!bb) throw new HarnessError('ETCD_DIST', `${busybox} holds no bin/busybox or usr/bin/busybox`);
+  await rename(bb, join(out, 'bin', 'busybox'));
   await mkdir(join(out, 'src'));
   await execa(
     'tar',

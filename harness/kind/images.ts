@@ -90,7 +90,14 @@ async function imageInputs(tag: string): Promise<string | undefined> {
 export async function ensureKindImages(i: Inputs): Promise<KindImages> {
   await requireTool('mmdebstrap', i.log, i.signal);
   const loadBalancer = await ensureLoadBalancer(i);
-  const baseHash = inputsHash(i.k8s.origin, i.k8s.version, i.kind.origin, NODE_PACKAGES, KUBE_PROXY_PACKAGES);
+  const baseHash = inputsHash(
+    i.k8s.origin,
+    i.k8s.version,
+    i.kind.origin,
+    NODE_PACKAGES,
+    KUBE_PROXY_PACKAGES,
+    WORKLOAD_IMAGE,
+  );
   const base = `etcd-drill/kind-node-base:v${i.k8s.version}-${baseHash}`;
   if ((await imageInputs(base)) !== baseHash) await buildNodeBase(i, base, baseHash);
   const nodeHash = inputsHash(baseHash, i.etcd.version, i.etcd.origin);
@@ -105,6 +112,9 @@ export async function ensureKindImages(i: Inputs): Promise<KindImages> {
   }
   return { node, loadBalancer };
 }
+
+/** The drills' workload: Debian's static busybox (httpd, sh), preloaded in every node; never pulled. */
+export const WORKLOAD_IMAGE = 'etcd-drill/busybox:1';
 
 /** The etcd image kubeadm runs once the cluster config sets etcd.local.imageTag to `<version>-0`. */
 export function kubeadmEtcdImage(etcdVersion: string): string {
@@ -258,6 +268,7 @@ async function kubeImages(dir: string, i: Inputs): Promise<string[]> {
     await binaryImage(dir, `k8s.gcr.io/kube-controller-manager:${v}`, [i.k8s.controllerManager], i),
     await binaryImage(dir, `k8s.gcr.io/kube-scheduler:${v}`, [i.k8s.scheduler], i),
     await binaryImage(dir, 'k8s.gcr.io/pause:3.2', [i.k8s.node.pause], i, '/usr/local/bin/pause'),
+    await binaryImage(dir, WORKLOAD_IMAGE, [i.kind.busybox], i),
   ];
   // kube-proxy runs iptables, conntrack and ipset: its image needs a Debian userland.
   const proxyRoot = join(dir, 'kube-proxy-root');

@@ -1,0 +1,262 @@
+/**
+ * A kind cluster of three stacked control-plane nodes (and optional workers) from the images
+ * built here: created on a Docker network we label (kind labels its containers, not its network),
+ * given a pod network (no kindnetd: it cannot be built here) and deleted with everything it made.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LABEL_OWNER, LABEL_RUN, runLabels } from '../cluster/docker.ts';
+import { HarnessError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { execa } from '../util/exec.ts';
+import type { KindPrepared } from './prepare.ts';
+
+/** Names every kind cluster we create starts with; the sweep only touches these. */
+export const KIND_CLUSTER_PREFIX = 'etcd-drill-';
+const LABEL_KIND_CLUSTER = 'etcd-drill.kind-cluster';
+const KIND_LABEL = 'io.x-k8s.kind.cluster';
+
+export interface KindCluster {
+  readonly name: string;
+  readonly network: string;
+  /** Node container names, control planes first (kind's names: <name>-control-plane, -control-plane2, …). */
+  readonly controlPlanes: readonly string[];
+  readonly workers: readonly string[];
+  /** kubectl in the first control-plane node, with its admin.conf. */
+  kubectl(args: readonly string[], input?: string): Promise<string>;
+  delete(): Promise<void>;
+}
+
+/** kind's cluster config: stacked etcd of the drilled version, no default CNI (ENVIRONMENT.md, kind). */
+export function kindConfig(controlPlanes: number, workers: number, etcdVersion: string): string {
+  const nodes = [
+    ...Array.from({ length: controlPlanes }, () => '- role: control-plane'),
+    ...Array.from({ length: workers }, () => '- role: worker'),
+  ];
+  return [
+    'kind: Cluster',
+    'apiVersion: kind.x-k8s.io/v1alpha4',
+    'networking:',
+    '  disableDefaultCNI: true',
+    'nodes:',
+    ...nodes,
+    'kubeadmConfigPatches:',
+    '- |',
+    '  kind: ClusterConfiguration',
+    '  etcd:',
+    '    local:',
+    '      imageRepository: "k8s.gcr.io"',
+    `      imageTag: "${etcdVersion}-0"`,
+    '',
+  ].join('\n');
+}
+
+async function docker(args: readonly string[], signal?: AbortSignal): Promise<string> {
+  const r = await execa('docker', [...args], { reject: false, cancelSignal: signal });
+  if (r.failed)
+    throw new HarnessError(
+      'PROVIDER_START',
+      `docker ${args.slice(0, 3).join(' ')} failed: ${String(r.stderr).trim().slice(0, 300)}`,
+    );
+  return r.stdout;
+}
+
+export async function createKindCluster(opts: {
+  readonly runId: string;
+  readonly prepared: KindPrepared;
+  readonly workers?: number;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+}): Promise<KindCluster> {
+  const { prepared: p, log, signal } = opts;
+  const name = `${KIND_CLUSTER_PREFIX}${opts.runId}`.toLowerCase().slice(0, 50);
+  const network = `${name}-net`;
+  const labels = { ...runLabels(opts.runId), [LABEL_KIND_CLUSTER]: name };
+  await docker(
+    ['network', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), network],
+    signal,
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'etcd-drill-kind-'));
+  const cluster = handle(name, network, p.kind.kind);
+  try {
+    await writeFile(join(dir, 'kind.yaml'), kindConfig(3, opts.workers ?? 0, p.etcdVersion));
+    log.progress(
+      `kind create cluster ${name}: 3 control-plane nodes${opts.workers ? ` and ${opts.workers} workers` : ''} (about 2 min on 2 cores)`,
+    );
+    const r = await execa(
+      p.kind.kind,
+      [
+        'create',
+        'cluster',
+        '--name',
+        name,
+        '--image',
+        p.node,
+        '--config',
+        join(dir, 'kind.yaml'),
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+      ],
+      { reject: false, cancelSignal: signal, all: true, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: network } },
+    );
+    if (r.failed) {
+      throw new HarnessError(
+        'PROVIDER_START',
+        `kind create cluster ${name} failed: ${tailOf(String(r.all))}`,
+      );
+    }
+    const nodes = await nodeNames(name);
+    const c = {
+      ...cluster,
+      controlPlanes: nodes.filter((n) => n.includes('-control-plane')),
+      workers: nodes.filter((n) => n.includes('-worker')),
+    };
+    await c.kubectl(['-n', 'kube-system', 'scale', 'deployment', 'coredns', '--replicas=0']);
+    await installPodNetwork(c, signal);
+    return c;
+  } catch (err) {
+    await cluster.delete();
+    throw err;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What went wrong in kind's (verbose, kubeadm --v=6) output: its error lines, not the polling before them. */
+export function tailOf(out: string): string {
+  const lines = out
+    .split('\n')
+    .filter((l) => l.trim() && !/^\s+\/|^(k8s\.io|main\.|runtime\.)|round_trippers|request\.go/.test(l));
+  const errors = lines.filter((l) => /error|fail|timed out|refused/i.test(l));
+  return (errors.length > 0 ? errors : lines).slice(-6).join(' | ').slice(0, 800);
+}
+
+async function nodeNames(name: string): Promise<string[]> {
+  const out = await docker(['ps', '--filter', `label=${KIND_LABEL}=${name}`, '--format', '{{.Names}}']);
+  return out
+    .split('\n')
+    .filter((n) => n && !n.endsWith('-external-load-balancer'))
+    .sort();
+}
+
+function handle(name: string, network: string, kind: string): KindCluster {
+  const first = `${name}-control-plane`;
+  return {
+    name,
+    network,
+    controlPlanes: [],
+    workers: [],
+    async kubectl(args, input) {
+      const r = await execa(
+        'docker',
+        ['exec', '-i', first, 'kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args],
+        {
+          reject: false,
+          ...(input !== undefined ? { input } : {}),
+        },
+      );
+      if (r.failed)
+        throw new HarnessError(
+          'PROVIDER_START',
+          `kubectl ${args.join(' ')} in ${first} failed: ${String(r.stderr).trim().slice(0, 300)}`,
+        );
+      return r.stdout;
+    },
+    async delete() {
+      await execa(kind, ['delete', 'cluster', '--name', name], { reject: false });
+      // kind deletes its containers; the network is ours.
+      await execa('docker', ['network', 'rm', network], { reject: false });
+    },
+  };
+}
+
+/**
+ * kindnetd's job, by hand: on each node a ptp + host-local CNI config for its podCIDR, and a route
+ * to every other node's podCIDR through that node.
+ */
+async function installPodNetwork(c: KindCluster, signal?: AbortSignal): Promise<void> {
+  const nodes = [...c.controlPlanes, ...c.workers];
+  const cidr = new Map<string, string>();
+  const ip = new Map<string, string>();
+  for (const n of nodes) {
+    cidr.set(n, (await c.kubectl(['get', 'node', n, '-o', 'jsonpath={.spec.podCIDR}'])).trim());
+    ip.set(
+      n,
+      (
+        await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n], signal)
+      ).trim(),
+    );
+  }
+  for (const n of nodes) {
+    await execa(
+      'docker',
+      ['exec', '-i', n, 'sh', '-c', 'mkdir -p /etc/cni/net.d && cat > /etc/cni/net.d/10-etcd-drill.conflist'],
+      {
+        input: cniConfig(cidr.get(n) as string),
+        cancelSignal: signal,
+      },
+    );
+    for (const m of nodes.filter((m) => m !== n)) {
+      await docker(
+        ['exec', n, 'ip', 'route', 'replace', cidr.get(m) as string, 'via', ip.get(m) as string],
+        signal,
+      );
+    }
+  }
+}
+
+export function cniConfig(podCidr: string): string {
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(podCidr)) {
+    throw new HarnessError(
+      'PROVIDER_START',
+      `a kind node has no IPv4 podCIDR (got "${podCidr}"): is the controller-manager allocating node CIDRs?`,
+    );
+  }
+  return `${JSON.stringify(
+    {
+      cniVersion: '0.4.0',
+      name: 'etcd-drill',
+      plugins: [
+        {
+          type: 'ptp',
+          ipMasq: true,
+          mtu: 1500,
+          ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** Kind clusters (and their networks) of runs whose process is gone: found by our network's labels. */
+export async function sweepKindClusters(
+  kind: string,
+  log: Logger,
+  isOwnerAlive: (pid: number) => boolean,
+): Promise<number> {
+  const out = await execa(
+    'docker',
+    [
+      'network',
+      'ls',
+      '--filter',
+      `label=${LABEL_KIND_CLUSTER}`,
+      '--format',
+      `{{.Name}} {{.Label "${LABEL_KIND_CLUSTER}"}} {{.Label "${LABEL_OWNER}"}} {{.Label "${LABEL_RUN}"}}`,
+    ],
+    { reject: false },
+  );
+  let swept = 0;
+  for (const line of out.stdout.split('\n').filter(Boolean)) {
+    const [network, name, owner] = line.split(' ');
+    if (!network || !name?.startsWith(KIND_CLUSTER_PREFIX) || isOwnerAlive(Number(owner))) continue;
+    log.progress(`removing kind cluster ${name} left by a run that is gone (pid ${owner})`);
+    await handle(name, network, kind).delete();
+    swept++;
+  }
+  return swept;
+}
