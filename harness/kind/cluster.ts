@@ -97,14 +97,14 @@ export async function createKindCluster(opts: {
         join(dir, 'kind.yaml'),
         '--kubeconfig',
         join(dir, 'kubeconfig'),
+        // On failure the nodes stay until our delete, so their kubelet's errors can be read.
+        '--retain',
       ],
       { reject: false, cancelSignal: signal, all: true, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: network } },
     );
     if (r.failed) {
-      throw new HarnessError(
-        'PROVIDER_START',
-        `kind create cluster ${name} failed: ${tailOf(String(r.all))}`,
-      );
+      const why = `${tailOf(String(r.all))}${await kubeletErrors(`${name}-control-plane`)}`;
+      throw new HarnessError('PROVIDER_START', `kind create cluster ${name} failed: ${why}`);
     }
     const nodes = await nodeNames(name);
     const c = {
@@ -121,6 +121,15 @@ export async function createKindCluster(opts: {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The first node's last kubelet errors, when a create failed (kubeadm only says it timed out). */
+async function kubeletErrors(node: string): Promise<string> {
+  const r = await execa('docker', ['exec', node, 'journalctl', '-u', 'kubelet', '--no-pager', '-o', 'cat'], {
+    reject: false,
+  });
+  const errs = r.stdout.split('\n').filter((l) => /^[EF]\d{4} /.test(l));
+  return errs.length > 0 ? ` | kubelet on ${node}: ${errs.slice(-3).join(' | ').slice(0, 600)}` : '';
 }
 
 /** What went wrong in kind's (verbose, kubeadm --v=6) output: its error lines, not the polling before them. */
