@@ -13,7 +13,7 @@ import { DEFAULT_ETCD_VERSION, KNOWN_VERSIONS } from './etcd/versions.ts';
 import { FAULT_KINDS, faultsFor } from './faults/index.ts';
 import { CLUSTER_PROVIDERS } from './faults/kind.ts';
 import { checkWritableDir } from './input.ts';
-import { createLogger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
 import { parsePairs } from './pairs.ts';
 import { toolVersion } from './paths.ts';
 import type { RunResult } from './result.ts';
@@ -502,15 +502,27 @@ program
     const only = runId ? { only: runId } : {};
     // Containers first: their sweep reads the run folders that sweepLeftovers removes.
     const docker = await dockerClient(3000);
+    // kind clusters first: their nodes hold our labelled network, which the container sweep removes.
+    const kinds = docker && !runId ? await sweepKind(log) : 0;
     const c = docker
       ? await sweepContainers(docker, log, { includeKept: true, ...only })
       : { containers: 0, networks: 0 };
     const res = await sweepLeftovers(log, { includeKept: true, ...only });
     const net = await sweepNetns(log, { includeKept: true, ...only });
     process.stdout.write(
-      `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s), ${net} namespace(s)/link(s)/rule(s)\n`,
+      `removed ${res.runs.length} run folder(s), ${res.processes} process(es), ${c.containers} container(s), ${c.networks} network(s), ${net} namespace(s)/link(s)/rule(s), ${kinds} kind cluster(s)\n`,
     );
   });
+
+/** kind clusters of ours whose process is gone, when kind was ever fetched here. */
+async function sweepKind(log: Logger): Promise<number> {
+  const { cachedKindBinary } = await import('./kind/dist.ts');
+  const kind = cachedKindBinary();
+  if (!kind) return 0;
+  const { sweepKindClusters } = await import('./kind/cluster.ts');
+  const { pidAlive } = await import('./util/proc.ts');
+  return sweepKindClusters(kind, log, pidAlive);
+}
 
 program
   .command('verify')

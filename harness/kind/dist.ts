@@ -65,6 +65,12 @@ async function fromCache(dir: string): Promise<KindDist | undefined> {
   return parseKindVersionOutput(res.stdout) === m.version && whole ? d : undefined;
 }
 
+/** The cached kind binary, if a fetch put one there (the sweep must not fetch). */
+export function cachedKindBinary(cacheDir = defaultCacheDir()): string | undefined {
+  const p = join(cacheDir, 'kind', KIND_SOURCE.version, 'bin', 'kind');
+  return existsSync(p) ? p : undefined;
+}
+
 /** kind 0.27 and its source's image files, fetched once into <cache>/kind/<version>. */
 export async function resolveKind(opts: {
   readonly cacheDir?: string;
