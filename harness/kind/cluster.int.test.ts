@@ -60,6 +60,11 @@ describe(`kind: 3 control-plane nodes, stacked etcd ${ETCD}, built here`, () => 
     expect(members.members.every((m) => (m.clientURLs ?? []).length === 1)).toBe(true);
     const status = await c.kubectl([...etcdctl, 'endpoint', 'status', '-w', 'json']);
     expect(JSON.parse(status)[0].Status.version).toBe(ETCD);
+    // The same version's tools on every node, for the drills' offline steps (snapshot restore).
+    for (const node of c.controlPlanes) {
+      const v = await execa('docker', ['exec', node, 'etcdutl', 'version']);
+      expect(v.stdout).toContain(`etcdutl version: ${ETCD}`);
+    }
   });
 
   it('every node is Ready on the pod network we installed, and a Deployment of a local image runs pods that answer', async () => {

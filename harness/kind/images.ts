@@ -24,7 +24,7 @@ export const LB_IMAGE = 'kindest/haproxy:v20230606-42a2262b';
 const LABEL_ROLE = 'io.etcd-drill.kind-image';
 const LABEL_INPUTS = 'io.etcd-drill.kind-inputs';
 /** Bumped when the recipe below changes, so cached images are rebuilt. */
-const RECIPE = 1;
+const RECIPE = 2;
 
 /** kind's base image package list (images/base/Dockerfile), with Debian's containerd, runc and CNI plugins. */
 const NODE_PACKAGES = [
@@ -107,7 +107,7 @@ export async function ensureKindImages(i: Inputs): Promise<KindImages> {
     await inWorkDir(async (dir) => {
       const etcdBins = [i.etcd.etcd, i.etcd.etcdctl, ...(i.etcd.etcdutl ? [i.etcd.etcdutl] : [])];
       const tar = await binaryImage(dir, kubeadmEtcdImage(i.etcd.version), etcdBins, i);
-      await preload(base, node, nodeHash, [tar], i);
+      await preload(base, node, nodeHash, [tar], i, etcdBins.slice(1));
     });
   }
   return { node, loadBalancer };
@@ -292,6 +292,7 @@ async function preload(
   hash: string,
   tars: readonly string[],
   i: Inputs,
+  binaries: readonly string[] = [],
 ): Promise<void> {
   const name = `etcd-drill-kind-preload-${process.pid}`;
   const labels = Object.entries(runLabels(name)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
@@ -321,6 +322,8 @@ async function preload(
         execa('docker', ['exec', name, 'ctr', 'version'], { reject: false }).then((r) => r.exitCode === 0),
       20_000,
     );
+    // The drilled version's etcdctl and etcdutl on the node itself, for the drills' offline steps.
+    for (const b of binaries) await execa('docker', ['cp', b, `${name}:/usr/local/bin/${basename(b)}`]);
     for (const tar of tars) {
       const r = await execa(
         'docker',
