@@ -99,7 +99,10 @@ export async function ensureKindImages(i: Inputs): Promise<KindImages> {
     WORKLOAD_IMAGE,
   );
   const base = `etcd-drill/kind-node-base:v${i.k8s.version}-${baseHash}`;
-  if ((await imageInputs(base)) !== baseHash) await buildNodeBase(i, base, baseHash);
+  if ((await imageInputs(base)) !== baseHash) {
+    await buildNodeBase(i, base, baseHash);
+    await pruneOlder('etcd-drill/kind-node-base', `v${i.k8s.version}-`, base);
+  }
   const nodeHash = inputsHash(baseHash, i.etcd.version, i.etcd.origin);
   const node = `etcd-drill/kind-node:v${i.k8s.version}-etcd${i.etcd.version}-${nodeHash}`;
   if ((await imageInputs(node)) !== nodeHash) {
@@ -109,6 +112,7 @@ export async function ensureKindImages(i: Inputs): Promise<KindImages> {
       const tar = await binaryImage(dir, kubeadmEtcdImage(i.etcd.version), etcdBins, i);
       await preload(base, node, nodeHash, [tar], i, etcdBins.slice(1));
     });
+    await pruneOlder('etcd-drill/kind-node', `v${i.k8s.version}-etcd${i.etcd.version}-`, node);
   }
   return { node, loadBalancer };
 }
@@ -368,6 +372,17 @@ async function preload(
   } finally {
     await execa('docker', ['rm', '-f', name], { reject: false });
   }
+}
+
+/** Images of the same role and versions built from older inputs: a rebuild replaces them, never piles up. */
+async function pruneOlder(repository: string, tagPrefix: string, keep: string): Promise<void> {
+  const r = await execa('docker', ['images', repository, '--format', '{{.Repository}}:{{.Tag}}'], {
+    reject: false,
+  });
+  const stale = r.stdout
+    .split('\n')
+    .filter((t) => t && t !== keep && t.startsWith(`${repository}:${tagPrefix}`));
+  if (stale.length > 0) await execa('docker', ['rmi', ...stale], { reject: false });
 }
 
 async function waitFor(ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
