@@ -455,6 +455,12 @@ program
     const k8s = opts.k8s || opts.k8sBinDir !== undefined;
     const modern = opts.k8sModern || opts.k8sModernBinDir !== undefined;
     if (opts.kind) {
+      if (!/^\d+\.\d+\.\d+$/.test(String(opts.etcd))) {
+        throw new HarnessError(
+          'BAD_INPUT',
+          `fetch --kind builds a node image for one etcd version, not "${opts.etcd}": pass --etcd 3.5.30, say`,
+        );
+      }
       const { prepareKind } = await import('./kind/prepare.ts');
       const started = Date.now();
       const p = await prepareKind({

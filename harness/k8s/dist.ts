@@ -239,7 +239,7 @@ async function fromCache(root: string, node: boolean): Promise<K8sDist | undefin
     try {
       const { version } = await checkBinaries(binDir, 'ETCD_DIST', 'rebuilding');
       if (version !== m.version) continue;
-      const nodeBins = await cachedNode(binDir, version);
+      const nodeBins = node ? await cachedNode(binDir, version) : undefined;
       if (node && !nodeBins) continue;
       return {
         version,
@@ -339,7 +339,8 @@ async function build(root: string, staging: string, opts: ResolveK8sOptions): Pr
     builtAt: new Date().toISOString(),
     buildSeconds,
   };
-  const dir = join(root, debianVersion);
+  // Its own folder: replacing the control plane's entry could pull binaries from under a running drill.
+  const dir = join(root, opts.node ? `${debianVersion}-node` : debianVersion);
   await commitBuild(out, dir, manifest);
   log.progress(`Kubernetes ${version} built in ${buildSeconds} s and cached in ${dir}`);
   const binDir = join(dir, 'bin');
@@ -356,7 +357,17 @@ async function build(root: string, staging: string, opts: ResolveK8sOptions): Pr
 /** The sandbox every pod starts with; kubeadm 1.20 names it pause:3.2. Static: its image has no libc. */
 async function buildPause(src: string, dest: string, signal?: AbortSignal): Promise<void> {
   const c = join(src, 'build', 'pause', 'linux', 'pause.c');
-  await execa('gcc', ['-Os', '-static', '-DVERSION=3.2-etcd-drill', '-o', dest, c], { cancelSignal: signal });
+  const r = await execa('gcc', ['-Os', '-static', '-DVERSION=3.2-etcd-drill', '-o', dest, c], {
+    cancelSignal: signal,
+    reject: false,
+  });
+  if (r.failed) {
+    const why = String(r.stderr).trim().split('\n').pop() ?? '';
+    throw new HarnessError(
+      'ETCD_DIST',
+      `gcc -static of Kubernetes' pause failed (${why}): apt-get install libc6-dev`,
+    );
+  }
   await execa('strip', [dest], { cancelSignal: signal, reject: false });
 }
 

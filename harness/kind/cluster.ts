@@ -73,13 +73,13 @@ export async function createKindCluster(opts: {
   const name = `${KIND_CLUSTER_PREFIX}${opts.runId}`.toLowerCase().slice(0, 50);
   const network = `${name}-net`;
   const labels = { ...runLabels(opts.runId), [LABEL_KIND_CLUSTER]: name };
-  await docker(
-    ['network', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), network],
-    signal,
-  );
   const dir = await mkdtemp(join(tmpdir(), 'etcd-drill-kind-'));
   const cluster = handle(name, network, p.kind.kind);
   try {
+    await docker(
+      ['network', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), network],
+      signal,
+    );
     await writeFile(join(dir, 'kind.yaml'), kindConfig(3, opts.workers ?? 0, p.etcdVersion));
     log.progress(
       `kind create cluster ${name}: 3 control-plane nodes${opts.workers ? ` and ${opts.workers} workers` : ''} (about 2 min on 2 cores)`,
@@ -103,6 +103,7 @@ export async function createKindCluster(opts: {
       { reject: false, cancelSignal: signal, all: true, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: network } },
     );
     if (r.failed) {
+      signal?.throwIfAborted();
       const why = `${tailOf(String(r.all))}${await kubeletErrors(`${name}-control-plane`)}`;
       throw new HarnessError('PROVIDER_START', `kind create cluster ${name} failed: ${why}`);
     }

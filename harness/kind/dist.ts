@@ -1,8 +1,9 @@
 /**
  * kind itself, from Debian trixie (ENVIRONMENT.md, kind): the CLI from its .deb and the node image's
  * base files (entrypoint, systemd units, containerd config) and the load balancer's starter config
- * from the same upstream tarball; and Debian's static busybox for a workload image. 0.27 is the last kind whose load balancer is haproxy, which Debian
- * can provide; from 0.32 it is an Envoy image nothing here can build.
+ * from the same upstream tarball; and Debian's static busybox for a workload image. 0.27 is the one
+ * Debian trixie ships, and its load balancer is still haproxy, which Debian can provide; from 0.32 it
+ * is an Envoy image nothing here can build.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';

@@ -2,7 +2,7 @@
  * The images a kind cluster runs, built on this machine because no registry is reachable
  * (ENVIRONMENT.md, kind; issue 14): kind's haproxy load balancer from Debian's haproxy, and a node
  * image of Debian bookworm + systemd + containerd 1.6 (the last that serves kubelet 1.20's CRI
- * v1alpha2) with kind's base files, our 1.20 build, and every image kubeadm starts preloaded.
+ * v1alpha2; 2.x dropped it) with kind's base files, our 1.20 build, and every image kubeadm starts preloaded.
  * Each image is labelled with a hash of its inputs and rebuilt only when they change.
  */
 import { createHash } from 'node:crypto';
@@ -13,10 +13,12 @@ import { runLabels } from '../cluster/docker.ts';
 import { linkedLibs } from '../cluster/image.ts';
 import { HarnessError } from '../errors.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
+import { defaultCacheDir } from '../etcd/dist.ts';
 import type { K8sDist, K8sNodeBinaries } from '../k8s/dist.ts';
 import type { Logger } from '../log.ts';
 import { machineMirror } from '../util/apt.ts';
 import { execa } from '../util/exec.ts';
+import { withFileLock } from '../util/lock.ts';
 import type { KindDist } from './dist.ts';
 
 /** The tag kind 0.27 runs its load balancer from (pkg/cluster/internal/loadbalancer/const.go). */
@@ -89,6 +91,12 @@ async function imageInputs(tag: string): Promise<string | undefined> {
 /** Builds (or finds) the load balancer and the node image for this etcd version. */
 export async function ensureKindImages(i: Inputs): Promise<KindImages> {
   await requireTool('mmdebstrap', i.log, i.signal);
+  // One build per machine at a time: the kube images pass through fixed Docker tags.
+  await mkdir(join(defaultCacheDir(), 'kind'), { recursive: true });
+  return withFileLock(join(defaultCacheDir(), 'kind', 'images.lock'), () => buildMissing(i), 3_600_000);
+}
+
+async function buildMissing(i: Inputs): Promise<KindImages> {
   const loadBalancer = await ensureLoadBalancer(i);
   const baseHash = inputsHash(
     i.k8s.origin,
@@ -301,26 +309,26 @@ async function preload(
   const name = `etcd-drill-kind-preload-${process.pid}`;
   const labels = Object.entries(runLabels(name)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   await execa('docker', ['rm', '-f', name], { reject: false });
-  await execa(
-    'docker',
-    [
-      'run',
-      '-d',
-      '--name',
-      name,
-      ...labels,
-      '--privileged',
-      '--tmpfs',
-      '/tmp',
-      '--tmpfs',
-      '/run',
-      '--entrypoint',
-      '/usr/bin/containerd',
-      from,
-    ],
-    { cancelSignal: i.signal },
-  );
   try {
+    await execa(
+      'docker',
+      [
+        'run',
+        '-d',
+        '--name',
+        name,
+        ...labels,
+        '--privileged',
+        '--tmpfs',
+        '/tmp',
+        '--tmpfs',
+        '/run',
+        '--entrypoint',
+        '/usr/bin/containerd',
+        from,
+      ],
+      { cancelSignal: i.signal },
+    );
     await waitFor(
       () =>
         execa('docker', ['exec', name, 'ctr', 'version'], { reject: false }).then((r) => r.exitCode === 0),
