@@ -104,7 +104,7 @@ export async function createKindCluster(opts: {
     );
     if (r.failed) {
       signal?.throwIfAborted();
-      const why = `${tailOf(String(r.all))}${await kubeletErrors(`${name}-control-plane`)}`;
+      const why = `${tailOf(String(r.all))}${await nodeStates(name)}${await kubeletErrors(`${name}-control-plane`)}`;
       throw new HarnessError('PROVIDER_START', `kind create cluster ${name} failed: ${why}`);
     }
     const nodes = await nodeNames(name);
@@ -122,6 +122,20 @@ export async function createKindCluster(opts: {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether a node container restarted or was OOM-killed (a join killed with 137 says neither by itself). */
+async function nodeStates(name: string): Promise<string> {
+  const ids = (
+    await execa('docker', ['ps', '-aq', '--filter', `label=${KIND_LABEL}=${name}`], { reject: false })
+  ).stdout;
+  if (!ids.trim()) return '';
+  const f =
+    '{{.Name}} {{.State.Status}} restarts={{.RestartCount}} oom={{.State.OOMKilled}} exit={{.State.ExitCode}}';
+  const r = await execa('docker', ['inspect', '-f', f, ...ids.split('\n').filter(Boolean)], {
+    reject: false,
+  });
+  return ` | nodes: ${r.stdout.split('\n').join(', ')}`;
 }
 
 /** The first node's last kubelet errors, when a create failed (kubeadm only says it timed out). */
