@@ -19,6 +19,7 @@ import type { Logger } from '../log.ts';
 import { machineMirror } from '../util/apt.ts';
 import { execa } from '../util/exec.ts';
 import { withFileLock } from '../util/lock.ts';
+import { poll } from '../util/poll.ts';
 import type { KindDist } from './dist.ts';
 
 /** The tag kind 0.27 runs its load balancer from (pkg/cluster/internal/loadbalancer/const.go). */
@@ -329,11 +330,18 @@ async function preload(
       ],
       { cancelSignal: i.signal },
     );
-    await waitFor(
+    const up = await poll(
       () =>
         execa('docker', ['exec', name, 'ctr', 'version'], { reject: false }).then((r) => r.exitCode === 0),
-      20_000,
+      {
+        boundMs: 20_000,
+        done: (ok) => ok,
+        ...(i.signal ? { signal: i.signal } : {}),
+        what: 'preloading images',
+      },
     );
+    if (!up.done)
+      throw new HarnessError('ETCD_DIST', 'containerd did not answer within 20 s while preloading images');
     // The drilled version's etcdctl and etcdutl on the node itself, for the drills' offline steps.
     for (const b of binaries) await execa('docker', ['cp', b, `${name}:/usr/local/bin/${basename(b)}`]);
     for (const tar of tars) {
@@ -391,18 +399,6 @@ async function pruneOlder(repository: string, tagPrefix: string, keep: string): 
     .split('\n')
     .filter((t) => t && t !== keep && t.startsWith(`${repository}:${tagPrefix}`));
   if (stale.length > 0) await execa('docker', ['rmi', ...stale], { reject: false });
-}
-
-async function waitFor(ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > until)
-      throw new HarnessError(
-        'ETCD_DIST',
-        `containerd did not answer within ${timeoutMs / 1000} s while preloading images`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function addKindBaseFiles(root: string, files: string): Promise<void> {
