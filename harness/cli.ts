@@ -210,6 +210,11 @@ program
       .default('auto'),
   )
   .option('--image <ref>', 'container provider: use this etcd image (its version must match --etcd)')
+  .option(
+    '--kind-workers <n>',
+    'kind provider: worker nodes beside the 3 control-plane nodes',
+    int('--kind-workers'),
+  )
   .option('--objects <n>', 'v3 keys to seed (Kubernetes-shaped)', int('--objects'))
   .option('--base-port <n>', 'use fixed ports from n upward instead of free ones', int('--base-port'))
   .option('--tls', 'HTTPS with client certificates on client and peer URLs, like the write-up', false)
@@ -248,6 +253,7 @@ program
       etcdSource: opts.etcdSource,
       provider: opts.provider,
       image: opts.image,
+      ...(opts.kindWorkers !== undefined ? { kindWorkers: opts.kindWorkers } : {}),
       objects: opts.objects,
       basePort: opts.basePort,
       keep: opts.keep,
@@ -509,7 +515,7 @@ program
     // Containers first: their sweep reads the run folders that sweepLeftovers removes.
     const docker = await dockerClient(3000);
     // kind clusters first: their nodes hold our labelled network, which the container sweep removes.
-    const kinds = docker && !runId ? await sweepKind(log) : 0;
+    const kinds = docker ? await sweepKind(log, { includeKept: true, ...only }) : 0;
     const c = docker
       ? await sweepContainers(docker, log, { includeKept: true, ...only })
       : { containers: 0, networks: 0 };
@@ -520,14 +526,10 @@ program
     );
   });
 
-/** kind clusters of ours whose process is gone, when kind was ever fetched here. */
-async function sweepKind(log: Logger): Promise<number> {
-  const { cachedKindBinary } = await import('./kind/dist.ts');
-  const kind = cachedKindBinary();
-  if (!kind) return 0;
-  const { sweepKindClusters } = await import('./kind/cluster.ts');
-  const { pidAlive } = await import('./util/proc.ts');
-  return sweepKindClusters(kind, log, pidAlive);
+/** kind clusters of ours left by gone (or kept) runs; the kind code loads only when Docker answers. */
+async function sweepKind(log: Logger, opts: { includeKept: boolean; only?: string }): Promise<number> {
+  const { sweepKindLeftovers } = await import('./kind/cluster.ts');
+  return sweepKindLeftovers(log, opts);
 }
 
 program

@@ -19,6 +19,7 @@ import { probesExtension } from './extensions/probes.ts';
 import { checkWritableDir } from './input.ts';
 import { checkK8sFlags, K8S_EXTENSION, type K8sVersion, k8sVersionOf } from './k8s/choice.ts';
 import { resolveK8s } from './k8s/dist.ts';
+import type { KindProviderOptions } from './kind/provider.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pairKey, parsePair, type VersionPair } from './pairs.ts';
 import { toolVersion } from './paths.ts';
@@ -55,6 +56,8 @@ export interface DrillOptions {
   readonly etcdSource?: EtcdSource;
   /** 'auto' (containers when Docker answers), 'process' or 'container'. @default 'auto' */
   readonly provider?: string;
+  /** With the kind provider: worker nodes beside the 3 control-plane nodes. @default 0 */
+  readonly kindWorkers?: number;
   /** With the container provider: run this image instead of building one (its etcd version is checked). */
   readonly image?: string;
   readonly objects?: number;
@@ -124,17 +127,23 @@ export interface DrillOutcome {
 export async function chooseProvider(
   name: string,
   image: string | undefined,
+  kind: KindProviderOptions = {},
 ): Promise<{ provider: Provider; why: string; docker?: ContainerRuntimeClient }> {
   if (!(PROVIDER_NAMES as readonly string[]).includes(name)) {
     throw new HarnessError('BAD_INPUT', `unknown provider "${name}": use ${PROVIDER_NAMES.join(', ')}`);
   }
-  if (image && name === 'process') {
+  if (image && (name === 'process' || name === 'kind')) {
     throw new HarnessError(
       'BAD_INPUT',
-      '--image needs the container provider: drop --provider process or --image',
+      `--image needs the container provider: drop --provider ${name} or --image`,
     );
   }
   if (name === 'process') return { provider: processProvider, why: 'asked for' };
+  if (name === 'kind') {
+    const docker = await requireDocker();
+    const { kindProvider } = await import('./kind/provider.ts');
+    return { provider: kindProvider(kind), why: 'asked for', docker };
+  }
   const docker = name === 'container' ? await requireDocker() : await dockerClient();
   if (!docker) {
     if (image)
@@ -187,6 +196,23 @@ function planCells(o: DrillOptions, scenarios: readonly Scenario[], runbookVersi
       return { scenario: s, version, cell: cellId(s.id, version ?? 'bin-dir') };
     }),
   );
+}
+
+/** What the kind provider cannot do yet, refused before anything starts. */
+function checkKind(o: DrillOptions, scenarios: readonly Scenario[]): void {
+  if (o.k8s)
+    throw new HarnessError(
+      'BAD_INPUT',
+      '--k8s starts a control plane of its own; kind runs its own: drop --k8s',
+    );
+  const faulty = scenarios.filter((s) => s.faults.length > 0).map((s) => s.id);
+  if (faulty.length)
+    throw new HarnessError(
+      'BAD_INPUT',
+      `the kind provider injects no faults yet, and ${faulty.join(', ')} name some: pick scenarios without faults (--scenario), or use --provider container`,
+    );
+  if (o.kindWorkers !== undefined && (!Number.isInteger(o.kindWorkers) || o.kindWorkers < 0))
+    throw new HarnessError('BAD_INPUT', `--kind-workers must be a whole number >= 0, got ${o.kindWorkers}`);
 }
 
 /** Cross-version drills need a binary per version on this host: not with --etcd-bin-dir, a runbook or containers. */
@@ -253,9 +279,14 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
   const scenarios = rb ? rb.scenarios(all) : selectScenarios(all, o.scenarios, o.catalogue);
   const strategies = rb?.strategies(o.strategies ?? STRATEGIES) ?? o.strategies;
-  const { provider, why, docker } = await chooseProvider(o.provider ?? 'auto', o.image);
+  const { provider, why, docker } = await chooseProvider(
+    o.provider ?? 'auto',
+    o.image,
+    o.kindWorkers !== undefined ? { workers: o.kindWorkers } : {},
+  );
   rb?.checkProvider(provider.name);
   checkCrossVersion(o, provider.name);
+  if (provider.name === 'kind') checkKind(o, scenarios);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
   }
@@ -334,6 +365,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   if (k8s) log.progress(k8s.line);
 
   // Containers first: the sweep reads the run folders (kept or not) that sweepLeftovers removes.
+  // kind clusters before them: their nodes hold our labelled network, which the container sweep removes.
+  if (docker) await (await import('./kind/cluster.ts')).sweepKindLeftovers(log);
   if (docker) await sweepContainers(docker, log);
   await sweepLeftovers(log);
   // After the processes: a namespace lives on while a process runs in it.
@@ -472,6 +505,7 @@ async function runJob(
       ? []
       : [probesExtension(o.probeBoundMs !== undefined ? { boundMs: o.probeBoundMs } : {})]),
     ...(r.k8sExtension ? [r.k8sExtension()] : []),
+    ...(r.provider.extension ? [r.provider.extension()] : []),
   ];
   r.progress.started(cell);
   const result = await runScenario({

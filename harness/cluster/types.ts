@@ -1,11 +1,12 @@
 import type { RunContext } from '../context.ts';
+import type { Extension } from '../engine/extension.ts';
 import type { Access, MemberInfo } from '../etcd/api.ts';
 import type { CtlOptions, CtlResult } from '../etcd/ctl.ts';
 import type { EtcdDist } from '../etcd/dist.ts';
 import type { ClusterPki } from '../tls.ts';
 
-/** Where members run; auto: containers when a Docker engine answers, else processes. */
-export const PROVIDER_NAMES = ['auto', 'process', 'container'] as const;
+/** Where members run; auto: containers when a Docker engine answers, else processes. kind: never chosen by auto. */
+export const PROVIDER_NAMES = ['auto', 'process', 'container', 'kind'] as const;
 
 export interface ClusterSpec {
   /** @default 3 */
@@ -171,4 +172,6 @@ export interface ClusterCtlOptions extends CtlOptions {
 export interface Provider {
   readonly name: string;
   create(spec: ClusterSpec, dist: EtcdDist, ctx: RunContext, name: string): Promise<Cluster>;
+  /** What every drill on this provider runs alongside (kind: a live Kubernetes shares the etcd). */
+  extension?(): Extension;
 }

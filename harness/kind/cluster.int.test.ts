@@ -3,15 +3,19 @@
  * here, while Docker drops container traffic to the outside (the DOCKER-USER rule ci/docker.sh adds). Slow: an image
  * build on first use (~5 min with the binaries cached), then ~2 min per cluster on 2 cores.
  */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import { docker } from '../test-support/helpers.ts';
+import { workRoot } from '../workdir.ts';
 import { createKindCluster, KIND_CLUSTER_PREFIX, type KindCluster, sweepKindClusters } from './cluster.ts';
 import { WORKLOAD_IMAGE } from './images.ts';
 import { type KindPrepared, prepareKind } from './prepare.ts';
 
 const ETCD = '3.5.30';
+const RUN_ID = `test-${process.pid}`;
 const log = createLogger({ quiet: true });
 
 describe(`kind: 3 control-plane nodes, stacked etcd ${ETCD}, built here`, () => {
@@ -22,7 +26,7 @@ describe(`kind: 3 control-plane nodes, stacked etcd ${ETCD}, built here`, () => 
     // Asked for by name (npm run test:kind), so no Docker is a failure, never a skip.
     if (!docker) throw new Error('kind needs a Docker engine and none answers: as root, bash ci/docker.sh');
     prepared = await prepareKind({ etcdVersion: ETCD, log });
-    cluster = await createKindCluster({ runId: `test-${process.pid}`, prepared, log });
+    cluster = await createKindCluster({ runId: RUN_ID, prepared, log });
   }, 1_800_000);
   afterAll(async () => {
     await cluster?.delete();
@@ -88,8 +92,13 @@ describe(`kind: 3 control-plane nodes, stacked etcd ${ETCD}, built here`, () => 
 
   it('the sweep (etcd-drill clean) removes a cluster whose run is gone: no container, network or cluster left', async () => {
     const c = cluster as KindCluster;
-    // As if this process had crashed: the sweep's owner check answers "gone" for our pid only.
-    const swept = await sweepKindClusters(prepared.kind.kind, log, (pid) => pid !== process.pid);
+    // As if this run had crashed: its run folder names an owner process that has exited.
+    const gone = execa('true');
+    await gone;
+    await mkdir(join(workRoot(), RUN_ID), { recursive: true });
+    await writeFile(join(workRoot(), RUN_ID, 'owner.json'), JSON.stringify({ pid: gone.pid, startedAt: '' }));
+    const swept = await sweepKindClusters(prepared.kind.kind, log, { only: RUN_ID });
+    await rm(join(workRoot(), RUN_ID), { recursive: true, force: true });
     expect(swept).toBe(1);
     cluster = undefined;
     const clusters = await execa(prepared.kind.kind, ['get', 'clusters']);

@@ -10,6 +10,8 @@ import { LABEL_OWNER, LABEL_RUN, runLabels } from '../cluster/docker.ts';
 import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { execa } from '../util/exec.ts';
+import { isAbandoned } from '../workdir.ts';
+import { cachedKindBinary } from './dist.ts';
 import type { KindPrepared } from './prepare.ts';
 
 /** Names every kind cluster we create starts with; the sweep only touches these. */
@@ -23,17 +25,56 @@ export interface KindCluster {
   /** Node container names, control planes first (kind's names: <name>-control-plane, -control-plane2, …). */
   readonly controlPlanes: readonly string[];
   readonly workers: readonly string[];
+  /** Each node's address on the cluster's network (where its etcd and apiserver listen). */
+  readonly ips: Readonly<Record<string, string>>;
+  /** A command inside a node; throws with its stderr when it fails. */
+  exec(
+    node: string,
+    args: readonly string[],
+    opts?: { input?: string | Buffer; signal?: AbortSignal },
+  ): Promise<string>;
   /** kubectl in the first control-plane node, with its admin.conf. */
   kubectl(args: readonly string[], input?: string): Promise<string>;
   delete(): Promise<void>;
 }
 
+/** A host folder seen inside a node at `containerPath`. */
+export interface KindMount {
+  readonly hostPath: string;
+  readonly containerPath: string;
+}
+
+export interface KindConfigOptions {
+  readonly controlPlanes: number;
+  readonly workers: number;
+  readonly etcdVersion: string;
+  /** Mounts per node, by kind's node name (<name>-control-plane, -control-plane2, …, -worker, …). */
+  readonly mounts?: (node: string) => readonly KindMount[];
+  /** etcd flags kubeadm writes into every member's static pod manifest (without the leading --). */
+  readonly etcdExtraArgs?: Readonly<Record<string, string>>;
+}
+
+/** kind's node names, in the config's order: its namer counts each role from 1, the first without a number. */
+export function kindNodeNames(cluster: string, controlPlanes: number, workers: number): string[] {
+  const named = (role: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `${cluster}-${role}${i === 0 ? '' : i + 1}`);
+  return [...named('control-plane', controlPlanes), ...named('worker', workers)];
+}
+
 /** kind's cluster config: stacked etcd of the drilled version, no default CNI (ENVIRONMENT.md, kind). */
-export function kindConfig(controlPlanes: number, workers: number, etcdVersion: string): string {
-  const nodes = [
-    ...Array.from({ length: controlPlanes }, () => '- role: control-plane'),
-    ...Array.from({ length: workers }, () => '- role: worker'),
-  ];
+export function kindConfig(cluster: string, o: KindConfigOptions): string {
+  const nodes = kindNodeNames(cluster, o.controlPlanes, o.workers).flatMap((node, i) => {
+    const mounts = o.mounts?.(node) ?? [];
+    return [
+      `- role: ${i < o.controlPlanes ? 'control-plane' : 'worker'}`,
+      ...(mounts.length ? ['  extraMounts:'] : []),
+      ...mounts.flatMap((m) => [
+        `  - hostPath: ${JSON.stringify(m.hostPath)}`,
+        `    containerPath: ${JSON.stringify(m.containerPath)}`,
+      ]),
+    ];
+  });
+  const extra = Object.entries(o.etcdExtraArgs ?? {});
   return [
     'kind: Cluster',
     'apiVersion: kind.x-k8s.io/v1alpha4',
@@ -47,7 +88,10 @@ export function kindConfig(controlPlanes: number, workers: number, etcdVersion: 
     '  etcd:',
     '    local:',
     '      imageRepository: "k8s.gcr.io"',
-    `      imageTag: "${etcdVersion}-0"`,
+    `      imageTag: "${o.etcdVersion}-0"`,
+    ...(extra.length
+      ? ['      extraArgs:', ...extra.map(([k, v]) => `        ${k}: ${JSON.stringify(v)}`)]
+      : []),
     '',
   ].join('\n');
 }
@@ -64,13 +108,19 @@ async function docker(args: readonly string[], signal?: AbortSignal): Promise<st
 
 export async function createKindCluster(opts: {
   readonly runId: string;
+  /** Tells clusters of one run apart (a drill per scenario); part of the cluster's name. */
+  readonly suffix?: string;
+  readonly mounts?: KindConfigOptions['mounts'];
+  readonly etcdExtraArgs?: KindConfigOptions['etcdExtraArgs'];
   readonly prepared: KindPrepared;
   readonly workers?: number;
   readonly log: Logger;
   readonly signal?: AbortSignal;
 }): Promise<KindCluster> {
   const { prepared: p, log, signal } = opts;
-  const name = `${KIND_CLUSTER_PREFIX}${opts.runId}`.toLowerCase().slice(0, 50);
+  const name = `${KIND_CLUSTER_PREFIX}${opts.runId}${opts.suffix ? `-${opts.suffix}` : ''}`
+    .toLowerCase()
+    .slice(0, 45);
   const network = `${name}-net`;
   const labels = { ...runLabels(opts.runId), [LABEL_KIND_CLUSTER]: name };
   const dir = await mkdtemp(join(tmpdir(), 'etcd-drill-kind-'));
@@ -80,7 +130,16 @@ export async function createKindCluster(opts: {
       ['network', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), network],
       signal,
     );
-    await writeFile(join(dir, 'kind.yaml'), kindConfig(3, opts.workers ?? 0, p.etcdVersion));
+    await writeFile(
+      join(dir, 'kind.yaml'),
+      kindConfig(name, {
+        controlPlanes: 3,
+        workers: opts.workers ?? 0,
+        etcdVersion: p.etcdVersion,
+        ...(opts.mounts ? { mounts: opts.mounts } : {}),
+        ...(opts.etcdExtraArgs ? { etcdExtraArgs: opts.etcdExtraArgs } : {}),
+      }),
+    );
     log.progress(
       `kind create cluster ${name}: 3 control-plane nodes${opts.workers ? ` and ${opts.workers} workers` : ''} (about 2 min on 2 cores)`,
     );
@@ -108,10 +167,16 @@ export async function createKindCluster(opts: {
       throw new HarnessError('PROVIDER_START', `kind create cluster ${name} failed: ${why}`);
     }
     const nodes = await nodeNames(name);
+    const ips: Record<string, string> = {};
+    for (const n of nodes)
+      ips[n] = (
+        await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n], signal)
+      ).trim();
     const c = {
       ...cluster,
       controlPlanes: nodes.filter((n) => n.includes('-control-plane')),
       workers: nodes.filter((n) => n.includes('-worker')),
+      ips,
     };
     await c.kubectl(['-n', 'kube-system', 'scale', 'deployment', 'coredns', '--replicas=0']);
     await installPodNetwork(c, signal);
@@ -171,6 +236,24 @@ function handle(name: string, network: string, kind: string): KindCluster {
     network,
     controlPlanes: [],
     workers: [],
+    ips: {},
+    async exec(node, args, opts = {}) {
+      const r = await execa('docker', ['exec', '-i', node, ...args], {
+        reject: false,
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
+        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+      });
+      opts.signal?.throwIfAborted();
+      if (r.failed)
+        throw new HarnessError(
+          'PROVIDER_START',
+          `${args.slice(0, 3).join(' ')} in ${node} failed: ${String(r.stderr || r.stdout)
+            .trim()
+            .slice(0, 300)}`,
+          { details: { stderr: String(r.stderr), exitCode: r.exitCode } },
+        );
+      return String(r.stdout);
+    },
     async kubectl(args, input) {
       const r = await execa(
         'docker',
@@ -202,16 +285,8 @@ function handle(name: string, network: string, kind: string): KindCluster {
 async function installPodNetwork(c: KindCluster, signal?: AbortSignal): Promise<void> {
   const nodes = [...c.controlPlanes, ...c.workers];
   const cidr = new Map<string, string>();
-  const ip = new Map<string, string>();
-  for (const n of nodes) {
+  for (const n of nodes)
     cidr.set(n, (await c.kubectl(['get', 'node', n, '-o', 'jsonpath={.spec.podCIDR}'])).trim());
-    ip.set(
-      n,
-      (
-        await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n], signal)
-      ).trim(),
-    );
-  }
   for (const n of nodes) {
     await execa(
       'docker',
@@ -223,7 +298,7 @@ async function installPodNetwork(c: KindCluster, signal?: AbortSignal): Promise<
     );
     for (const m of nodes.filter((m) => m !== n)) {
       await docker(
-        ['exec', n, 'ip', 'route', 'replace', cidr.get(m) as string, 'via', ip.get(m) as string],
+        ['exec', n, 'ip', 'route', 'replace', cidr.get(m) as string, 'via', c.ips[m] as string],
         signal,
       );
     }
@@ -256,11 +331,14 @@ export function cniConfig(podCidr: string): string {
   )}\n`;
 }
 
-/** Kind clusters (and their networks) of runs whose process is gone: found by our network's labels. */
+/**
+ * kind clusters (and their networks) of runs that are gone, found by our network's labels; kept
+ * ones (--keep) only when asked. The cluster's folder is the run's: sweep before the run folders.
+ */
 export async function sweepKindClusters(
   kind: string,
   log: Logger,
-  isOwnerAlive: (pid: number) => boolean,
+  opts: { includeKept?: boolean; only?: string } = {},
 ): Promise<number> {
   const out = await execa(
     'docker',
@@ -276,11 +354,22 @@ export async function sweepKindClusters(
   );
   let swept = 0;
   for (const line of out.stdout.split('\n').filter(Boolean)) {
-    const [network, name, owner] = line.split(' ');
-    if (!network || !name?.startsWith(KIND_CLUSTER_PREFIX) || isOwnerAlive(Number(owner))) continue;
-    log.progress(`removing kind cluster ${name} left by a run that is gone (pid ${owner})`);
+    const [network, name, owner, run] = line.split(' ');
+    if (!network || !run || !name?.startsWith(KIND_CLUSTER_PREFIX)) continue;
+    if (opts.only && run !== opts.only) continue;
+    if (!isAbandoned(run, Number(owner), opts.includeKept ?? false)) continue;
+    log.progress(`removing kind cluster ${name} left by run ${run}`);
     await handle(name, network, kind).delete();
     swept++;
   }
   return swept;
+}
+
+/** The sweep with the cached kind binary; none cached means kind never ran here, so nothing to sweep. */
+export async function sweepKindLeftovers(
+  log: Logger,
+  opts: { includeKept?: boolean; only?: string } = {},
+): Promise<number> {
+  const kind = cachedKindBinary();
+  return kind ? sweepKindClusters(kind, log, opts) : 0;
 }

@@ -1,0 +1,66 @@
+/**
+ * Drills on kind (issue 14, part 3): the members are the etcd static pods of three kubeadm
+ * control-plane nodes, stopped and started through their manifests. Slow: a cluster per drill,
+ * ~2 min each on 2 cores (`npm run test:kind`; the images are built by `fetch --kind` before it).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDrill } from '../drill.ts';
+import type { ScenarioResult } from '../result.ts';
+import { docker } from '../test-support/helpers.ts';
+
+const ETCD = '3.5.30';
+const SCENARIOS = ['s1-v3-snapshot-restore', 's5-v3-snapshot-all-members', 's6-v3-snapshot-bump-revision'];
+const out = await mkdtemp(join(tmpdir(), 'kind-drill-'));
+afterAll(() => rm(out, { recursive: true, force: true }));
+
+describe(`drills on kind: S1, the official restore and bump-revision on etcd ${ETCD}`, () => {
+  let results: readonly ScenarioResult[] = [];
+  let runId = '';
+  let workDir = '';
+
+  beforeAll(async () => {
+    if (!docker) throw new Error('kind needs a Docker engine and none answers: as root, bash ci/docker.sh');
+    const d = await runDrill({ scenarios: SCENARIOS, provider: 'kind', etcd: ETCD, out, quiet: true });
+    results = d.run.results;
+    runId = d.run.runId;
+    workDir = d.workDir;
+  }, 1_800_000);
+
+  it.each(SCENARIOS)('%s: every key restored on the three nodes, v2 lost, membership healthy', (id) => {
+    const r = results.find((x) => x.scenarioId === id);
+    expect(r?.error).toBeUndefined();
+    const o = r?.observations;
+    expect([o?.backupPoint?.v2.count, o?.backupPoint?.v3.count]).toEqual([7, 270]);
+    // The members are kubeadm's: named after their nodes, three of them.
+    const names = o?.restored?.membership.members.map((m) => m.name) ?? [];
+    expect(names).toHaveLength(3);
+    expect(names.every((n) => /^etcd-drill-.*-control-plane\d?$/.test(n))).toBe(true);
+    expect(o?.restored?.members.map((m) => [m.v2.keys.count, m.v3.keys.count])).toEqual([
+      [0, 270],
+      [0, 270],
+      [0, 270],
+    ]);
+    const v3 = r?.checks.find((c) => c.id === 'v3-data');
+    expect(v3?.observed).toBe('restored');
+    // 270 exactly: kind's own objects under /registry (hundreds, rewritten all along) are not compared.
+    expect(v3?.evidence).toMatchObject({ same: 270, missing: 0, extra: 0, changed: 0 });
+    expect(r?.checks.find((c) => c.id === 'v2-data')?.observed).toBe('lost');
+    expect(r?.checks.find((c) => c.id === 'membership')?.observed).toBe('healthy');
+    expect(r?.checks.filter((c) => c.verdict === 'unknown').map((c) => c.id)).toEqual([]);
+  });
+
+  it('leaves no kind cluster, node container, network or run folder behind', async () => {
+    const nodes = await execa('docker', ['ps', '-aq', '--filter', `label=etcd-drill.run=${runId}`]);
+    expect(nodes.stdout.trim()).toBe('');
+    const kindNodes = await execa('docker', ['ps', '-a', '--format', '{{.Names}}']);
+    expect(kindNodes.stdout.split('\n').filter((n) => n.includes(runId.toLowerCase()))).toEqual([]);
+    const nets = await execa('docker', ['network', 'ls', '--format', '{{.Name}}']);
+    expect(nets.stdout.split('\n').filter((n) => n.includes(runId.toLowerCase()))).toEqual([]);
+    expect(existsSync(workDir)).toBe(false);
+  });
+});
