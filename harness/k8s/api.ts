@@ -60,7 +60,9 @@ export interface KubeApiOptions {
   readonly server: string;
   /** The CA that signed the apiserver's serving certificate (PEM). */
   readonly ca: string;
-  readonly token: string;
+  /** A bearer token, or a client certificate (PEM) as kind's admin kubeconfig has. */
+  readonly token?: string;
+  readonly clientCert?: { readonly cert: string; readonly key: string };
   /** Per request. @default 10000 */
   readonly timeoutMs?: number;
 }
@@ -88,7 +90,15 @@ export function createKubeApi(o: KubeApiOptions): KubeApi {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'drill', server: o.server, caData: Buffer.from(o.ca).toString('base64') }],
-    users: [{ name: 'drill', token: o.token }],
+    users: [
+      o.clientCert
+        ? {
+            name: 'drill',
+            certData: Buffer.from(o.clientCert.cert).toString('base64'),
+            keyData: Buffer.from(o.clientCert.key).toString('base64'),
+          }
+        : { name: 'drill', token: o.token },
+    ],
     contexts: [{ name: 'drill', cluster: 'drill', user: 'drill' }],
     currentContext: 'drill',
   });

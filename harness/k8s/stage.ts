@@ -34,6 +34,12 @@ import { refString } from './objects.ts';
 
 export type { K8sCheckReport, K8sReport, ModeResult };
 
+/** What the stage asks of a control plane: ours as processes, or kind's static pods and kubelets. */
+export type StageControlPlane = Pick<
+  ControlPlane,
+  'api' | 'startMs' | 'leaderElection' | 'waitReady' | 'exits' | 'collectLogs' | typeof Symbol.asyncDispose
+> & { restart(): Promise<void> };
+
 /**
  * One check in one mode. `error` (one line) set: unknown, the check threw (the harness could not look:
  * an API that did not answer, etcd unreadable); `ok` is then false and means nothing. `modeState`
@@ -126,7 +132,7 @@ export function leaderBoundMs(le: LeaderElectionTimes): number {
  */
 export class K8sStage implements AsyncDisposable {
   private constructor(
-    readonly cp: ControlPlane,
+    readonly cp: StageControlPlane,
     readonly dist: K8sDist,
     /** The run's abort signal, used where a call does not pass its own. */
     readonly signal: AbortSignal,
@@ -148,6 +154,11 @@ export class K8sStage implements AsyncDisposable {
       ...(leaderElection ? { leaderElection } : {}),
     });
     return new K8sStage(cp, dist, ctx.signal);
+  }
+
+  /** Over a control plane someone else runs (kind's kubeadm cluster). */
+  static over(cp: StageControlPlane, dist: K8sDist, signal: AbortSignal): K8sStage {
+    return new K8sStage(cp, dist, signal);
   }
 
   /** Creates the workload through the API and waits until etcd holds it settled: a clean backup point. */

@@ -3,7 +3,7 @@
  * built here: created on a Docker network we label (kind labels its containers, not its network),
  * given a pod network (no kindnetd: it cannot be built here) and deleted with everything it made.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABEL_OWNER, LABEL_RUN, runLabels } from '../cluster/docker.ts';
@@ -25,6 +25,10 @@ export interface KindCluster {
   /** Node container names, control planes first (kind's names: <name>-control-plane, -control-plane2, …). */
   readonly controlPlanes: readonly string[];
   readonly workers: readonly string[];
+  /** kind's admin kubeconfig: the load balancer's port on 127.0.0.1, a client certificate. */
+  readonly kubeconfig: string;
+  /** Milliseconds `kind create cluster` and the pod network took. */
+  readonly createMs: number;
   /** Each node's address on the cluster's network (where its etcd and apiserver listen). */
   readonly ips: Readonly<Record<string, string>>;
   /** A command inside a node; throws with its stderr when it fails. */
@@ -125,6 +129,7 @@ export async function createKindCluster(opts: {
   const labels = { ...runLabels(opts.runId), [LABEL_KIND_CLUSTER]: name };
   const dir = await mkdtemp(join(tmpdir(), 'etcd-drill-kind-'));
   const cluster = handle(name, network, p.kind.kind);
+  const t0 = Date.now();
   try {
     await docker(
       ['network', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), network],
@@ -174,13 +179,15 @@ export async function createKindCluster(opts: {
       ).trim();
     const c = {
       ...cluster,
+      kubeconfig: await readFile(join(dir, 'kubeconfig'), 'utf8'),
+      createMs: Date.now() - t0,
       controlPlanes: nodes.filter((n) => n.includes('-control-plane')),
       workers: nodes.filter((n) => n.includes('-worker')),
       ips,
     };
     await c.kubectl(['-n', 'kube-system', 'scale', 'deployment', 'coredns', '--replicas=0']);
     await installPodNetwork(c, signal);
-    return c;
+    return { ...c, createMs: Date.now() - t0 };
   } catch (err) {
     await cluster.delete();
     throw err;
@@ -237,6 +244,8 @@ function handle(name: string, network: string, kind: string): KindCluster {
     controlPlanes: [],
     workers: [],
     ips: {},
+    kubeconfig: '',
+    createMs: 0,
     async exec(node, args, opts = {}) {
       const r = await execa('docker', ['exec', '-i', node, ...args], {
         reject: false,

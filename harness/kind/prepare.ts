@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { HarnessError } from '../errors.ts';
 import { resolveEtcd } from '../etcd/dist.ts';
-import { resolveK8s } from '../k8s/dist.ts';
+import { type K8sDist, resolveK8s } from '../k8s/dist.ts';
 import type { Logger } from '../log.ts';
 import { execa } from '../util/exec.ts';
 import { type KindDist, resolveKind } from './dist.ts';
@@ -14,6 +14,8 @@ import { ensureKindImages, type KindImages } from './images.ts';
 
 export interface KindPrepared extends KindImages {
   readonly kind: KindDist;
+  /** The Kubernetes build the nodes run (the drill's Kubernetes checks report it). */
+  readonly k8s: K8sDist;
   readonly k8sVersion: string;
   readonly etcdVersion: string;
 }
@@ -74,5 +76,5 @@ export async function prepareKind(opts: {
     log,
     ...(signal ? { signal } : {}),
   });
-  return { ...images, kind, k8sVersion: k8s.version, etcdVersion: etcd.version };
+  return { ...images, kind, k8s, k8sVersion: k8s.version, etcdVersion: etcd.version };
 }

@@ -20,7 +20,7 @@ import type { ClusterPki } from '../tls.ts';
 import { poll } from '../util/poll.ts';
 import { createKindCluster, type KindCluster } from './cluster.ts';
 import { etcdManifest, flagMap } from './manifest.ts';
-import { prepareKind } from './prepare.ts';
+import { type KindPrepared, prepareKind } from './prepare.ts';
 
 const MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
 /** Outside the manifests folder, so kubelet stops the pod (kubeadm's restore moves it the same way). */
@@ -76,7 +76,16 @@ export function kindProvider(opts: KindProviderOptions = {}): Provider {
             return m;
           }),
         );
-        const cluster = new KindEtcdCluster(spec, dist, ctx, members, join(dir, 'backup'), pki, kind);
+        const cluster = new KindEtcdCluster(
+          spec,
+          dist,
+          ctx,
+          members,
+          join(dir, 'backup'),
+          pki,
+          kind,
+          prepared,
+        );
         for (const m of members) m.initialCluster = () => cluster.initialCluster();
         return cluster;
       } catch (err) {
@@ -321,6 +330,7 @@ class KindEtcdCluster extends BaseCluster<KindMember> {
     backupDir: string,
     pki: ClusterPki,
     readonly kind: KindCluster,
+    readonly prepared: KindPrepared,
   ) {
     super(spec, dist, ctx, members, backupDir, pki);
   }

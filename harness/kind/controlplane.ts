@@ -1,0 +1,156 @@
+/**
+ * kind's own Kubernetes as the drill's control plane (issue 14, part 4): kubeadm's static pods and
+ * a kubelet per node, reached through kind's load balancer with its admin certificate. Restarting
+ * it is the write-up's fix on a kubeadm cluster: every kubelet, and the control-plane static pods.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { HarnessError } from '../errors.ts';
+import { createKubeApi, type KObject, type KubeApi } from '../k8s/api.ts';
+import { SHIPPED_LEADER_ELECTION } from '../k8s/controlplane.ts';
+import type { StageControlPlane } from '../k8s/stage.ts';
+import { poll } from '../util/poll.ts';
+import type { KindCluster } from './cluster.ts';
+
+const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+/** A kubelet renews its node's Lease every 10 s (1.20); its Node status only every 5 min when unchanged. */
+const LEASE_FRESH_MS = 40_000;
+
+/** Server, CA and client certificate of kind's admin kubeconfig. */
+export function adminAccess(kubeconfig: string): { server: string; ca: string; cert: string; key: string } {
+  const kc = parse(kubeconfig) as {
+    clusters?: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    users?: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  };
+  const cluster = kc.clusters?.[0]?.cluster;
+  const user = kc.users?.[0]?.user;
+  if (!cluster?.server || !user?.['client-key-data'])
+    throw new HarnessError('PROVIDER_START', "kind's kubeconfig has no server or client certificate");
+  const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+  return {
+    server: cluster.server,
+    ca: pem(cluster['certificate-authority-data']),
+    cert: pem(user['client-certificate-data']),
+    key: pem(user['client-key-data']),
+  };
+}
+
+/** Why the cluster is not ready, or undefined: /readyz, both leases held, every node Ready and renewing. */
+export async function notReady(api: KubeApi, now = Date.now()): Promise<string | undefined> {
+  const ready = await api.raw('/readyz');
+  if (ready.status !== 200) return `apiserver /readyz ${ready.status}`;
+  for (const c of ['kube-controller-manager', 'kube-scheduler']) {
+    const l = await api.get({ kind: 'Lease', namespace: 'kube-system', name: c });
+    if (!l?.spec?.holderIdentity) return `no ${c} lease holder`;
+  }
+  const nodes = (await api.list('Node')).items;
+  const stale = [];
+  for (const n of nodes) {
+    if (!nodeReady(n)) stale.push(`${n.metadata.name} not Ready`);
+    const lease = await api.get({ kind: 'Lease', namespace: 'kube-node-lease', name: n.metadata.name });
+    const renewed = Date.parse(String(lease?.spec?.renewTime ?? ''));
+    if (!(now - renewed < LEASE_FRESH_MS)) stale.push(`${n.metadata.name}'s kubelet not renewing its lease`);
+  }
+  return stale.length ? stale.join('; ') : undefined;
+}
+
+function nodeReady(n: KObject): boolean {
+  const conds = (n.status?.conditions ?? []) as { type: string; status: string }[];
+  return conds.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+export async function openKindControlPlane(
+  kind: KindCluster,
+  signal: AbortSignal,
+): Promise<StageControlPlane> {
+  const a = adminAccess(kind.kubeconfig);
+  const api = createKubeApi({ server: a.server, ca: a.ca, clientCert: { cert: a.cert, key: a.key } });
+  const nodes = [...kind.controlPlanes, ...kind.workers];
+  // The 1.20 workload's image under the name it asks for: its pods run, and nothing is pulled.
+  for (const n of nodes)
+    await kind.exec(
+      n,
+      [
+        'ctr',
+        '-n',
+        'k8s.io',
+        'images',
+        'tag',
+        '--force',
+        'k8s.gcr.io/pause:3.2',
+        'registry.k8s.io/pause:3.2',
+      ],
+      { signal },
+    );
+
+  const waitReady = async (timeoutMs = 180_000): Promise<number> => {
+    const t0 = Date.now();
+    const r = await poll(
+      async () => {
+        try {
+          return await notReady(api);
+        } catch (err) {
+          return err instanceof Error ? err.message : String(err);
+        }
+      },
+      {
+        boundMs: timeoutMs,
+        intervalMs: 1000,
+        signal,
+        what: 'waiting for the kind cluster',
+        done: (why) => !why,
+      },
+    );
+    if (!r.done)
+      throw new HarnessError('CLUSTER_UNHEALTHY', `kind cluster not ready within ${timeoutMs} ms: ${r.last}`);
+    return Date.now() - t0;
+  };
+
+  /** Per node: the control-plane manifests out until their containers are gone, back, then kubelet restarted. */
+  const restart = async (): Promise<void> => {
+    const procs = STATIC_PODS.join('|');
+    const files = STATIC_PODS.map((p) => `${p}.yaml`).join(' ');
+    const script = [
+      'set -e',
+      'mkdir -p /etc/kubernetes/etcd-drill-parked',
+      `cd /etc/kubernetes/manifests && mv ${files} /etc/kubernetes/etcd-drill-parked/`,
+      `for i in $(seq 120); do pgrep -x '${procs}' >/dev/null || break; sleep 0.5; done`,
+      `cd /etc/kubernetes/etcd-drill-parked && mv ${files} /etc/kubernetes/manifests/`,
+      'systemctl restart kubelet',
+    ].join('\n');
+    await Promise.all(
+      nodes.map((n) =>
+        kind.exec(
+          n,
+          kind.controlPlanes.includes(n) ? ['sh', '-c', script] : ['systemctl', 'restart', 'kubelet'],
+          {
+            signal,
+          },
+        ),
+      ),
+    );
+  };
+
+  const collectLogs = async (dir: string): Promise<void> => {
+    for (const n of nodes) {
+      const out = await kind
+        .exec(n, ['journalctl', '-u', 'kubelet', '--no-pager', '-o', 'short-iso'])
+        .catch((e) => String(e));
+      await writeFile(join(dir, `${n}.kubelet.log`), out);
+    }
+  };
+
+  return {
+    api,
+    startMs: kind.createMs,
+    leaderElection: SHIPPED_LEADER_ELECTION,
+    waitReady,
+    restart,
+    // kubelet restarts what exits; the pods' restart counts are in the kubelet logs.
+    exits: () => [],
+    collectLogs,
+    // The kind cluster is the etcd cluster's: deleted with it.
+    async [Symbol.asyncDispose]() {},
+  };
+}
