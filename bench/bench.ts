@@ -2,7 +2,8 @@
  * `npm run bench`: measures and prints figures (median of N runs). Not a test: nothing here passes or
  * fails on a number. Options: --runs N (default 5), --etcd VERSION (default 3.4.23), --only parallel
  * (just the --parallel figure), --only seed|verify|s1-100k|size (issue 12's production-size figures, on
- * etcd 3.5.30 unless --etcd says otherwise; --objects N for a smaller try; size = all three).
+ * etcd 3.5.30 unless --etcd says otherwise; --objects N for a smaller try; size = all three), --only kind
+ * (issue 14: S1 on kind, a cluster per run; `etcd-drill fetch --kind --etcd 3.5.30` first).
  * Record what you see in the README's performance section, with the machine it ran on.
  */
 import { cpus, totalmem } from 'node:os';
@@ -108,6 +109,46 @@ async function parallelFigure(): Promise<void> {
 
 if (ONLY === 'parallel') {
   await parallelFigure();
+  process.exit(0);
+}
+
+/**
+ * Issue 14: S1 on kind, end to end, and its parts from the drill's own step times: the cluster
+ * (images cached: `fetch --kind` first), the Kubernetes stage, the restore. Runs per --runs (each
+ * a cluster: minutes).
+ */
+async function kindFigure(): Promise<void> {
+  const step = (r: ScenarioResult, prefix: string) =>
+    (r.steps.find((x) => x.title.startsWith(prefix))?.durationMs ?? Number.NaN) / 1000;
+  const parts = { cluster: [] as number[], k8s: [] as number[], assess: [] as number[] };
+  await measure('S1 on kind (3 control-plane nodes, etcd 3.5.30), end to end', 's', async () => {
+    const t = performance.now();
+    const { run } = await runDrill({
+      scenarios: ['s1-v3-snapshot-restore'],
+      provider: 'kind',
+      etcd: '3.5.30',
+      quiet: true,
+      out: '/tmp/etcd-drill-bench-reports',
+    });
+    const r = run.results[0];
+    if (!r) throw new Error('no result');
+    parts.cluster.push(step(r, 'start 3-member cluster'));
+    parts.k8s.push(step(r, 'Kubernetes of the kind cluster'));
+    parts.assess.push(step(r, 'Kubernetes on kind'));
+    console.log(`  run ${run.runId}: exit ${run.exitCode}, ${cellLine(r)}`);
+    return (performance.now() - t) / 1000;
+  });
+  const line = (t: string, xs: number[]) =>
+    console.log(
+      `  ${t.padEnd(56)} ${median(xs).toFixed(1).padStart(8)} s   (runs: ${xs.map((x) => x.toFixed(1)).join(', ')})`,
+    );
+  line('of which: kind create + pod network (images cached)', parts.cluster);
+  line('of which: Kubernetes stage ready', parts.k8s);
+  line('of which: Kubernetes checks, kept running then restarted', parts.assess);
+}
+
+if (ONLY === 'kind') {
+  await kindFigure();
   process.exit(0);
 }
 

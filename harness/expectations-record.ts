@@ -15,7 +15,7 @@ import {
   type Source,
   sourceText,
 } from './expectations.ts';
-import { versionKey } from './pairs.ts';
+import { expectationKey } from './pairs.ts';
 import { CATALOGUES, DEFAULT_EXPECTATIONS, SCENARIO_DIR, ScenarioSchema } from './scenario.ts';
 
 /**
@@ -137,7 +137,7 @@ export function tally(runs: readonly ResultsFile[]): Tally {
     for (const r of run.results) {
       for (const c of r.checks) {
         // A cross-version drill is recorded under its pair (3.4.23:3.5.16), never under either version.
-        const version = versionKey(r);
+        const version = expectationKey(r);
         const where = `${r.scenarioId} ${c.id} @${version} in run ${run.runId}`;
         // Unrecorded is what recording is for; unknown observed nothing about etcd.
         if (c.verdict === 'unknown' || c.verdict === 'not-applicable') {

@@ -171,6 +171,28 @@ describe('expectationFor', () => {
     expect(expectationFor(spec, '3.5.16')).toEqual({ outcome: 'partial', source: w('minor') });
     expect(expectationFor(spec, '3.4.23')).toEqual({ outcome: 'lost', source: w('base') });
   });
+  it('on kind (3.5.30@kind): its own entry, else a base from the write-up or docs, never runs observed on processes', () => {
+    const kindRun = observed(['k1', 'k2', 'k3'], { provider: 'kind' } as Partial<Source>);
+    expect(
+      expectationFor(
+        {
+          ...spec,
+          byVersion: { ...spec.byVersion, '3.5.30@kind': { outcome: 'restored', source: kindRun } },
+        },
+        '3.5.30@kind',
+      ),
+    ).toEqual({ outcome: 'restored', source: kindRun });
+    expect(expectationFor(spec, '3.5.30@kind')).toEqual({ outcome: 'lost', source: w('base') });
+    expect(() =>
+      expectationFor(
+        { outcome: 'lost', source: three, byVersion: { '3.5.30': { outcome: 'lost', source: three } } },
+        '3.5.30@kind',
+      ),
+    ).toThrow(/no expectation recorded for etcd 3\.5\.30@kind/);
+    expect(
+      schema.safeParse({ byVersion: { '3.5.30@kind': { outcome: 'recovered', source: kindRun } } }).success,
+    ).toBe(true);
+  });
   it('throws for a version nothing applies to, naming the fix', () => {
     expect(() => expectationFor({ byVersion: { '3.5.30': spec.byVersion['3.5'] } }, '3.4.23')).toThrow(
       /no expectation recorded for etcd 3\.4\.23 \(only for 3\.5\.30\): record one with etcd-drill expectations record/,

@@ -160,8 +160,8 @@ export function expectationSchema<T extends Outcomes>(outcomes: T) {
           z
             .string()
             .regex(
-              /^(\d+\.\d+(\.\d+)?|\d+\.\d+\.\d+:\d+\.\d+\.\d+)$/,
-              'a version like 3.5 or 3.5.30, or a pair like 3.4.23:3.5.16',
+              /^(\d+\.\d+(\.\d+)?|\d+\.\d+\.\d+:\d+\.\d+\.\d+|\d+\.\d+\.\d+@kind)$/,
+              'a version like 3.5 or 3.5.30, a pair like 3.4.23:3.5.16, or a version on kind like 3.5.30@kind',
             ),
           one,
         )
@@ -196,12 +196,28 @@ export function expectationFor(spec: ExpectationSpec, version: string): Expectat
 }
 
 /** As expectationFor, but undefined where nothing is recorded for this version. */
+/** Between a version and the deployment it ran on, in expectation keys: 3.5.30@kind. */
+export const DEPLOYMENT_SEPARATOR = '@';
+
 export function findExpectation(spec: ExpectationSpec, version: string): Expectation | undefined {
+  if (version.includes(DEPLOYMENT_SEPARATOR)) return onDeployment(spec, version);
   const exact = spec.byVersion?.[version];
   const byMinor = version.includes(':')
     ? undefined
     : spec.byVersion?.[version.split('.').slice(0, 2).join('.')];
   return (exact && own(exact)) ?? (byMinor && own(byMinor)) ?? own(spec);
+}
+
+/**
+ * A version on another deployment (3.5.30@kind): its own observations, else the spec's base when
+ * that comes from the write-up, etcd's docs or an etcd test; never runs observed elsewhere (a
+ * kubeadm cluster's etcd gets its cluster ID from kubeadm's first member, not the restore's).
+ */
+function onDeployment(spec: ExpectationSpec, key: string): Expectation | undefined {
+  const exact = spec.byVersion?.[key];
+  if (exact) return own(exact);
+  const base = own(spec);
+  return base && base.source.kind !== 'observed' ? base : undefined;
 }
 
 /** "needs-restart", or "varies: recovered 2, needs-restart 1". */

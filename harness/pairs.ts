@@ -26,6 +26,14 @@ export function versionKey(r: {
   return r.restoreEtcd ? pairKey({ backup: r.etcd.version, restore: r.restoreEtcd.version }) : r.etcd.version;
 }
 
+/**
+ * The key a drill's expectations are found and recorded under: its version key, and on kind the
+ * deployment too (3.5.30@kind), since a kubeadm cluster's etcd is not the processes' or containers'.
+ */
+export function expectationKey(r: Parameters<typeof versionKey>[0] & { readonly provider: string }): string {
+  return r.provider === 'kind' ? `${versionKey(r)}@kind` : versionKey(r);
+}
+
 /** How reports show a version key: `3.4.23 → 3.5.16` for a pair. */
 export const versionLabel = (key: string): string => key.split(PAIR_SEPARATOR).join(' → ');
 

@@ -206,6 +206,11 @@ function kubeReportSchema<T extends readonly [string, ...string[]]>(checks: T) {
     startMs: ms,
     /** Restart after the restore (1.20: all three components; 1.36: the apiserver), until ready. */
     restartMs: ms,
+    /**
+     * kind: after the restore, before the kept-running checks, how long the cluster took to be ready
+     * again by itself (kubelet restarts what fails its probes); or why it was not, within the bound.
+     */
+    selfRecovery: z.object({ readyMs: ms.optional(), error: z.string().optional() }).optional(),
     checks: z
       .array(
         z.object({

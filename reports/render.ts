@@ -109,10 +109,20 @@ export function k8sLine(r: ScenarioResult, key: KubeView['key'] = 'k8s'): string
   return checks.length ? groupedOutcomes(checks.map((c) => ({ name: c.check, outcome: c.outcome }))) : '';
 }
 
+/** kind's: ready again by itself after the restore (before the kept-running checks), or not. */
+function selfRecoveryText(
+  s: { readyMs?: number | undefined; error?: string | undefined } | undefined,
+): string {
+  if (!s) return '';
+  return s.readyMs !== undefined
+    ? `ready again by itself ${secs(s.readyMs)} after the restore; `
+    : `not ready again by itself (${s.error}); `;
+}
+
 /** A Kubernetes report in the drill's section: both modes per check, what failed, what exited. */
 function kubeSection({ label, what, parts, report: k }: KubeView): string[] {
   const lines = [
-    `Kubernetes ${k.version} ${what} (${k.origin}): ready in ${secs(k.startMs)}; restarted after the restore in ${secs(k.restartMs)}.`,
+    `Kubernetes ${k.version} ${what} (${k.origin}): ready in ${secs(k.startMs)}; ${selfRecoveryText(k.selfRecovery)}restarted after the restore in ${secs(k.restartMs)}.`,
     '',
     `| ${label} check | ${parts} kept running | after restarting ${parts === 'apiserver' ? 'it' : 'them'} | outcome |`,
     '| --- | --- | --- | --- |',

@@ -6,7 +6,7 @@ import type { EtcdDist } from '../etcd/dist.ts';
 import { etcdFlags, v2ApiFrom } from '../etcd/help.ts';
 import { faultsFor } from '../faults/index.ts';
 import { everyKey } from '../observe/cluster.ts';
-import { versionKey } from '../pairs.ts';
+import { expectationKey, versionKey } from '../pairs.ts';
 import { mergeVerdicts, type ScenarioResult, type SerializedError } from '../result.ts';
 import type { Scenario } from '../scenario.ts';
 import { Scope } from '../scope.ts';
@@ -239,7 +239,7 @@ function finish(
     CHECKS,
     { observations: d.obs, extensions: d.extensions.map((e) => e.name), rebuild: d.strategy?.rebuild, error },
     d.scenario,
-    versionKey({ etcd: d.dist, restoreEtcd: d.restoreDist }),
+    expectationKey({ etcd: d.dist, restoreEtcd: d.restoreDist, provider: d.provider.name }),
   );
   return {
     ...base(d, startedAt),

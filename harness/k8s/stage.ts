@@ -38,7 +38,15 @@ export type { K8sCheckReport, K8sReport, ModeResult };
 export type StageControlPlane = Pick<
   ControlPlane,
   'api' | 'startMs' | 'leaderElection' | 'waitReady' | 'exits' | 'collectLogs' | typeof Symbol.asyncDispose
-> & { restart(): Promise<void> };
+> & {
+  restart(): Promise<void>;
+  /**
+   * After the restore, before the kept-running checks: wait (bounded) for the cluster to be ready by
+   * itself, touching nothing. kind's kubelets restart static pods that fail their probes; our own
+   * processes have no such supervisor over the API, so they skip this.
+   */
+  selfRecover?(): Promise<{ readyMs?: number; error?: string }>;
+};
 
 /**
  * One check in one mode. `error` (one line) set: unknown, the check threw (the harness could not look:
@@ -212,6 +220,7 @@ export class K8sStage implements AsyncDisposable {
     opts: { signal?: AbortSignal } = {},
   ): Promise<Omit<K8sReport, 'startMs' | 'version' | 'origin'>> {
     const signal = opts.signal ?? this.signal;
+    const selfRecovery = await this.cp.selfRecover?.();
     const kept = await this.runChecks(access, 'kept', signal);
     const holders = await answer(() => leaseHolders(this.cp.api), signal);
     const t0 = Date.now();
@@ -221,6 +230,7 @@ export class K8sStage implements AsyncDisposable {
     const restarted = await this.runChecks(access, 'restarted', signal, { before: holders, restartedAt: t0 });
     return {
       restartMs,
+      ...(selfRecovery ? { selfRecovery } : {}),
       checks: bothModes(K8S_CHECKS, kept, restarted),
       exits: this.cp.exits(),
     };

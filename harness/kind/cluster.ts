@@ -186,6 +186,14 @@ export async function createKindCluster(opts: {
       ips,
     };
     await c.kubectl(['-n', 'kube-system', 'scale', 'deployment', 'coredns', '--replicas=0']);
+    // kind means a cluster without workers to run pods on its control planes; it lifts 1.24's
+    // control-plane taint, not 1.20's master one.
+    if (c.workers.length === 0)
+      await c
+        .kubectl(['taint', 'nodes', '--all', 'node-role.kubernetes.io/master-'])
+        .catch((err: unknown) => {
+          if (!/not found/.test(String(err))) throw err;
+        });
     await installPodNetwork(c, signal);
     return { ...c, createMs: Date.now() - t0 };
   } catch (err) {

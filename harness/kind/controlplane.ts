@@ -3,10 +3,10 @@
  * a kubelet per node, reached through kind's load balancer with its admin certificate. Restarting
  * it is the write-up's fix on a kubeadm cluster: every kubelet, and the control-plane static pods.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { HarnessError } from '../errors.ts';
+import { HarnessError, isAbort, oneLine } from '../errors.ts';
 import { createKubeApi, type KObject, type KubeApi } from '../k8s/api.ts';
 import { SHIPPED_LEADER_ELECTION } from '../k8s/controlplane.ts';
 import type { StageControlPlane } from '../k8s/stage.ts';
@@ -16,6 +16,8 @@ import type { KindCluster } from './cluster.ts';
 const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 /** A kubelet renews its node's Lease every 10 s (1.20); its Node status only every 5 min when unchanged. */
 const LEASE_FRESH_MS = 40_000;
+/** kubelet's crash-loop back-off reaches 5 min: a little more, so a pod's next try still counts. */
+const SELF_RECOVERY_BOUND_MS = 330_000;
 
 /** Server, CA and client certificate of kind's admin kubeconfig. */
 export function adminAccess(kubeconfig: string): { server: string; ca: string; cert: string; key: string } {
@@ -109,13 +111,14 @@ export async function openKindControlPlane(
 
   /** Per node: the control-plane manifests out until their containers are gone, back, then kubelet restarted. */
   const restart = async (): Promise<void> => {
-    const procs = STATIC_PODS.join('|');
+    // By command line: a process name is cut to 15 characters (kube-controller).
+    const procs = `^(${STATIC_PODS.join('|')})( |$)`;
     const files = STATIC_PODS.map((p) => `${p}.yaml`).join(' ');
     const script = [
       'set -e',
       'mkdir -p /etc/kubernetes/etcd-drill-parked',
       `cd /etc/kubernetes/manifests && mv ${files} /etc/kubernetes/etcd-drill-parked/`,
-      `for i in $(seq 120); do pgrep -x '${procs}' >/dev/null || break; sleep 0.5; done`,
+      `for i in $(seq 120); do pgrep -f '${procs}' >/dev/null || break; sleep 0.5; done`,
       `cd /etc/kubernetes/etcd-drill-parked && mv ${files} /etc/kubernetes/manifests/`,
       'systemctl restart kubelet',
     ].join('\n');
@@ -133,6 +136,7 @@ export async function openKindControlPlane(
   };
 
   const collectLogs = async (dir: string): Promise<void> => {
+    await mkdir(dir, { recursive: true });
     for (const n of nodes) {
       const out = await kind
         .exec(n, ['journalctl', '-u', 'kubelet', '--no-pager', '-o', 'short-iso'])
@@ -147,6 +151,14 @@ export async function openKindControlPlane(
     leaderElection: SHIPPED_LEADER_ELECTION,
     waitReady,
     restart,
+    async selfRecover() {
+      try {
+        return { readyMs: await waitReady(SELF_RECOVERY_BOUND_MS) };
+      } catch (err) {
+        if (isAbort(err)) throw err;
+        return { error: oneLine(err) };
+      }
+    },
     // kubelet restarts what exits; the pods' restart counts are in the kubelet logs.
     exits: () => [],
     collectLogs,
