@@ -23,3 +23,18 @@ describe('runDrill: --k8s input', () => {
     expect(await refused({ k8s: '1.36' })).toMatch(/no-such-scenario/);
   });
 });
+
+describe('runDrill: --provider kind input', () => {
+  const kind = (o: Parameters<typeof runDrill>[0]) => refused({ provider: 'kind', etcd: '3.5.30', ...o });
+  it('refuses faults, --k8s and a bad --kind-workers before Docker is asked or anything starts', async () => {
+    expect(await kind({ scenarios: ['c-power-loss'] })).toMatch(
+      /^the kind provider injects no faults yet, and c-power-loss name some/,
+    );
+    expect(await kind({ scenarios: ['s1-v3-snapshot-restore'], k8s: true })).toMatch(
+      /kind runs its own: drop --k8s/,
+    );
+    expect(await kind({ scenarios: ['s1-v3-snapshot-restore'], kindWorkers: -1 })).toMatch(
+      /--kind-workers must be a whole number >= 0, got -1/,
+    );
+  });
+});

@@ -279,6 +279,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const all = await loadScenarios([...(o.strategies ?? STRATEGIES).keys()], o.scenarioDir);
   const scenarios = rb ? rb.scenarios(all) : selectScenarios(all, o.scenarios, o.catalogue);
   const strategies = rb?.strategies(o.strategies ?? STRATEGIES) ?? o.strategies;
+  if (o.provider === 'kind') checkKind(o, scenarios);
   const { provider, why, docker } = await chooseProvider(
     o.provider ?? 'auto',
     o.image,
@@ -286,7 +287,6 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   );
   rb?.checkProvider(provider.name);
   checkCrossVersion(o, provider.name);
-  if (provider.name === 'kind') checkKind(o, scenarios);
   if (o.objects !== undefined && (!Number.isInteger(o.objects) || o.objects < 1)) {
     throw new HarnessError('BAD_INPUT', `--objects must be a whole number >= 1, got ${o.objects}`);
   }

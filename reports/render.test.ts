@@ -277,6 +277,20 @@ describe('Kubernetes checks', () => {
     expect(md).toContain('kube-controller-manager at T (code 255: leaderelection lost)');
     expect(RunResultSchema.safeParse(run([r])).success).toBe(true);
   });
+  it("kind's self-recovery after the restore: how long, or why it did not come", () => {
+    const k8s = r.observations.k8s;
+    if (!k8s) throw new Error('the fixture has a Kubernetes report');
+    const on = (selfRecovery: { readyMs?: number; error?: string }) =>
+      renderSummary(run([withObs({ k8s: { ...k8s, selfRecovery } })]));
+    expect(on({ readyMs: 41_000 })).toContain(
+      'ready in 8.3s; ready by itself for the kept-running checks (waited 41.0s); restarted',
+    );
+    expect(
+      on({ error: 'kind cluster not ready within 330000 ms: no kube-scheduler lease holder' }),
+    ).toContain(
+      'not ready by itself for the kept-running checks (kind cluster not ready within 330000 ms: no kube-scheduler lease holder); restarted',
+    );
+  });
 });
 
 describe('the fault timeline', () => {

@@ -115,8 +115,8 @@ function selfRecoveryText(
 ): string {
   if (!s) return '';
   return s.readyMs !== undefined
-    ? `ready again by itself ${secs(s.readyMs)} after the restore; `
-    : `not ready again by itself (${s.error}); `;
+    ? `ready by itself for the kept-running checks (waited ${secs(s.readyMs)}); `
+    : `not ready by itself for the kept-running checks (${s.error}); `;
 }
 
 /** A Kubernetes report in the drill's section: both modes per check, what failed, what exited. */
