@@ -409,7 +409,7 @@ program
     const docker = await dockerAnswers(3000);
     out.push(
       '',
-      `Providers: process, container (${docker ? 'Docker answers' : 'no Docker engine answers'}); auto picks container when Docker answers`,
+      `Providers: process, container (${docker ? 'Docker answers' : 'no Docker engine answers'}); auto picks container when Docker answers; kind when asked for (3 kubeadm control-plane nodes built here: etcd-drill fetch --kind; no faults yet)`,
     );
     process.stdout.write(`${out.join('\n')}\n`);
   });
