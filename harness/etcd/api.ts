@@ -1,3 +1,4 @@
+import './watch-guard.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { IPolicy } from 'cockatiel';
