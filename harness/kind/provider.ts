@@ -258,6 +258,13 @@ class KindMember extends BaseMember {
       );
   }
 
+  /** The running start's output into the member's log file, once (the report copies that file). */
+  async flushLog(): Promise<void> {
+    if (!this.#placed) return;
+    await this.#appendLaunchLog();
+    this.#before = new Set(await readdir(this.podLogs).catch(() => []));
+  }
+
   /** The launch's output goes into the member's log file, which the report keeps. */
   async #appendLaunchLog(): Promise<void> {
     await appendFile(this.logFile, await this.#launchLog());
@@ -358,6 +365,12 @@ class KindEtcdCluster extends BaseCluster<KindMember> {
       const stderr = d?.stderr ?? String(err);
       throw toolFailure(name, firstLines(stderr), command, d?.exitCode ?? 1, stderr);
     }
+  }
+
+  /** The members' logs of their current start too: teardown deletes the nodes without stopping them. */
+  override async collectLogs(dir: string): Promise<void> {
+    for (const m of this.members) await m.flushLog();
+    await super.collectLogs(dir);
   }
 
   protected async teardown(): Promise<void> {
