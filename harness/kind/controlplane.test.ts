@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { adminAccess } from './controlplane.ts';
+import type { KubeApi } from '../k8s/api.ts';
+import { adminAccess, notReady } from './controlplane.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -26,5 +27,34 @@ users:
   });
   it('says so when the kubeconfig has no client certificate', () => {
     expect(() => adminAccess('clusters: []\n')).toThrow(/no server or client certificate/);
+  });
+});
+
+describe('kind: when the cluster is ready', () => {
+  const now = Date.parse('2026-12-02T13:00:00Z');
+  const node = (name: string, ready: string) => ({
+    metadata: { name },
+    status: { conditions: [{ type: 'Ready', status: ready }] },
+  });
+  const api = (o: { readyz?: number; holders?: boolean; renewedAgoMs?: number; nodeReady?: string }) =>
+    ({
+      raw: async () => ({ status: o.readyz ?? 200, body: '' }),
+      list: async () => ({ items: [node('n1', o.nodeReady ?? 'True')], resourceVersion: '1' }),
+      get: async (ref: { namespace?: string; name: string }) =>
+        ref.namespace === 'kube-node-lease'
+          ? {
+              metadata: { name: ref.name },
+              spec: { renewTime: new Date(now - (o.renewedAgoMs ?? 5000)).toISOString() },
+            }
+          : { metadata: { name: ref.name }, spec: o.holders === false ? {} : { holderIdentity: 'x' } },
+    }) as unknown as KubeApi;
+  it('is ready with /readyz ok, both leases held, nodes Ready and kubelets renewing', async () => {
+    expect(await notReady(api({}), now)).toBeUndefined();
+  });
+  it('says what is missing: the apiserver, a lease holder, a node, a kubelet', async () => {
+    expect(await notReady(api({ readyz: 500 }), now)).toBe('apiserver /readyz 500');
+    expect(await notReady(api({ holders: false }), now)).toBe('no kube-controller-manager lease holder');
+    expect(await notReady(api({ nodeReady: 'False' }), now)).toBe('n1 not Ready');
+    expect(await notReady(api({ renewedAgoMs: 60_000 }), now)).toBe("n1's kubelet not renewing its lease");
   });
 });
