@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeApi } from '../k8s/api.ts';
-import { adminAccess, notReady } from './controlplane.ts';
+import { adminAccess, exitsOf, notReady } from './controlplane.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -56,5 +56,39 @@ describe('kind: when the cluster is ready', () => {
     expect(await notReady(api({ holders: false }), now)).toBe('no kube-controller-manager lease holder');
     expect(await notReady(api({ nodeReady: 'False' }), now)).toBe('n1 not Ready');
     expect(await notReady(api({ renewedAgoMs: 60_000 }), now)).toBe("n1's kubelet not renewing its lease");
+  });
+});
+
+describe("kind: the control plane's exits, from its pods", () => {
+  it('reports the last exit of each restarted control-plane container, never etcd or kube-proxy', () => {
+    const pod = (name: string, container: string, restarts: number, finishedAt?: string) => ({
+      metadata: { name },
+      spec: { nodeName: 'cp2' },
+      status: {
+        containerStatuses: [
+          {
+            name: container,
+            restartCount: restarts,
+            ...(finishedAt
+              ? { lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt } } }
+              : {}),
+          },
+        ],
+      },
+    });
+    expect(
+      exitsOf([
+        pod('kube-apiserver-cp2', 'kube-apiserver', 3, '2026-12-02T13:10:00Z'),
+        pod('etcd-cp2', 'etcd', 2, '2026-12-02T13:09:00Z'),
+        pod('kube-scheduler-cp2', 'kube-scheduler', 0),
+      ]),
+    ).toEqual([
+      {
+        component: 'kube-apiserver',
+        at: '2026-12-02T13:10:00Z',
+        how: 'code 1',
+        reason: 'Error on cp2, restarted 3 time(s) in all',
+      },
+    ]);
   });
 });

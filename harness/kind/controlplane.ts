@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { HarnessError, isAbort, oneLine } from '../errors.ts';
 import { createKubeApi, type KObject, type KubeApi } from '../k8s/api.ts';
-import { SHIPPED_LEADER_ELECTION } from '../k8s/controlplane.ts';
+import {
+  COMPONENTS,
+  type Component,
+  type ComponentExit,
+  SHIPPED_LEADER_ELECTION,
+} from '../k8s/controlplane.ts';
 import type { StageControlPlane } from '../k8s/stage.ts';
 import { poll } from '../util/poll.ts';
 import type { KindCluster } from './cluster.ts';
@@ -57,6 +62,35 @@ export async function notReady(api: KubeApi, now = Date.now()): Promise<string |
   return stale.length ? stale.join('; ') : undefined;
 }
 
+interface ContainerStatus {
+  name: string;
+  restartCount?: number;
+  lastState?: { terminated?: { exitCode?: number; reason?: string; finishedAt?: string | Date } };
+}
+
+/**
+ * The control-plane containers kubelet restarted, from their pods' status: the last exit of each
+ * (kubelet keeps only that one), as the process control plane's supervisor reports its restarts.
+ */
+export function exitsOf(pods: readonly KObject[]): ComponentExit[] {
+  return pods.flatMap((p) =>
+    ((p.status?.containerStatuses ?? []) as ContainerStatus[]).flatMap((c) => {
+      const t = c.lastState?.terminated;
+      if (!t || !(COMPONENTS as readonly string[]).includes(c.name)) return [];
+      const at = t.finishedAt instanceof Date ? t.finishedAt.toISOString() : String(t.finishedAt ?? '');
+      const node = String(p.spec?.nodeName ?? p.metadata.name);
+      return [
+        {
+          component: c.name as Component,
+          at,
+          how: `code ${t.exitCode ?? '?'}`,
+          reason: `${t.reason ?? 'terminated'} on ${node}, restarted ${c.restartCount ?? 0} time(s) in all`,
+        },
+      ];
+    }),
+  );
+}
+
 function nodeReady(n: KObject): boolean {
   const conds = (n.status?.conditions ?? []) as { type: string; status: string }[];
   return conds.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -86,6 +120,14 @@ export async function openKindControlPlane(
       { signal },
     );
 
+  let exits: ComponentExit[] = [];
+  /** Read at each ready and kept: the restart replaces the pods, and their restart counts with them. */
+  const readExits = async () => {
+    const seen = new Set(exits.map((e) => `${e.component} ${e.at} ${e.reason}`));
+    const fresh = exitsOf((await api.list('Pod', { namespace: 'kube-system' })).items);
+    exits = [...exits, ...fresh.filter((e) => !seen.has(`${e.component} ${e.at} ${e.reason}`))];
+  };
+
   const waitReady = async (timeoutMs = 180_000): Promise<number> => {
     const t0 = Date.now();
     const r = await poll(
@@ -106,7 +148,9 @@ export async function openKindControlPlane(
     );
     if (!r.done)
       throw new HarnessError('CLUSTER_UNHEALTHY', `kind cluster not ready within ${timeoutMs} ms: ${r.last}`);
-    return Date.now() - t0;
+    const ms = Date.now() - t0;
+    await readExits().catch(() => {});
+    return ms;
   };
 
   /** Per node: the control-plane manifests out until their containers are gone, back, then kubelet restarted. */
@@ -159,8 +203,7 @@ export async function openKindControlPlane(
         return { error: oneLine(err) };
       }
     },
-    // kubelet restarts what exits; the pods' restart counts are in the kubelet logs.
-    exits: () => [],
+    exits: () => exits,
     collectLogs,
     // The kind cluster is the etcd cluster's: deleted with it.
     async [Symbol.asyncDispose]() {},
