@@ -131,7 +131,8 @@ async function kindFigure(): Promise<void> {
       out: '/tmp/etcd-drill-bench-reports',
     });
     const r = run.results[0];
-    if (!r) throw new Error('no result');
+    if (!r || run.exitCode === 2)
+      throw new Error(`S1 on kind ended without a verdict (run ${run.runId}): not a figure`);
     parts.cluster.push(step(r, 'start 3-member cluster'));
     parts.k8s.push(step(r, 'Kubernetes of the kind cluster'));
     parts.assess.push(step(r, 'Kubernetes on kind'));

@@ -37,4 +37,9 @@ describe('runDrill: --provider kind input', () => {
       /--kind-workers must be a whole number >= 0, got -1/,
     );
   });
+  it('refuses --kind-workers without --provider kind', async () => {
+    expect(
+      await refused({ provider: 'process', kindWorkers: 1, scenarios: ['s1-v3-snapshot-restore'] }),
+    ).toMatch(/^--kind-workers only means something with --provider kind/);
+  });
 });

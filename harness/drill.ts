@@ -200,6 +200,12 @@ function planCells(o: DrillOptions, scenarios: readonly Scenario[], runbookVersi
 
 /** What the kind provider cannot do yet, refused before anything starts. */
 function checkKind(o: DrillOptions, scenarios: readonly Scenario[]): void {
+  // etcd and kubelet write as root into host folders mounted in the nodes; only root can remove them.
+  if (process.getuid?.() !== 0)
+    throw new HarnessError(
+      'BAD_INPUT',
+      'the kind provider runs as root (its nodes write root-owned files into the run folder): run as root, or use --provider container',
+    );
   if (o.k8s)
     throw new HarnessError(
       'BAD_INPUT',
@@ -280,6 +286,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillOutcome> {
   const scenarios = rb ? rb.scenarios(all) : selectScenarios(all, o.scenarios, o.catalogue);
   const strategies = rb?.strategies(o.strategies ?? STRATEGIES) ?? o.strategies;
   if (o.provider === 'kind') checkKind(o, scenarios);
+  else if (o.kindWorkers !== undefined)
+    throw new HarnessError(
+      'BAD_INPUT',
+      '--kind-workers only means something with --provider kind: add it, or drop --kind-workers',
+    );
   const { provider, why, docker } = await chooseProvider(
     o.provider ?? 'auto',
     o.image,

@@ -195,10 +195,10 @@ export function expectationFor(spec: ExpectationSpec, version: string): Expectat
   );
 }
 
-/** As expectationFor, but undefined where nothing is recorded for this version. */
 /** Between a version and the deployment it ran on, in expectation keys: 3.5.30@kind. */
 export const DEPLOYMENT_SEPARATOR = '@';
 
+/** As expectationFor, but undefined where nothing is recorded for this version. */
 export function findExpectation(spec: ExpectationSpec, version: string): Expectation | undefined {
   if (version.includes(DEPLOYMENT_SEPARATOR)) return onDeployment(spec, version);
   const exact = spec.byVersion?.[version];
@@ -210,7 +210,7 @@ export function findExpectation(spec: ExpectationSpec, version: string): Expecta
 
 /**
  * A version on another deployment (3.5.30@kind): its own observations, else the spec's base when
- * that comes from the write-up, etcd's docs or an etcd test; never runs observed elsewhere (a
+ * that is not an observation (the write-up, etcd's docs, an etcd test, or a default); never runs observed elsewhere (a
  * kubeadm cluster's etcd gets its cluster ID from kubeadm's first member, not the restore's).
  */
 function onDeployment(spec: ExpectationSpec, key: string): Expectation | undefined {

@@ -3,7 +3,7 @@ import { CHECKS } from '../harness/checks/index.ts';
 import { gradeChecks } from '../harness/engine/check.ts';
 import { procedureGrade } from '../harness/engine/grade.ts';
 import { HarnessError } from '../harness/errors.ts';
-import { versionKey } from '../harness/pairs.ts';
+import { expectationKey } from '../harness/pairs.ts';
 import {
   mergeVerdicts,
   type RunResult,
@@ -48,8 +48,8 @@ export function regradeResult(r: ScenarioResult, scenario: Scenario): ScenarioRe
       error: r.error,
     },
     scenario,
-    // A cross-version drill is judged by its pair's record, as the run judged it.
-    versionKey(r),
+    // A cross-version drill is judged by its pair's record, a kind drill by kind's, as the run judged it.
+    expectationKey(r),
   );
   return {
     ...r,
@@ -85,7 +85,9 @@ export async function regradeRun(run: RunResult, scenarioDir?: string): Promise<
     for (const c of again.checks) {
       const old = r.checks.find((o) => o.id === c.id);
       if (old?.verdict !== c.verdict) {
-        changes.push(`${r.scenarioId}@${versionKey(r)} ${c.id}: ${old?.verdict ?? 'absent'} → ${c.verdict}`);
+        changes.push(
+          `${r.scenarioId}@${expectationKey(r)} ${c.id}: ${old?.verdict ?? 'absent'} → ${c.verdict}`,
+        );
       }
     }
     return again;

@@ -113,7 +113,7 @@ export function k8sLine(r: ScenarioResult, key: KubeView['key'] = 'k8s'): string
 function selfRecoveryText(
   s: { readyMs?: number | undefined; error?: string | undefined } | undefined,
 ): string {
-  if (!s) return '';
+  if (!s || (s.readyMs === undefined && !s.error)) return '';
   return s.readyMs !== undefined
     ? `ready by itself for the kept-running checks (waited ${secs(s.readyMs)}); `
     : `not ready by itself for the kept-running checks (${s.error}); `;
@@ -142,7 +142,7 @@ function kubeSection({ label, what, parts, report: k }: KubeView): string[] {
   if (k.exits.length)
     lines.push(
       '',
-      `${label} processes that exited on their own (restarted by the supervisor, as kubelet restarts static pods): ${k.exits
+      `${label} processes that exited on their own (restarted by the supervisor, or on kind by kubelet): ${k.exits
         .map((e) => `${e.component} at ${e.at} (${e.how}: ${cell(e.reason)})`)
         .join('; ')}.`,
     );

@@ -18,6 +18,8 @@ import type { KindPrepared } from './prepare.ts';
 export const KIND_CLUSTER_PREFIX = 'etcd-drill-';
 const LABEL_KIND_CLUSTER = 'etcd-drill.kind-cluster';
 const KIND_LABEL = 'io.x-k8s.kind.cluster';
+/** A command in a node (etcdctl, a manifest move) that has not ended by then is hung. */
+const EXEC_TIMEOUT_MS = 120_000;
 
 export interface KindCluster {
   readonly name: string;
@@ -35,7 +37,7 @@ export interface KindCluster {
   exec(
     node: string,
     args: readonly string[],
-    opts?: { input?: string | Buffer; signal?: AbortSignal },
+    opts?: { input?: string | Buffer; signal?: AbortSignal; timeoutMs?: number },
   ): Promise<string>;
   /** kubectl in the first control-plane node, with its admin.conf. */
   kubectl(args: readonly string[], input?: string): Promise<string>;
@@ -255,12 +257,20 @@ function handle(name: string, network: string, kind: string): KindCluster {
     kubeconfig: '',
     createMs: 0,
     async exec(node, args, opts = {}) {
+      const timeoutMs = opts.timeoutMs ?? EXEC_TIMEOUT_MS;
       const r = await execa('docker', ['exec', '-i', node, ...args], {
         reject: false,
+        timeout: timeoutMs,
         ...(opts.input !== undefined ? { input: opts.input } : {}),
         ...(opts.signal ? { cancelSignal: opts.signal } : {}),
       });
       opts.signal?.throwIfAborted();
+      // Ours, never the tool's answer: a hung docker exec (runc's setns failures were seen here).
+      if (r.timedOut)
+        throw new HarnessError(
+          'TIMEOUT',
+          `${args.slice(0, 3).join(' ')} in ${node} did not end within ${timeoutMs} ms`,
+        );
       if (r.failed)
         throw new HarnessError(
           'PROVIDER_START',

@@ -40,22 +40,28 @@ describe('kind: when the cluster is ready', () => {
     ({
       raw: async () => ({ status: o.readyz ?? 200, body: '' }),
       list: async () => ({ items: [node('n1', o.nodeReady ?? 'True')], resourceVersion: '1' }),
-      get: async (ref: { namespace?: string; name: string }) =>
-        ref.namespace === 'kube-node-lease'
-          ? {
-              metadata: { name: ref.name },
-              spec: { renewTime: new Date(now - (o.renewedAgoMs ?? 5000)).toISOString() },
-            }
-          : { metadata: { name: ref.name }, spec: o.holders === false ? {} : { holderIdentity: 'x' } },
+      get: async (ref: { namespace?: string; name: string }) => ({
+        metadata: { name: ref.name },
+        spec: {
+          renewTime: new Date(now - (o.renewedAgoMs ?? 5000)).toISOString(),
+          ...(ref.namespace === 'kube-node-lease' || o.holders !== false ? { holderIdentity: 'x' } : {}),
+        },
+      }),
     }) as unknown as KubeApi;
   it('is ready with /readyz ok, both leases held, nodes Ready and kubelets renewing', async () => {
     expect(await notReady(api({}), now)).toBeUndefined();
   });
   it('says what is missing: the apiserver, a lease holder, a node, a kubelet', async () => {
     expect(await notReady(api({ readyz: 500 }), now)).toBe('apiserver /readyz 500');
-    expect(await notReady(api({ holders: false }), now)).toBe('no kube-controller-manager lease holder');
+    expect(await notReady(api({ holders: false }), now)).toBe(
+      'no kube-controller-manager lease holder renewing',
+    );
+    // A holder left from before a restart is not ready: its last renewal predates it.
+    expect(await notReady(api({}), now, now - 1000)).toBe('no kube-controller-manager lease holder renewing');
     expect(await notReady(api({ nodeReady: 'False' }), now)).toBe('n1 not Ready');
-    expect(await notReady(api({ renewedAgoMs: 60_000 }), now)).toBe("n1's kubelet not renewing its lease");
+    expect(await notReady(api({ renewedAgoMs: 60_000 }), now)).toBe(
+      'no kube-controller-manager lease holder renewing',
+    );
   });
 });
 

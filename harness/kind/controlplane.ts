@@ -44,20 +44,24 @@ export function adminAccess(kubeconfig: string): { server: string; ca: string; c
 }
 
 /** Why the cluster is not ready, or undefined: /readyz, both leases held, every node Ready and renewing. */
-export async function notReady(api: KubeApi, now = Date.now()): Promise<string | undefined> {
+export async function notReady(api: KubeApi, now = Date.now(), since = 0): Promise<string | undefined> {
   const ready = await api.raw('/readyz');
   if (ready.status !== 200) return `apiserver /readyz ${ready.status}`;
+  // Renewed lately and since `since`: a restore or a restart leaves the old holders' leases behind.
+  const fresh = (l: KObject | undefined) => {
+    const renewed = Date.parse(String(l?.spec?.renewTime ?? ''));
+    return now - renewed < LEASE_FRESH_MS && renewed >= since;
+  };
   for (const c of ['kube-controller-manager', 'kube-scheduler']) {
     const l = await api.get({ kind: 'Lease', namespace: 'kube-system', name: c });
-    if (!l?.spec?.holderIdentity) return `no ${c} lease holder`;
+    if (!l?.spec?.holderIdentity || !fresh(l)) return `no ${c} lease holder renewing`;
   }
   const nodes = (await api.list('Node')).items;
   const stale = [];
   for (const n of nodes) {
     if (!nodeReady(n)) stale.push(`${n.metadata.name} not Ready`);
     const lease = await api.get({ kind: 'Lease', namespace: 'kube-node-lease', name: n.metadata.name });
-    const renewed = Date.parse(String(lease?.spec?.renewTime ?? ''));
-    if (!(now - renewed < LEASE_FRESH_MS)) stale.push(`${n.metadata.name}'s kubelet not renewing its lease`);
+    if (!fresh(lease)) stale.push(`${n.metadata.name}'s kubelet not renewing its lease`);
   }
   return stale.length ? stale.join('; ') : undefined;
 }
@@ -133,7 +137,7 @@ export async function openKindControlPlane(
     const r = await poll(
       async () => {
         try {
-          return await notReady(api);
+          return await notReady(api, Date.now(), t0 - 1000);
         } catch (err) {
           return err instanceof Error ? err.message : String(err);
         }
@@ -163,6 +167,8 @@ export async function openKindControlPlane(
       'mkdir -p /etc/kubernetes/etcd-drill-parked',
       `cd /etc/kubernetes/manifests && mv ${files} /etc/kubernetes/etcd-drill-parked/`,
       `for i in $(seq 120); do pgrep -f '${procs}' >/dev/null || break; sleep 0.5; done`,
+      // Still running: the manifests go back, but the restart did not happen; say so.
+      `if pgrep -f '${procs}' >/dev/null; then mv /etc/kubernetes/etcd-drill-parked/*.yaml /etc/kubernetes/manifests/; echo "control-plane containers still ran 60 s after their manifests were moved out" >&2; exit 1; fi`,
       `cd /etc/kubernetes/etcd-drill-parked && mv ${files} /etc/kubernetes/manifests/`,
       'systemctl restart kubelet',
     ].join('\n');

@@ -239,7 +239,6 @@ class KindMember extends BaseMember {
 
   async #park(signalFirst?: string): Promise<void> {
     if (!this.#placed) return;
-    await this.#appendLaunchLog();
     await this.kind.exec(this.name, ['sh', '-c', `mv ${MANIFEST} ${PARKED}`], { signal: this.ctx.signal });
     this.#placed = false;
     this.#paused = false;
@@ -251,6 +250,8 @@ class KindMember extends BaseMember {
       what: `stopping ${this.name}`,
       done: (g) => g,
     });
+    // After it is gone, so its last words (shutdown, panic) are in the member's log too.
+    await this.#appendLaunchLog();
     if (!gone.done)
       throw new HarnessError(
         'PROVIDER_START',
@@ -315,7 +316,7 @@ class KindMember extends BaseMember {
   }
 
   async copyIn(hostPath: string, memberPath: string): Promise<void> {
-    await this.kind.exec(this.name, ['sh', '-c', `cat > '${memberPath}'`], {
+    await this.kind.exec(this.name, ['sh', '-c', 'cat > "$1"', 'sh', memberPath], {
       input: await readFile(hostPath),
     });
   }
@@ -357,10 +358,14 @@ class KindEtcdCluster extends BaseCluster<KindMember> {
     const command = ['env', `ETCDCTL_API=${opts.api ?? 3}`, tool, ...args];
     const name = describeCommand(tool, args);
     try {
-      const stdout = await this.kind.exec(node, command, { signal: opts.signal ?? this.ctx.signal });
+      const stdout = await this.kind.exec(node, command, {
+        signal: opts.signal ?? this.ctx.signal,
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      });
       return { stdout, stderr: '' };
     } catch (err) {
       if (this.ctx.signal.aborted) throw new HarnessError('ABORTED', `${name} was interrupted`);
+      if (err instanceof HarnessError && err.code === 'TIMEOUT') throw err;
       const d = (err as HarnessError).details as { stderr?: string; exitCode?: number } | undefined;
       const stderr = d?.stderr ?? String(err);
       throw toolFailure(name, firstLines(stderr), command, d?.exitCode ?? 1, stderr);
