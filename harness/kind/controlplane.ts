@@ -159,6 +159,8 @@ export async function openKindControlPlane(
 
   /** Per node: the control-plane manifests out until their containers are gone, back, then kubelet restarted. */
   const restart = async (): Promise<void> => {
+    // Before the restart replaces the pods: their restarts during the kept-running checks.
+    await readExits().catch(() => {});
     // By command line: a process name is cut to 15 characters (kube-controller).
     const procs = `^(${STATIC_PODS.join('|')})( |$)`;
     const files = STATIC_PODS.map((p) => `${p}.yaml`).join(' ');
