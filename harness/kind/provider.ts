@@ -366,6 +366,9 @@ class KindEtcdCluster extends BaseCluster<KindMember> {
     } catch (err) {
       if (this.ctx.signal.aborted) throw new HarnessError('ABORTED', `${name} was interrupted`);
       if (err instanceof HarnessError && err.code === 'TIMEOUT') throw err;
+      // 125-127 are docker's own (no daemon, no such container, no such command): ours, not the tool's answer.
+      const code = ((err as HarnessError).details as { exitCode?: number } | undefined)?.exitCode;
+      if (code !== undefined && code >= 125 && code <= 127) throw err;
       const d = (err as HarnessError).details as { stderr?: string; exitCode?: number } | undefined;
       const stderr = d?.stderr ?? String(err);
       throw toolFailure(name, firstLines(stderr), command, d?.exitCode ?? 1, stderr);
