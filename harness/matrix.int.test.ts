@@ -11,35 +11,63 @@ import { offExpectation, timingOff } from './test-support/cells.ts';
 import { EXPECTED_NOT_APPLICABLE } from './test-support/not-applicable.ts';
 
 /**
- * CI's representative matrix: every scenario on the oldest and the newest version (etcdctl's v2
- * backup and etcdutl's). The whole matrix (four versions) is `npm run matrix`; the README shows its
- * latest results.
+ * CI's representative matrix: every scenario on the newest version (etcdutl's v2 backup), and the
+ * write-up's own four on the oldest, nearest the write-up's ~3.2 (etcdctl's). The whole matrix (four
+ * versions, every scenario) is `npm run matrix`; the README shows its latest results. CI ran every
+ * scenario on both until its time neared the 90-min limit (77 min, 2026-12-02).
  */
-const CI_VERSIONS = ['3.3.25', '3.5.30'];
+const NEWEST = '3.5.30';
+const OLDEST = '3.3.25';
+const WRITE_UP = [
+  's1-v3-snapshot-restore',
+  's2-v2-backup-as-data-dir',
+  's3-v2-backup-without-snapshot',
+  's4-v2-backup-snapshot-as-db',
+];
 
 const out = await mkdtemp(join(tmpdir(), 'drill-matrix-'));
 afterAll(() => rm(out, { recursive: true, force: true }));
 
 describe('the version matrix on processes', () => {
-  it('runs every scenario on the oldest and newest version, and each cell matches its recorded expectation', {
+  it("runs every scenario on the newest version and the write-up's on the oldest, each cell as recorded", {
     timeout: 40 * 60_000,
   }, async () => {
-    const versions = CI_VERSIONS;
-    const { run, summary } = await runDrill({ versions, provider: 'process', out, quiet: true });
+    const newest = await runDrill({ versions: [NEWEST], provider: 'process', out, quiet: true });
     const scenarios = (await loadScenarios([...STRATEGIES.keys()])).filter((s) => s.catalogue === 'main');
-    expect(run.results).toHaveLength(scenarios.length * versions.length);
-    const off = offExpectation(run.results);
-    const timing = timingOff(run.results);
-    expect(off).toEqual([]);
+    // Plus the scenarios its binaries cannot run: their gates still answer n/a (cheap, no cluster).
+    const gated = scenarios
+      .map((s) => s.id)
+      .filter((id) => EXPECTED_NOT_APPLICABLE.some((c) => c.cell === `${id}@${OLDEST}`));
+    const oldIds = [...WRITE_UP, ...gated];
+    const oldest = await runDrill({
+      versions: [OLDEST],
+      scenarios: oldIds,
+      provider: 'process',
+      out,
+      quiet: true,
+    });
+    const results = [...newest.run.results, ...oldest.run.results];
+    expect(newest.run.results).toHaveLength(scenarios.length);
+    expect(oldest.run.results.map((r) => r.scenarioId).sort()).toEqual([...oldIds].sort());
+    // Per run: each run's exit code answers for its own cells.
+    const offs = [newest, oldest].map(({ run }) => ({
+      run,
+      off: offExpectation(run.results),
+      timing: timingOff(run.results),
+    }));
+    expect(offs.flatMap((o) => o.off)).toEqual([]);
     // The procedure answer is there for every cell that ran.
-    for (const r of run.results)
+    for (const r of results)
       if (r.verdict !== 'not-applicable') expect(r.grade.grade, r.scenarioId).not.toBe('not-applicable');
     // Exactly the cells the table expects are n/a, for the reason it gives: a cell that becomes n/a
     // (a gate asking the binaries wrongly) fails here, as does a gate that stops holding.
-    const na = run.results
+    const na = results
       .filter((r) => r.verdict === 'not-applicable')
       .map((r) => ({ cell: `${r.scenarioId}@${r.etcd.version}`, reason: r.notApplicable ?? '' }));
-    const cells = new Set(scenarios.flatMap((s) => versions.map((v) => `${s.id}@${v}`)));
+    const cells = new Set([
+      ...scenarios.map((s) => `${s.id}@${NEWEST}`),
+      ...oldIds.map((id) => `${id}@${OLDEST}`),
+    ]);
     const inRun = EXPECTED_NOT_APPLICABLE.filter((c) => cells.has(c.cell));
     expect(na.map((c) => c.cell).sort()).toEqual(inRun.map((c) => c.cell).sort());
     for (const c of na) {
@@ -47,8 +75,8 @@ describe('the version matrix on processes', () => {
         EXPECTED_NOT_APPLICABLE.find((e) => e.cell === c.cell)?.reason ?? /^$/,
       );
     }
-    expect(summary).toContain('## Version matrix');
-    expect(run.exitCode).toBe(off.length || timing.length ? 1 : 0);
+    expect(newest.summary).toContain('## Version matrix');
+    for (const { run, off, timing } of offs) expect(run.exitCode).toBe(off.length || timing.length ? 1 : 0);
   });
 });
 
