@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { K8S_CHECKS, MODERN_K8S_CHECKS } from './k8s/check-names.ts';
+import { K8S_STAGE_CHECKS, MODERN_K8S_CHECKS } from './k8s/check-names.ts';
 
 /**
  * The one result model: results.json is validated by these schemas and every type here is inferred
@@ -233,7 +233,7 @@ function kubeReportSchema<T extends readonly [string, ...string[]]>(checks: T) {
   });
 }
 
-export const K8sReportSchema = kubeReportSchema(K8S_CHECKS).extend({
+export const K8sReportSchema = kubeReportSchema(K8S_STAGE_CHECKS).extend({
   /** The components' leader election (seconds): shipped 15/10/2 unless --k8s-short-leases. Absent in older reports. */
   leaderElection: z
     .object({ leaseSeconds: z.number(), renewSeconds: z.number(), retrySeconds: z.number() })

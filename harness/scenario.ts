@@ -8,7 +8,7 @@ import { V2_LEVELS, V2_OUTCOMES } from './checks/v2-readiness-outcomes.ts';
 import { HarnessError } from './errors.ts';
 import { type Expectation, expectationSchema, NOT_RECORDED } from './expectations.ts';
 import { FaultSchema } from './faults/index.ts';
-import { K8S_CHECKS, MODERN_K8S_CHECKS, MODERN_K8S_KEY } from './k8s/check-names.ts';
+import { K8S_STAGE_CHECKS, MODERN_K8S_CHECKS, MODERN_K8S_KEY } from './k8s/check-names.ts';
 import { fromRoot } from './paths.ts';
 import { PROBE_NAMES, PROBE_OUTCOMES } from './probes/types.ts';
 import { DATA_OUTCOMES } from './result.ts';
@@ -100,7 +100,10 @@ const recoveryPer = <N extends string>(names: readonly N[]) =>
     .strict();
 
 /** expect.k8s's keys: 1.20's check names, and 1.36's as `1.36-<name>` (check ids k8s-1.36-<name>). */
-const K8S_EXPECT_KEYS = [...K8S_CHECKS, ...MODERN_K8S_CHECKS.map((n) => `${MODERN_K8S_KEY}${n}` as const)];
+const K8S_EXPECT_KEYS = [
+  ...K8S_STAGE_CHECKS,
+  ...MODERN_K8S_CHECKS.map((n) => `${MODERN_K8S_KEY}${n}` as const),
+];
 
 export const ScenarioSchema = z
   .object({

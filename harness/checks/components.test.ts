@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GradeInput } from '../engine/check.ts';
 import type { ModeResult, ModernK8sReport } from '../result.ts';
-import { k8sChecks, modernK8sChecks } from './components.ts';
+import { k8sChecks, kubeletChecks, modernK8sChecks } from './components.ts';
 
 const mode = (ok: boolean): ModeResult => ({ ok, ms: 1200, evidence: { served: 3 } });
 const modern: ModernK8sReport = {
@@ -52,5 +52,18 @@ describe('Kubernetes 1.36 checks', () => {
     expect(() => byId('k8s-1.36-quorum-list').observe(input(['k8s-1.36']))).toThrow(
       'the Kubernetes 1.36 check quorum-list left no report',
     );
+  });
+});
+
+describe('kubelet checks', () => {
+  it("apply only on kind ('kind' extension), where the 1.20 control-plane checks apply too", () => {
+    expect(kubeletChecks.map((c) => c.id)).toEqual([
+      'k8s-pods-running',
+      'k8s-node-status',
+      'k8s-removed-pods-stopped',
+    ]);
+    expect(kubeletChecks.every((c) => c.applies(input(['kind'])))).toBe(true);
+    expect(kubeletChecks.some((c) => c.applies(input(['k8s'])))).toBe(false);
+    expect(k8sChecks.every((c) => c.applies(input(['kind'])) && c.applies(input(['k8s'])))).toBe(true);
   });
 });

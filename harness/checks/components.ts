@@ -2,6 +2,9 @@ import { type CheckDef, type GradeInput, need } from '../engine/check.ts';
 import {
   K8S_CHECK_TITLES,
   K8S_CHECKS,
+  KIND_EXTENSION,
+  KUBELET_CHECK_TITLES,
+  KUBELET_CHECKS,
   MODERN_K8S_CHECK_TITLES,
   MODERN_K8S_CHECKS,
   MODERN_K8S_EXTENSION,
@@ -11,7 +14,10 @@ import { PROBES } from '../probes/index.ts';
 import { DEFAULT_EXPECTATIONS } from '../scenario.ts';
 import { restoredReached } from './data.ts';
 
-const ran = (name: string) => (i: GradeInput) => restoredReached(i) && i.extensions.includes(name);
+const ran =
+  (...names: string[]) =>
+  (i: GradeInput) =>
+    restoredReached(i) && names.some((n) => i.extensions.includes(n));
 
 /** An outcome the harness could not establish is never a product outcome. */
 function settled(outcome: string, error: string | undefined): string {
@@ -54,7 +60,8 @@ function kubeChecks<N extends string>(k: {
   /** Id and expectation key prefix after 'k8s-': '' for 1.20, '1.36-' for 1.36. */
   prefix: string;
   label: string;
-  extension: string;
+  /** The extensions whose drills have these checks. */
+  extensions: readonly string[];
   key: KubeKey;
 }): CheckDef[] {
   return k.names.map((check) => ({
@@ -62,7 +69,7 @@ function kubeChecks<N extends string>(k: {
     title: `${k.label}: ${k.titles[check]}`,
     expectPath: ['k8s', `${k.prefix}${check}`],
     fallback: DEFAULT_EXPECTATIONS.component,
-    applies: ran(k.extension),
+    applies: ran(...k.extensions),
     observe(i) {
       const c = need(i, k.key).checks.find((x) => x.check === check);
       if (!c) throw new Error(`the ${k.label} check ${check} left no report`);
@@ -82,7 +89,17 @@ export const k8sChecks: CheckDef[] = kubeChecks({
   titles: K8S_CHECK_TITLES,
   prefix: '',
   label: 'Kubernetes',
-  extension: 'k8s',
+  extensions: ['k8s', KIND_EXTENSION],
+  key: 'k8s',
+});
+
+/** kind's kubelets (the process control plane has none): in the same report as the checks above. */
+export const kubeletChecks: CheckDef[] = kubeChecks({
+  names: KUBELET_CHECKS,
+  titles: KUBELET_CHECK_TITLES,
+  prefix: '',
+  label: 'kubelets',
+  extensions: [KIND_EXTENSION],
   key: 'k8s',
 });
 
@@ -91,6 +108,6 @@ export const modernK8sChecks: CheckDef[] = kubeChecks({
   titles: MODERN_K8S_CHECK_TITLES,
   prefix: MODERN_K8S_KEY,
   label: 'Kubernetes 1.36',
-  extension: MODERN_K8S_EXTENSION,
+  extensions: [MODERN_K8S_EXTENSION],
   key: 'k8sModern',
 });

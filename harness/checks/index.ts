@@ -1,6 +1,6 @@
 import type { CheckDef } from '../engine/check.ts';
 import { ackedWritesCheck } from './acknowledged-writes.ts';
-import { componentChecks, k8sChecks, modernK8sChecks } from './components.ts';
+import { componentChecks, k8sChecks, kubeletChecks, modernK8sChecks } from './components.ts';
 import { v2DataCheck, v3DataCheck } from './data.ts';
 import { integrityCheck } from './hashkv.ts';
 import { memberCorruptionCheck } from './member-corruption.ts';
@@ -29,6 +29,7 @@ export const CHECKS: readonly CheckDef[] = [
   memberAddCheck,
   ...componentChecks,
   ...k8sChecks,
+  ...kubeletChecks,
   ...modernK8sChecks,
   ...v2ReadinessChecks,
 ];

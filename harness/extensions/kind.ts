@@ -2,6 +2,7 @@ import type { Cluster } from '../cluster/types.ts';
 import { clusterOf } from '../engine/context.ts';
 import type { Extension } from '../engine/extension.ts';
 import { HarnessError } from '../errors.ts';
+import { KIND_EXTENSION } from '../k8s/check-names.ts';
 import { K8sStage, workloadKey } from '../k8s/stage.ts';
 import type { KindCluster } from '../kind/cluster.ts';
 import { openKindControlPlane } from '../kind/controlplane.ts';
@@ -28,7 +29,7 @@ function kindOf(c: Cluster): OnKind {
  */
 export function kindExtension(): Extension {
   return kubeStageExtension({
-    name: 'k8s',
+    name: KIND_EXTENSION,
     what: 'Kubernetes of the kind cluster',
     keep: workloadKey,
     dirSuffix: 'kind',

@@ -18,6 +18,28 @@ export const K8S_CHECK_TITLES: Record<K8sCheckName, string> = {
   'leader-election': 'controller-manager and scheduler Leases: one holder each, renewing',
 };
 
+/**
+ * kind only (issue 14): what the kubelets do after the restore, read from the API and from each node's
+ * container runtime. The process control plane has no kubelet: these do not apply there.
+ */
+export const KUBELET_CHECKS = ['pods-running', 'node-status', 'removed-pods-stopped'] as const;
+export type KubeletCheckName = (typeof KUBELET_CHECKS)[number];
+
+export const KUBELET_CHECK_TITLES: Record<KubeletCheckName, string> = {
+  'pods-running':
+    "the backup's Deployment pods run: Ready in the API, their containers running on their nodes",
+  'node-status': 'every node is Ready and its kubelet renews its node Lease after the restore',
+  'removed-pods-stopped':
+    'the pods of objects the restore removed no longer run on any node (kubelet killed them)',
+};
+
+/** Every 1.20 stage check: the control plane's, then (kind) the kubelets'. */
+export const K8S_STAGE_CHECKS = [...K8S_CHECKS, ...KUBELET_CHECKS] as const;
+export type K8sStageCheckName = (typeof K8S_STAGE_CHECKS)[number];
+
+/** kind's Kubernetes stage as results list it: the 1.20 checks and the kubelet checks. */
+export const KIND_EXTENSION = 'kind';
+
 /** The 1.36 extension's name as results list it ('k8s' stays 1.20's, as older results have it). */
 export const MODERN_K8S_EXTENSION = 'k8s-1.36';
 /** Before each 1.36 check name in expect.k8s's keys and, after 'k8s-', in check ids: k8s-1.36-informer. */

@@ -13,7 +13,7 @@ import { type Access, dumpV3 } from '../etcd/api.ts';
 import type { K8sCheckReport, K8sReport, ModeResult } from '../result.ts';
 import type { Recorder } from '../strategies/types.ts';
 import { type Answer, answer, poll } from '../util/poll.ts';
-import { K8S_CHECKS, type K8sCheckName } from './check-names.ts';
+import { K8S_CHECKS, K8S_STAGE_CHECKS, type K8sCheckName, type KubeletCheckName } from './check-names.ts';
 import {
   apiServesExactly,
   type CheckOutcome,
@@ -30,6 +30,15 @@ import {
 } from './checks.ts';
 import { type ControlPlane, type LeaderElectionTimes, startControlPlane } from './controlplane.ts';
 import type { K8sDist } from './dist.ts';
+import {
+  type NodeRuntime,
+  nodeStatusUpdates,
+  type PodRef,
+  podRef,
+  podsRunning,
+  removedPodsStopped,
+  stillRunning,
+} from './kubelet-checks.ts';
 import { refString } from './objects.ts';
 
 export type { K8sCheckReport, K8sReport, ModeResult };
@@ -46,6 +55,8 @@ export type StageControlPlane = Pick<
    * processes have no such supervisor over the API, so they skip this.
    */
   selfRecover?(): Promise<{ readyMs?: number; error?: string }>;
+  /** What the nodes run (kind): with it, the stage adds the kubelet checks; without (no kubelet), not. */
+  runtime?: NodeRuntime;
 };
 
 /**
@@ -83,15 +94,17 @@ export function modesOutcome(
   return { outcome: restarted.ok ? 'needs-restart' : 'not-recovered' };
 }
 
-/** Each check's two modes and their outcome, in `names`' order. */
+const NOT_RUN: ModeResult = { ok: false, ms: 0, evidence: {}, error: 'the check did not run in this mode' };
+
+/** Each check's two modes and their outcome, in `names`' order; a mode without a result is unknown. */
 export function bothModes<N extends string>(
   names: readonly N[],
-  kept: Record<N, ModeResult>,
-  restarted: Record<N, ModeResult>,
+  kept: Partial<Record<N, ModeResult>>,
+  restarted: Partial<Record<N, ModeResult>>,
 ): (Pick<K8sCheckReport, 'outcome' | 'error' | 'kept' | 'restarted'> & { check: N })[] {
   return names.map((check) => {
-    const k = kept[check];
-    const r = restarted[check];
+    const k = kept[check] ?? NOT_RUN;
+    const r = restarted[check] ?? NOT_RUN;
     return { check, ...modesOutcome(k, r), kept: k, restarted: r };
   });
 }
@@ -120,12 +133,23 @@ const WORKLOAD_REFS: ReadonlySet<string> = new Set(
 );
 
 const CHECK_NS = 'drill-checks';
+
+/** Per namespace, the replicas of the backup's Deployments: the pods that must run after the restore. */
+const BACKUP_REPLICAS: Readonly<Record<string, number>> = k8sWorkload()
+  .filter((w) => w.kind === 'Deployment')
+  .reduce<Record<string, number>>((acc, d) => {
+    const ns = String(d.manifest.metadata?.namespace);
+    acc[ns] = (acc[ns] ?? 0) + Number(d.manifest.spec?.replicas ?? 0);
+    return acc;
+  }, {});
 const BOUND = {
   api: 10_000,
   cache: 10_000,
   orphans: 10_000,
   reconcile: 20_000,
   schedule: 15_000,
+  /** kubelet's pod sync and housekeeping run every 1–2 s, its node Lease every 10 s. */
+  kubelet: 45_000,
 };
 
 /** A new holder may wait out its predecessor's whole lease, then a retry or two. */
@@ -145,6 +169,9 @@ export class K8sStage implements AsyncDisposable {
     /** The run's abort signal, used where a call does not pass its own. */
     readonly signal: AbortSignal,
   ) {}
+
+  /** Pods of the after-backup objects that ran before the disaster: the restore removes their objects. */
+  private removed: PodRef[] = [];
 
   /** `dir`: a folder of its own inside the run's folder (certificates, kubeconfig, logs). */
   static async start(
@@ -208,7 +235,30 @@ export class K8sStage implements AsyncDisposable {
           `the pods of ${namespace}/${name} (after the backup) were not scheduled: ${JSON.stringify(r.evidence)}`,
         );
     }
+    if (this.cp.runtime) this.removed = await this.lateRunning(this.cp.runtime, late);
     return settle(access, this.signal);
+  }
+
+  /**
+   * The after-backup Deployments' pods, once their containers run on their nodes (bounded: pods that
+   * never ran leave the removed-pods check nothing to judge, which it says).
+   */
+  private async lateRunning(runtime: NodeRuntime, late: ReturnType<typeof k8sWorkloadAfterBackup>) {
+    const pods: PodRef[] = [];
+    for (const d of late.filter((w) => w.kind === 'Deployment')) {
+      const { name, namespace } = d.manifest.metadata as { name: string; namespace: string };
+      pods.push(
+        ...(await this.cp.api.list('Pod', { namespace, labelSelector: `app=${name}` })).items.map(podRef),
+      );
+    }
+    const r = await poll(async () => stillRunning(pods, await runtime.running()).length, {
+      boundMs: BOUND.kubelet,
+      intervalMs: 2000,
+      signal: this.signal,
+      what: 'waiting for the pods created after the backup to run',
+      done: (n) => n === new Set(pods.map((p) => p.uid)).size,
+    });
+    return r.done ? pods : [];
   }
 
   /**
@@ -222,6 +272,7 @@ export class K8sStage implements AsyncDisposable {
     const signal = opts.signal ?? this.signal;
     const selfRecovery = await this.cp.selfRecover?.();
     const kept = await this.runChecks(access, 'kept', signal);
+    const names = this.cp.runtime ? K8S_STAGE_CHECKS : K8S_CHECKS;
     const holders = await answer(() => leaseHolders(this.cp.api), signal);
     const t0 = Date.now();
     await this.cp.restart();
@@ -231,7 +282,7 @@ export class K8sStage implements AsyncDisposable {
     return {
       restartMs,
       ...(selfRecovery ? { selfRecovery } : {}),
-      checks: bothModes(K8S_CHECKS, kept, restarted),
+      checks: bothModes(names, kept, restarted),
       exits: this.cp.exits(),
     };
   }
@@ -241,7 +292,8 @@ export class K8sStage implements AsyncDisposable {
     mode: 'kept' | 'restarted',
     signal: AbortSignal,
     restart?: { before: Answer<LeaseHolders>; restartedAt: number },
-  ): Promise<Record<K8sCheckName, ModeResult>> {
+  ): Promise<Record<K8sCheckName, ModeResult> & Partial<Record<KubeletCheckName, ModeResult>>> {
+    const since = Date.now();
     const api = this.cp.api;
     const expected = workloadExpectation(k8sWorkload(), k8sWorkloadAfterBackup());
     const name = `after-restore-${mode}`;
@@ -271,6 +323,7 @@ export class K8sStage implements AsyncDisposable {
       }),
     ]);
     return {
+      ...(await this.kubeletChecks(since, signal)),
       'api-serves-backup': api1,
       'watch-cache': cache,
       'no-orphans': orphans,
@@ -278,6 +331,32 @@ export class K8sStage implements AsyncDisposable {
       schedule,
       'leader-election': leader,
     };
+  }
+
+  /** kind only: what the kubelets run, since `since` (the mode's start). */
+  private async kubeletChecks(
+    since: number,
+    signal: AbortSignal,
+  ): Promise<Partial<Record<KubeletCheckName, ModeResult>>> {
+    const runtime = this.cp.runtime;
+    if (!runtime) return {};
+    const api = this.cp.api;
+    const o = { signal };
+    const [running, nodes, removed] = await Promise.all([
+      modeResult(() =>
+        podsRunning(
+          api,
+          runtime,
+          BACKUP_REPLICAS,
+          `${WORKLOAD_LABEL.key}=${WORKLOAD_LABEL.value}`,
+          BOUND.kubelet,
+          o,
+        ),
+      ),
+      modeResult(() => nodeStatusUpdates(api, since, BOUND.kubelet, o)),
+      modeResult(() => removedPodsStopped(runtime, this.removed, BOUND.kubelet, o)),
+    ]);
+    return { 'pods-running': running, 'node-status': nodes, 'removed-pods-stopped': removed };
   }
 
   collectLogs(dir: string): Promise<void> {

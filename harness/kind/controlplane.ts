@@ -14,13 +14,13 @@ import {
   type ComponentExit,
   SHIPPED_LEADER_ELECTION,
 } from '../k8s/controlplane.ts';
+import { leaseFresh, staleNodes } from '../k8s/kubelet-checks.ts';
 import type { StageControlPlane } from '../k8s/stage.ts';
 import { poll } from '../util/poll.ts';
 import type { KindCluster } from './cluster.ts';
+import { kindRuntime } from './runtime.ts';
 
 const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
-/** A kubelet renews its node's Lease every 10 s (1.20); its Node status only every 5 min when unchanged. */
-const LEASE_FRESH_MS = 40_000;
 /** kubelet's crash-loop back-off reaches 5 min: a little more, so a pod's next try still counts. */
 const SELF_RECOVERY_BOUND_MS = 330_000;
 
@@ -48,21 +48,11 @@ export async function notReady(api: KubeApi, now = Date.now(), since = 0): Promi
   const ready = await api.raw('/readyz');
   if (ready.status !== 200) return `apiserver /readyz ${ready.status}`;
   // Renewed lately and since `since`: a restore or a restart leaves the old holders' leases behind.
-  const fresh = (l: KObject | undefined) => {
-    const renewed = Date.parse(String(l?.spec?.renewTime ?? ''));
-    return now - renewed < LEASE_FRESH_MS && renewed >= since;
-  };
   for (const c of ['kube-controller-manager', 'kube-scheduler']) {
     const l = await api.get({ kind: 'Lease', namespace: 'kube-system', name: c });
-    if (!l?.spec?.holderIdentity || !fresh(l)) return `no ${c} lease holder renewing`;
+    if (!l?.spec?.holderIdentity || !leaseFresh(l, now, since)) return `no ${c} lease holder renewing`;
   }
-  const nodes = (await api.list('Node')).items;
-  const stale = [];
-  for (const n of nodes) {
-    if (!nodeReady(n)) stale.push(`${n.metadata.name} not Ready`);
-    const lease = await api.get({ kind: 'Lease', namespace: 'kube-node-lease', name: n.metadata.name });
-    if (!fresh(lease)) stale.push(`${n.metadata.name}'s kubelet not renewing its lease`);
-  }
+  const stale = await staleNodes(api, now, since);
   return stale.length ? stale.join('; ') : undefined;
 }
 
@@ -93,11 +83,6 @@ export function exitsOf(pods: readonly KObject[]): ComponentExit[] {
       ];
     }),
   );
-}
-
-function nodeReady(n: KObject): boolean {
-  const conds = (n.status?.conditions ?? []) as { type: string; status: string }[];
-  return conds.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 export async function openKindControlPlane(
@@ -212,6 +197,7 @@ export async function openKindControlPlane(
       }
     },
     exits: () => exits,
+    runtime: kindRuntime(kind, signal),
     collectLogs,
     // The kind cluster is the etcd cluster's: deleted with it.
     async [Symbol.asyncDispose]() {},

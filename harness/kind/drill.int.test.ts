@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDrill } from '../drill.ts';
-import { K8S_CHECKS } from '../k8s/check-names.ts';
+import { K8S_STAGE_CHECKS } from '../k8s/check-names.ts';
 import type { ScenarioResult } from '../result.ts';
 import { docker } from '../test-support/helpers.ts';
 
@@ -47,7 +47,9 @@ describe(`drills on kind: S1, the official restore and bump-revision on etcd ${E
       expect(names.every((n) => /^etcd-drill-.*-control-plane\d?$/.test(n))).toBe(true);
       expect(r?.checks.find((c) => c.id === 'v2-data')?.observed).toBe('lost');
       expect(r?.checks.find((c) => c.id === 'membership')?.observed).toBe('healthy');
-      expect(o?.k8s?.checks.map((c) => c.check)).toEqual([...K8S_CHECKS]);
+      // The control plane's checks and the kubelets', each with a definite answer in both modes.
+      expect(o?.k8s?.checks.map((c) => c.check)).toEqual([...K8S_STAGE_CHECKS]);
+      expect(r?.extensions).toContain('kind');
       expect(r?.checks.filter((c) => c.verdict === 'unknown').map((c) => `${c.id}: ${c.error}`)).toEqual([]);
     },
   );
