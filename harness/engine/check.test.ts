@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../checks/index.ts';
 import type { Observations } from '../result.ts';
 import { parseScenario } from '../scenario.ts';
-import { type CheckDef, type GradeInput, gradeChecks } from './check.ts';
+import { type CheckDef, type GradeInput, gradeChecks, need } from './check.ts';
 
 const scenario = parseScenario(
   JSON.stringify({
@@ -108,5 +108,17 @@ describe('check-safe: a check that throws is unknown, with the error; nothing el
     expect(informer?.error?.message).toBe('could not start again');
     // A probe with no report at all is unknown too.
     expect(checks.find((c) => c.id === 'component-election')?.verdict).toBe('unknown');
+  });
+});
+
+describe('need', () => {
+  const base = { extensions: [], rebuild: undefined } as const;
+  it("names the observation's own error whole, and only the start of the drill's (said once, with the drill)", () => {
+    const long = `${'x'.repeat(200)}\nsecond line`;
+    const own = { observations: { errors: { k8s: { message: 'apiserver gone' } } }, ...base };
+    expect(() => need(own, 'k8s')).toThrow('not observed: k8s (apiserver gone)');
+    const drill = { observations: {}, error: { message: long }, ...base };
+    expect(() => need(drill, 'k8s')).toThrow(`not observed: k8s (the drill stopped: ${'x'.repeat(120)}…)`);
+    expect(() => need({ observations: {}, ...base }, 'k8s')).toThrow(/^not observed: k8s$/);
   });
 });

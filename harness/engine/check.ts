@@ -53,8 +53,15 @@ export interface CheckDef {
 export function need<K extends keyof Observations>(i: GradeInput, key: K): NonNullable<Observations[K]> {
   const v = i.observations[key];
   if (v !== undefined && v !== null) return v as NonNullable<Observations[K]>;
-  const why = i.observations.errors?.[key] ?? i.error;
-  throw new Error(`not observed: ${key}${why ? ` (${why.message})` : ''}`);
+  const own = i.observations.errors?.[key];
+  // The drill's own error is reported whole with the drill; each check repeats only its start.
+  const why = own ? ` (${own.message})` : i.error ? ` (the drill stopped: ${brief(i.error.message)})` : '';
+  throw new Error(`not observed: ${key}${why}`);
+}
+
+function brief(message: string): string {
+  const line = message.split('\n')[0] ?? '';
+  return line.length > 120 ? `${line.slice(0, 120)}…` : line;
 }
 
 function specAt(s: Scenario, path: readonly string[]): unknown {
