@@ -9,7 +9,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureImage } from './cluster/image.ts';
 import { resolveEtcd } from './etcd/dist.ts';
 import { silentLogger } from './log.ts';
-import { drillProcesses, kubeProcesses, labelled, needDocker, runFolders } from './test-support/helpers.ts';
+import {
+  drillProcesses,
+  kubeProcesses,
+  labelled,
+  needDocker,
+  runFolders,
+  waitForProgress,
+} from './test-support/helpers.ts';
 import { sweepLeftovers, workRoot } from './workdir.ts';
 
 const bin = fileURLToPath(new URL('../bin/etcd-drill.js', import.meta.url));
@@ -18,27 +25,6 @@ afterAll(() => rm(out, { recursive: true, force: true }));
 
 function drill(args: string[]) {
   return execa('node', [bin, ...args], { reject: false, all: true, env: { CI: 'true' } });
-}
-
-/** Resolves once the child's stderr matches `pattern` (progress lines go to stderr). */
-function waitForProgress(
-  child: ReturnType<typeof execa>,
-  pattern: RegExp,
-  timeoutMs = 180_000,
-): Promise<void> {
-  let seen = '';
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`never saw ${pattern}:\n${seen}`)), timeoutMs);
-    const onData = (b: Buffer) => {
-      seen += b.toString();
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        child.stderr?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stderr?.on('data', onData);
-  });
 }
 
 /** Starts an S1 run, presses Ctrl-C once its restore is adding members, and returns the result. */

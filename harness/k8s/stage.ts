@@ -37,7 +37,6 @@ import {
   podRef,
   podsRunning,
   removedPodsStopped,
-  stillRunning,
 } from './kubelet-checks.ts';
 import { refString } from './objects.ts';
 
@@ -240,8 +239,8 @@ export class K8sStage implements AsyncDisposable {
   }
 
   /**
-   * The after-backup Deployments' pods, once their containers run on their nodes (bounded: pods that
-   * never ran leave the removed-pods check nothing to judge, which it says).
+   * The after-backup Deployments' pods whose containers run on their nodes, waited for (bounded): only
+   * a pod that ran can be judged stopped; none leaves the check nothing to judge, which it says.
    */
   private async lateRunning(runtime: NodeRuntime, late: ReturnType<typeof k8sWorkloadAfterBackup>) {
     const pods: PodRef[] = [];
@@ -251,14 +250,18 @@ export class K8sStage implements AsyncDisposable {
         ...(await this.cp.api.list('Pod', { namespace, labelSelector: `app=${name}` })).items.map(podRef),
       );
     }
-    const r = await poll(async () => stillRunning(pods, await runtime.running()).length, {
+    const running = async () => {
+      const on = new Set((await runtime.running()).map((c) => c.uid));
+      return pods.filter((p) => on.has(p.uid));
+    };
+    const r = await poll(running, {
       boundMs: BOUND.kubelet,
       intervalMs: 2000,
       signal: this.signal,
       what: 'waiting for the pods created after the backup to run',
-      done: (n) => n === new Set(pods.map((p) => p.uid)).size,
+      done: (ran) => ran.length === pods.length,
     });
-    return r.done ? pods : [];
+    return r.last;
   }
 
   /**

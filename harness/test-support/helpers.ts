@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { execa } from 'execa';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { dockerClient, LABEL_RUN } from '../cluster/docker.ts';
 import { processProvider } from '../cluster/process.ts';
@@ -122,4 +123,25 @@ export async function drillOnce(o: DrillOptions): Promise<ScenarioResult> {
   const r = run.results[0];
   if (!r) throw new Error('the drill left no result');
   return r;
+}
+
+/** Resolves once the child's stderr matches `pattern` (progress lines go to stderr). */
+export function waitForProgress(
+  child: ReturnType<typeof execa>,
+  pattern: RegExp,
+  timeoutMs = 180_000,
+): Promise<void> {
+  let seen = '';
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`never saw ${pattern}:\n${seen}`)), timeoutMs);
+    const onData = (b: Buffer) => {
+      seen += b.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        child.stderr?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stderr?.on('data', onData);
+  });
 }
