@@ -28,6 +28,8 @@ describe(`drills on kind: S1, the official restore and bump-revision on etcd ${E
     if (!docker) throw new Error('kind needs a Docker engine and none answers: as root, bash ci/docker.sh');
     const d = await runDrill({ scenarios: SCENARIOS, provider: 'kind', etcd: ETCD, out, quiet: true });
     results = d.run.results;
+    // The report folder goes with the test: its summary stays in the log, for the README's table.
+    console.log(d.summary);
     runId = d.run.runId;
     workDir = d.workDir;
   }, 1_800_000);
