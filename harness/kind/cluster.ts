@@ -11,6 +11,7 @@ import { HarnessError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { execa } from '../util/exec.ts';
 import { isAbandoned } from '../workdir.ts';
+import { watchStaticPodAdmission } from './admission.ts';
 import { cachedKindBinary } from './dist.ts';
 import type { KindPrepared } from './prepare.ts';
 
@@ -112,6 +113,9 @@ async function docker(args: readonly string[], signal?: AbortSignal): Promise<st
   return r.stdout;
 }
 
+/** kind create of 3 nodes takes 2–3 min on 2 cores; at 5 times that it is not coming. */
+const CREATE_TIMEOUT_MS = 15 * 60_000;
+
 export async function createKindCluster(opts: {
   readonly runId: string;
   /** Tells clusters of one run apart (a drill per scenario); part of the cluster's name. */
@@ -150,6 +154,7 @@ export async function createKindCluster(opts: {
     log.progress(
       `kind create cluster ${name}: 3 control-plane nodes${opts.workers ? ` and ${opts.workers} workers` : ''} (about 2 min on 2 cores)`,
     );
+    const admission = watchStaticPodAdmission(name, log);
     const r = await execa(
       p.kind.kind,
       [
@@ -166,8 +171,20 @@ export async function createKindCluster(opts: {
         // On failure the nodes stay until our delete, so their kubelet's errors can be read.
         '--retain',
       ],
-      { reject: false, cancelSignal: signal, all: true, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: network } },
-    );
+      {
+        reject: false,
+        cancelSignal: signal,
+        all: true,
+        env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: network },
+        // Ours, not kind's answer: a join that waits for ever (seen: 15 min) ends here.
+        timeout: CREATE_TIMEOUT_MS,
+      },
+    ).finally(() => admission.stop());
+    if (r.timedOut)
+      throw new HarnessError(
+        'TIMEOUT',
+        `kind create cluster ${name} did not end within ${CREATE_TIMEOUT_MS / 60_000} min: ${tailOf(String(r.all))}${await nodeStates(name)}`,
+      );
     if (r.failed) {
       signal?.throwIfAborted();
       const why = `${tailOf(String(r.all))}${await nodeStates(name)}${await kubeletErrors(`${name}-control-plane`)}`;

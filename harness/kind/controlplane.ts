@@ -17,6 +17,7 @@ import {
 import { leaseFresh, staleNodes } from '../k8s/kubelet-checks.ts';
 import type { StageControlPlane } from '../k8s/stage.ts';
 import { poll } from '../util/poll.ts';
+import { RESTART_KUBELET } from './admission.ts';
 import type { KindCluster } from './cluster.ts';
 import { kindRuntime } from './runtime.ts';
 
@@ -157,17 +158,13 @@ export async function openKindControlPlane(
       // Still running: the manifests go back, but the restart did not happen; say so.
       `if pgrep -f '${procs}' >/dev/null; then mv /etc/kubernetes/etcd-drill-parked/*.yaml /etc/kubernetes/manifests/; echo "control-plane containers still ran 60 s after their manifests were moved out" >&2; exit 1; fi`,
       `cd /etc/kubernetes/etcd-drill-parked && mv ${files} /etc/kubernetes/manifests/`,
-      'systemctl restart kubelet',
+      RESTART_KUBELET,
     ].join('\n');
     await Promise.all(
       nodes.map((n) =>
-        kind.exec(
-          n,
-          kind.controlPlanes.includes(n) ? ['sh', '-c', script] : ['systemctl', 'restart', 'kubelet'],
-          {
-            signal,
-          },
-        ),
+        kind.exec(n, ['sh', '-c', kind.controlPlanes.includes(n) ? script : RESTART_KUBELET], {
+          signal,
+        }),
       ),
     );
   };
