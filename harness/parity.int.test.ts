@@ -23,10 +23,10 @@ function essence(r: ScenarioResult | undefined) {
   };
 }
 
+// Each version and each TLS mode once (all four pairs were 6.6 min of CI, 2026-12-02; CI neared its
+// limit). Every scenario on containers is `npm run matrix:containers`.
 describe.each([
   ['3.4.23', false],
-  ['3.4.23', true],
-  ['3.5.30', false],
   ['3.5.30', true],
 ])('S1 on etcd %s (tls: %s): process and container providers agree', (version, tls) => {
   it('gives the same verdicts and counts', async ({ skip }) => {
