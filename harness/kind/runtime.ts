@@ -5,12 +5,19 @@
 import type { NodeRuntime, RuntimeContainer } from '../k8s/kubelet-checks.ts';
 import type { KindCluster } from './cluster.ts';
 
-/** Each running task's container record on one line (`ctr` has no label column, `info` has). */
-const RUNNING_CONTAINERS = [
-  'ctr -n k8s.io tasks ls',
-  `awk 'NR > 1 && $3 == "RUNNING" { print $1 }'`,
-  `while read -r id; do ctr -n k8s.io containers info "$id" 2>/dev/null | tr -d '\\n'; echo; done`,
-].join(' | ');
+/**
+ * Each running task's container record on one line (`ctr` has no label column, `info` has). The task
+ * list is read on its own first: in a pipeline its failure would read as "nothing runs here", which
+ * the removed-pods check would grade as stopped.
+ */
+export const RUNNING_CONTAINERS = [
+  'tasks=$(ctr -n k8s.io tasks ls) || exit 1',
+  [
+    `printf '%s\\n' "$tasks"`,
+    `awk 'NR > 1 && $3 == "RUNNING" { print $1 }'`,
+    `while read -r id; do ctr -n k8s.io containers info "$id" 2>/dev/null | tr -d '\\n'; echo; done`,
+  ].join(' | '),
+].join('\n');
 
 /**
  * `ctr containers info` lines of one node: kubelet's containers (not pod sandboxes) with their pod.
